@@ -1,0 +1,64 @@
+# LicenseShipper Keys — `make run` and `make test` are the whole quick start.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock)
+TRUNK_VERSION := 0.22.1
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export TRUNK_SKIP_VERSION_CHECK := true
+export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+BIN := target/debug/licenseshipper
+
+.PHONY: run test tools server client fmt-check clippy wasm-tree unit e2e bench load clean
+
+## Install what is missing: wasm32 target, Trunk, wasm-bindgen-cli (= Cargo.lock), binaryen 132.
+tools:
+	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
+	@trunk --version 2>/dev/null | grep -q '$(TRUNK_VERSION)' || cargo install --locked --ignore-rust-version trunk@$(TRUNK_VERSION)
+	@wasm-bindgen --version 2>/dev/null | grep -q '$(WASM_BINDGEN_VERSION)' || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@[ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
+
+## The server binary (with the migration crate, in one cargo call).
+server:
+	cargo build -p server -p migration
+
+## The wasm client, release build, into dist/.
+client: tools
+	trunk build --release=true
+
+## Build everything and serve on http://127.0.0.1:3000 with the embedded SQLite database.
+run: client server
+	$(BIN) serve
+
+fmt-check:
+	cargo fmt --all --check
+
+clippy:
+	cargo clippy -p server -p migration -p app --all-targets -- -D warnings
+	cargo clippy -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
+
+## The wasm dependency tree must not contain server-only crates.
+wasm-tree:
+	@bad=$$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none | awk '{print $$1}' | sort -u | grep -E '^(tokio|mio|sqlx|sqlx-core|sea-orm|sea-query|argon2|aes-gcm)$$' || true); \
+	if [ -n "$$bad" ]; then echo "server-only crates in the wasm tree: $$bad"; exit 1; else echo "wasm tree clean (no tokio, mio, sqlx, sea-orm)"; fi
+
+## Unit and integration tests; storage tests run on SQLite and on PostgreSQL ($$TEST_POSTGRES_URL).
+unit:
+	cargo test -p server -p migration -p app
+
+## Browser tests in headless Chromium against the built server and client.
+e2e: server client
+	cd end2end && { [ -d node_modules/@playwright/test ] || npm ci --no-audit --no-fund; } && npx playwright test
+
+test: fmt-check clippy wasm-tree unit e2e
+
+bench: tools
+	cargo bench -p server --bench keys
+	./scripts/load-bench.sh
+
+load:
+	./scripts/load-test.sh
+
+clean:
+	cargo clean
+	rm -rf dist

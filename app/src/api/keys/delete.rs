@@ -1,0 +1,13 @@
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+use crate::api::error::ApiError;
+
+#[server(prefix = "/api", endpoint = "v1/keys.delete", input = Json, output = Json)]
+pub async fn delete_key(id: String) -> Result<(), ApiError> {
+    use crate::api::types::Scope;
+    let (state, caller) = crate::server::request()?;
+    caller.require_scope(Scope::KeysWrite)?;
+    state.keys.delete(&caller.actor(), &id).await?;
+    Ok(())
+}

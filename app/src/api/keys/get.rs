@@ -1,0 +1,13 @@
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+use crate::api::{error::ApiError, types::KeyItem};
+
+#[server(prefix = "/api", endpoint = "v1/keys.get", input = Json, output = Json)]
+pub async fn get_key(id: String) -> Result<KeyItem, ApiError> {
+    use crate::api::types::Scope;
+    let (state, caller) = crate::server::request()?;
+    caller.require_scope(Scope::KeysRead)?;
+    let model = state.keys.get(&id).await?;
+    Ok(super::item(&state, &model))
+}

@@ -1,0 +1,10 @@
+//! The typed surface shared by the SPA and integrators: server functions, their data and errors.
+
+pub mod admins;
+pub mod auth;
+pub mod error;
+pub mod keys;
+pub mod types;
+pub mod validate;
+
+pub use error::ApiError;

@@ -1,0 +1,351 @@
+//! Plain data that crosses the wire, compiled for both the server and the wasm client.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What an API key may do. Admin sessions may do everything a key may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "keys:read")]
+    KeysRead,
+    #[serde(rename = "keys:write")]
+    KeysWrite,
+    #[serde(rename = "keys:verify")]
+    KeysVerify,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::KeysRead, Scope::KeysWrite, Scope::KeysVerify];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::KeysRead => "keys:read",
+            Self::KeysWrite => "keys:write",
+            Self::KeysVerify => "keys:verify",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|scope| scope.as_str() == s)
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::KeysRead => "List and read API keys",
+            Self::KeysWrite => "Create, change and delete API keys",
+            Self::KeysVerify => "Verify other keys (for shop plugins)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    Active,
+    Disabled,
+    Expired,
+}
+
+impl KeyStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Disabled => "Disabled",
+            Self::Expired => "Expired",
+        }
+    }
+}
+
+/// Who created a key: a human admin or another API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreatorKind {
+    User,
+    Key,
+}
+
+/// One API key as lists and details show it. Never carries the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyItem {
+    pub id: String,
+    pub name: String,
+    pub project: Option<String>,
+    /// `lsk_AbCd••••••••wXyZ`: the first 8 and last 4 characters.
+    pub masked: String,
+    pub created_at: DateTime<Utc>,
+    /// The display label: the admin's name, or `API key: <name>`.
+    pub created_by: String,
+    pub created_by_kind: CreatorKind,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_ip: Option<String>,
+    pub last_used_user_agent: Option<String>,
+    pub usage_count: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub status: KeyStatus,
+    pub scopes: Vec<Scope>,
+    pub recoverable: bool,
+    /// While a rolled key's previous secret still works: when it stops.
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyPage {
+    pub items: Vec<KeyItem>,
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+}
+
+/// A key together with its full secret: answered once, by create and roll.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedKey {
+    pub key: KeyItem,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevealedSecret {
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortField {
+    Name,
+    #[default]
+    Created,
+    LastUsed,
+    Expires,
+}
+
+impl SortField {
+    pub const ALL: [SortField; 4] = [Self::Name, Self::Created, Self::LastUsed, Self::Expires];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Created => "created",
+            Self::LastUsed => "last_used",
+            Self::Expires => "expires",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    Asc,
+    #[default]
+    Desc,
+}
+
+impl SortOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "asc" => Some(Self::Asc),
+            "desc" => Some(Self::Desc),
+            _ => None,
+        }
+    }
+
+    pub fn flip(self) -> Self {
+        match self {
+            Self::Asc => Self::Desc,
+            Self::Desc => Self::Asc,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyFilter {
+    #[default]
+    All,
+    NeverUsed,
+    Expired,
+    Disabled,
+}
+
+impl KeyFilter {
+    pub const ALL: [KeyFilter; 4] = [Self::All, Self::NeverUsed, Self::Expired, Self::Disabled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::NeverUsed => "never_used",
+            Self::Expired => "expired",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::All => "All",
+            Self::NeverUsed => "Never used",
+            Self::Expired => "Expired",
+            Self::Disabled => "Disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+pub const MAX_PAGE_SIZE: u64 = 100;
+pub const DEFAULT_PAGE_SIZE: u64 = 10;
+pub const MAX_BULK_DELETE: usize = 500;
+
+/// The `whoami` answer: which key is calling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub key_id: String,
+    pub name: String,
+    pub project: Option<String>,
+    pub scopes: Vec<Scope>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyCode {
+    Valid,
+    Malformed,
+    NotFound,
+    Expired,
+    Disabled,
+}
+
+/// The `keys.verify` answer; details only when valid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    pub valid: bool,
+    pub code: VerifyCode,
+    pub key_id: Option<String>,
+    pub name: Option<String>,
+    pub project: Option<String>,
+    pub scopes: Option<Vec<Scope>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The signed-in admin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+}
+
+/// What the SPA learns first: who is signed in, and whether setup is still open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionState {
+    pub user: Option<SignedIn>,
+    pub needs_setup: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminItem {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub disabled: bool,
+    pub is_self: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageDay {
+    pub day: NaiveDate,
+    pub count: u64,
+}
+
+/// Requests per day over a window, oldest first, days without use included as zero.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageSeries {
+    pub days: Vec<UsageDay>,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditItem {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor_kind: String,
+    pub actor_label: String,
+    pub action: String,
+    pub ip: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+/// Changes to a key: an absent field stays as it is; `null` clears project, expiry or rate limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub project: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<Scope>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rate_limit_per_minute: Option<Option<u32>>,
+}
+
+/// Marks a field that is present in the JSON (even as `null`) as `Some`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Fields of a new key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewKey {
+    pub name: String,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub scopes: Vec<Scope>,
+    #[serde(default = "yes")]
+    pub recoverable: bool,
+    #[serde(default)]
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub const MAX_RATE_LIMIT_PER_MINUTE: u32 = 1_000_000;
+pub const MAX_GRACE_SECONDS: u64 = 7 * 24 * 3600;

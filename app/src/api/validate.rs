@@ -1,0 +1,149 @@
+//! Input rules shared by the server (which enforces them) and the client (which shows them inline).
+
+use chrono::{DateTime, Utc};
+
+use super::{error::ApiError, types::Scope};
+
+pub const NAME_MAX: usize = 100;
+pub const PROJECT_MAX: usize = 253;
+pub const PASSWORD_MIN: usize = 12;
+pub const PASSWORD_MAX: usize = 1024;
+pub const EMAIL_MAX: usize = 254;
+pub const QUERY_MAX: usize = 200;
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// A key or admin name: 1–100 characters after trimming, no control characters.
+pub fn name(field: &str, raw: &str) -> Result<String, ApiError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::validation(field, "Name is required."));
+    }
+    if trimmed.chars().count() > NAME_MAX {
+        return Err(ApiError::validation(
+            field,
+            format!("Name must be at most {NAME_MAX} characters."),
+        ));
+    }
+    if has_control(trimmed) {
+        return Err(ApiError::validation(
+            field,
+            "Name must not contain control characters.",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// An optional project label (e.g. a shop's domain), at most 253 characters.
+pub fn project(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(trimmed) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if trimmed.chars().count() > PROJECT_MAX {
+        return Err(ApiError::validation(
+            "project",
+            format!("Project must be at most {PROJECT_MAX} characters."),
+        ));
+    }
+    if has_control(trimmed) {
+        return Err(ApiError::validation(
+            "project",
+            "Project must not contain control characters.",
+        ));
+    }
+    Ok(Some(trimmed.to_owned()))
+}
+
+pub fn expiry(
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    match expires_at {
+        Some(at) if at <= now => Err(ApiError::validation(
+            "expires_at",
+            "Expiry must be in the future.",
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Deduplicated, sorted scopes. Unknown scope strings never get this far: they fail to decode.
+pub fn scopes(scopes: &[Scope]) -> Vec<Scope> {
+    let mut out = scopes.to_vec();
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub fn email(raw: &str) -> Result<String, ApiError> {
+    let trimmed = raw.trim();
+    let valid = trimmed.len() <= EMAIL_MAX
+        && !has_control(trimmed)
+        && !trimmed.contains(char::is_whitespace)
+        && matches!(trimmed.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'));
+    if valid {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(ApiError::validation(
+            "email",
+            "Enter a valid email address.",
+        ))
+    }
+}
+
+pub fn password(raw: &str) -> Result<(), ApiError> {
+    let len = raw.chars().count();
+    if len < PASSWORD_MIN {
+        return Err(ApiError::validation(
+            "password",
+            format!("Password must be at least {PASSWORD_MIN} characters."),
+        ));
+    }
+    if len > PASSWORD_MAX {
+        return Err(ApiError::validation(
+            "password",
+            format!("Password must be at most {PASSWORD_MAX} characters."),
+        ));
+    }
+    Ok(())
+}
+
+/// A search query: trimmed, bounded, control characters refused.
+pub fn query(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(trimmed) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if trimmed.chars().count() > QUERY_MAX || has_control(trimmed) {
+        return Err(ApiError::validation(
+            "query",
+            format!("Search must be at most {QUERY_MAX} printable characters."),
+        ));
+    }
+    Ok(Some(trimmed.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(name("name", "  shop  ").unwrap(), "shop");
+        assert_eq!(name("name", " ").unwrap_err().field(), Some("name"));
+        assert!(name("name", &"é".repeat(100)).is_ok());
+        assert!(name("name", &"é".repeat(101)).is_err());
+        assert!(name("name", "a\u{0}b").is_err());
+        assert!(name("name", "a\nb").is_err());
+        assert_eq!(name("name", "Шоп 🛒").unwrap(), "Шоп 🛒");
+    }
+
+    #[test]
+    fn emails_need_a_domain() {
+        assert!(email("a@b.co").is_ok());
+        assert!(email("a@b").is_err());
+        assert!(email("@b.co").is_err());
+        assert!(email("a b@c.de").is_err());
+    }
+}

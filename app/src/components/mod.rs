@@ -1,0 +1,9 @@
+//! Reusable pieces of the client: session, toasts, dialogs, icons, time and clipboard helpers.
+
+pub mod clipboard;
+pub mod fields;
+pub mod icons;
+pub mod modal;
+pub mod session;
+pub mod time;
+pub mod toast;

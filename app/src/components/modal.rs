@@ -1,0 +1,43 @@
+//! Modal dialogs on the native `<dialog>`: the page behind is inert (focus stays inside),
+//! Escape closes, and focus returns to where it was.
+
+use leptos::{html, prelude::*};
+
+#[component]
+pub fn Modal(
+    open: RwSignal<bool>,
+    #[prop(into)] title: Signal<String>,
+    children: Children,
+    #[prop(optional)] on_close: Option<Callback<()>>,
+) -> impl IntoView {
+    let node = NodeRef::<html::Dialog>::new();
+    let heading_id = format!("dlg-{}", uuid_like());
+    Effect::new(move |_| {
+        let Some(dialog) = node.get() else { return };
+        if open.get() {
+            if !dialog.open() {
+                let _ = dialog.show_modal();
+            }
+        } else if dialog.open() {
+            dialog.close();
+        }
+    });
+    let labelled = heading_id.clone();
+    view! {
+        <dialog node_ref=node class="modal" aria-labelledby=labelled on:close=move |_| {
+            if open.get_untracked() {
+                open.set(false);
+            }
+            if let Some(cb) = on_close {
+                cb.run(());
+            }
+        }>
+            <h2 id=heading_id>{move || title.get()}</h2>
+            {children()}
+        </dialog>
+    }
+}
+
+fn uuid_like() -> u32 {
+    (js_sys::Math::random() * f64::from(u32::MAX)) as u32
+}

@@ -1,0 +1,105 @@
+//! Who is signed in, and the guard that sends everyone else to the login page.
+
+use leptos::prelude::*;
+use leptos_router::{
+    hooks::{use_location, use_navigate},
+    NavigateOptions,
+};
+
+use crate::api::{auth::session_info, types::SignedIn, ApiError};
+
+use super::toast::use_toasts;
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub user: RwSignal<Option<SignedIn>>,
+    /// False until the first `session_info` call has answered.
+    pub checked: RwSignal<bool>,
+    /// No admin exists yet: first-run setup is open.
+    pub needs_setup: RwSignal<bool>,
+}
+
+impl Session {
+    pub fn signed_out(&self) {
+        self.user.set(None);
+        self.checked.set(true);
+    }
+}
+
+pub fn provide_session() -> Session {
+    let session = Session {
+        user: RwSignal::new(None),
+        checked: RwSignal::new(false),
+        needs_setup: RwSignal::new(false),
+    };
+    provide_context(session);
+    leptos::task::spawn_local(async move {
+        if let Ok(info) = session_info().await {
+            session.needs_setup.set(info.needs_setup);
+            session.user.set(info.user);
+        }
+        session.checked.set(true);
+    });
+    session
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+/// Reports a failed call: an ended session goes to the login page, anything else to a toast.
+pub fn use_error_reporter() -> impl Fn(ApiError, Option<Callback<()>>) + Copy {
+    let session = use_session();
+    let toasts = use_toasts();
+    move |error: ApiError, retry: Option<Callback<()>>| {
+        if error == ApiError::Unauthenticated {
+            session.signed_out();
+        } else {
+            toasts.error(&error, retry);
+        }
+    }
+}
+
+/// A same-site path to return to after login; anything else (absolute, `//host`) is ignored.
+pub fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/keys".into())
+}
+
+/// Shows its children to a signed-in admin; sends anyone else to `/login?next=<here>`.
+#[component]
+pub fn RequireAdmin(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if session.checked.get() && session.user.get().is_none() {
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            let next = js_sys::encode_uri_component(&here);
+            let target = if session.needs_setup.get_untracked() {
+                "/setup".to_owned()
+            } else {
+                format!("/login?next={next}")
+            };
+            navigate(
+                &target,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    view! {
+        <Show
+            when=move || session.user.get().is_some()
+            fallback=|| view! { <div class="page-loading" aria-busy="true">"Loading…"</div> }
+        >
+            {children()}
+        </Show>
+    }
+}

@@ -1,0 +1,115 @@
+//! Dates in the admin's own locale and time zone, and "3 minutes ago".
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+
+fn locale() -> String {
+    web_sys::window()
+        .and_then(|w| w.navigator().language())
+        .unwrap_or_else(|| "en-US".into())
+}
+
+fn js_date(at: DateTime<Utc>) -> js_sys::Date {
+    js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64))
+}
+
+fn options(pairs: &[(&str, &str)]) -> JsValue {
+    let obj = js_sys::Object::new();
+    for (k, v) in pairs {
+        let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(k), &JsValue::from_str(v));
+    }
+    obj.into()
+}
+
+/// "26 Nov 2026" in the local time zone.
+pub fn date(at: DateTime<Utc>) -> String {
+    js_date(at)
+        .to_locale_date_string(
+            &locale(),
+            &options(&[("year", "numeric"), ("month", "short"), ("day", "numeric")]),
+        )
+        .into()
+}
+
+/// Full local date and time, for hover titles and details.
+pub fn date_time(at: DateTime<Utc>) -> String {
+    js_date(at)
+        .to_locale_string(
+            &locale(),
+            &options(&[
+                ("year", "numeric"),
+                ("month", "short"),
+                ("day", "numeric"),
+                ("hour", "2-digit"),
+                ("minute", "2-digit"),
+                ("second", "2-digit"),
+                ("timeZoneName", "short"),
+            ]),
+        )
+        .into()
+}
+
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// A span of time in words: "42 minutes", "3 hours", "2 days".
+pub fn span(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    match secs {
+        0..=59 => plural(secs.max(1), "second"),
+        60..=3599 => plural(secs / 60, "minute"),
+        3600..=86_399 => plural(secs / 3600, "hour"),
+        _ => plural(secs / 86_400, "day"),
+    }
+}
+
+/// "just now", "3 minutes ago", "2 days ago".
+pub fn ago(at: DateTime<Utc>, now: i64) -> String {
+    let ms = now - at.timestamp_millis();
+    if ms < 45_000 {
+        "just now".into()
+    } else {
+        format!("{} ago", span(ms))
+    }
+}
+
+/// A clock signal that ticks every 15 seconds, so relative times stay true.
+#[derive(Clone, Copy)]
+pub struct Now(pub RwSignal<i64>);
+
+pub fn provide_now() {
+    let now = RwSignal::new(now_ms());
+    set_interval(
+        move || now.set(now_ms()),
+        std::time::Duration::from_secs(15),
+    );
+    provide_context(Now(now));
+}
+
+pub fn use_now() -> RwSignal<i64> {
+    use_context::<Now>()
+        .map(|n| n.0)
+        .unwrap_or_else(|| RwSignal::new(now_ms()))
+}
+
+#[component]
+pub fn Time(at: DateTime<Utc>, #[prop(optional)] relative: bool) -> impl IntoView {
+    let now = use_now();
+    let exact = date_time(at);
+    let iso = at.to_rfc3339();
+    view! {
+        <time datetime=iso title=exact>
+            {move || if relative { ago(at, now.get()) } else { date(at) }}
+        </time>
+    }
+}

@@ -1,0 +1,155 @@
+//! `/admins`: who can manage keys; add, disable and re-enable admins.
+
+use leptos::prelude::*;
+
+use crate::{
+    api::{
+        admins::{create_admin, list_admins, set_admin_disabled},
+        ApiError,
+    },
+    components::{
+        fields::{form_message, message_for, FieldError},
+        session::use_error_reporter,
+        time::Time,
+        toast::use_toasts,
+    },
+};
+
+#[component]
+pub fn AdminsPage() -> impl IntoView {
+    let report = use_error_reporter();
+    let toasts = use_toasts();
+    let reload = RwSignal::new(0u32);
+    let admins = LocalResource::new(move || {
+        reload.track();
+        list_admins()
+    });
+    let retry = Callback::new(move |_| reload.update(|n| *n += 1));
+    Effect::new(move |_| {
+        if let Some(Err(e)) = admins.get() {
+            report(e, Some(retry));
+        }
+    });
+
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match create_admin(
+                email.get_untracked(),
+                name.get_untracked(),
+                password.get_untracked(),
+            )
+            .await
+            {
+                Ok(a) => {
+                    toasts.info(format!("Added {}", a.name));
+                    email.set(String::new());
+                    name.set(String::new());
+                    password.set(String::new());
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let set_disabled = move |id: String, disabled: bool| {
+        leptos::task::spawn_local(async move {
+            match set_admin_disabled(id, disabled).await {
+                Ok(a) => {
+                    toasts.info(if disabled {
+                        format!("Disabled {}", a.name)
+                    } else {
+                        format!("Enabled {}", a.name)
+                    });
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => report(e, None),
+            }
+        });
+    };
+    let field = move |f: &'static str| Signal::derive(move || message_for(error.get(), f));
+    view! {
+        <section class="page admins-page">
+            <div class="page-head"><h1>"Admins"</h1></div>
+            <div class="table-wrap">
+                <table class="admins-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Email"</th>
+                            <th scope="col">"Created"</th>
+                            <th scope="col">"Last login"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Action"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || match admins.get() {
+                            None => view! { <tr aria-hidden="true"><td colspan="6"><span class="skeleton"></span></td></tr> }.into_any(),
+                            Some(Err(_)) => view! { <tr><td colspan="6">"Admins could not be loaded."</td></tr> }.into_any(),
+                            Some(Ok(list)) => list.into_iter().map(|a| {
+                                let id = a.id.clone();
+                                let disabled = a.disabled;
+                                view! {
+                                    <tr>
+                                        <th scope="row">{a.name.clone()}{a.is_self.then_some(" (you)")}</th>
+                                        <td>{a.email.clone()}</td>
+                                        <td><Time at=a.created_at/></td>
+                                        <td>{match a.last_login_at {
+                                            Some(at) => view! { <Time at=at relative=true/> }.into_any(),
+                                            None => view! { <span class="muted">"Never"</span> }.into_any(),
+                                        }}</td>
+                                        <td>{if disabled { "Disabled" } else { "Active" }}</td>
+                                        <td>
+                                            {(!a.is_self).then(|| view! {
+                                                <button type="button" class=if disabled { "btn btn-secondary btn-small" } else { "btn btn-danger btn-small" }
+                                                    aria-label=format!("{} {}", if disabled { "Enable" } else { "Disable" }, a.name)
+                                                    on:click=move |_| set_disabled(id.clone(), !disabled)>
+                                                    {if disabled { "Enable" } else { "Disable" }}
+                                                </button>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view().into_any(),
+                        }}
+                    </tbody>
+                </table>
+            </div>
+            <form class="card form add-admin" on:submit=add novalidate>
+                <h2>"Add admin"</h2>
+                <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &["email", "name", "password"]).is_none()>
+                    {move || form_message(error.get(), &["email", "name", "password"]).unwrap_or_default()}
+                </p>
+                <label class="field">
+                    <span>"Email"</span>
+                    <input type="email" required aria-describedby="admin-email-error" autocomplete="off"
+                        prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                    <FieldError message=field("email") id="admin-email-error".into()/>
+                </label>
+                <label class="field">
+                    <span>"Name"</span>
+                    <input type="text" required aria-describedby="admin-name-error" autocomplete="off"
+                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                    <FieldError message=field("name") id="admin-name-error".into()/>
+                </label>
+                <label class="field">
+                    <span>"Password"</span>
+                    <input type="password" required minlength="12" autocomplete="new-password" aria-describedby="admin-password-error"
+                        prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                    <small class="hint">"At least 12 characters. Share it with them securely."</small>
+                    <FieldError message=field("password") id="admin-password-error".into()/>
+                </label>
+                <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Add admin"</button>
+            </form>
+        </section>
+    }
+}

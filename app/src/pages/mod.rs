@@ -1,0 +1,10 @@
+//! One module per page.
+
+pub mod admins;
+pub mod key_details;
+pub mod keys_list;
+pub mod login;
+pub mod not_found;
+pub mod setup;
+
+pub mod key_dialogs;

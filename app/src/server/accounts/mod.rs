@@ -1,0 +1,333 @@
+//! Admin accounts: first-run setup, login/logout, and managing other admins.
+
+pub mod password;
+pub mod sessions;
+pub mod throttle;
+
+use sea_orm::{
+    AccessMode, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::api::{error::ApiError, validate};
+use crate::server::{
+    audit::{self, Actor, ActorKind, Event},
+    clock::SharedClock,
+    entities::users,
+    error::{ServiceError, ServiceResult},
+};
+
+use self::sessions::SessionToken;
+
+pub struct Accounts {
+    db: DatabaseConnection,
+    clock: SharedClock,
+}
+
+pub struct NewAdmin<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password: &'a str,
+}
+
+pub fn user_actor(user: &users::Model, ip: Option<&str>) -> Actor {
+    Actor {
+        kind: ActorKind::User,
+        id: Some(user.id.clone()),
+        label: user.name.clone(),
+        ip: ip.map(str::to_owned),
+    }
+}
+
+fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+impl Accounts {
+    pub fn new(db: DatabaseConnection, clock: SharedClock) -> Self {
+        Self { db, clock }
+    }
+
+    pub async fn needs_setup(&self) -> ServiceResult<bool> {
+        Ok(users::Entity::find().count(&self.db).await? == 0)
+    }
+
+    async fn validated(input: &NewAdmin<'_>) -> ServiceResult<(String, String, String)> {
+        let email = validate::email(input.email)?;
+        let name = validate::name("name", input.name)?;
+        validate::password(input.password)?;
+        let hash = password::hash(input.password.to_owned()).await?;
+        Ok((email, name, hash))
+    }
+
+    fn new_user(&self, email: String, name: String, hash: String) -> users::ActiveModel {
+        let now = self.clock.now_ms();
+        users::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            email_lower: Set(email.to_lowercase()),
+            email: Set(email),
+            name: Set(name),
+            password_hash: Set(hash),
+            created_at: Set(now),
+            last_login_at: Set(None),
+            disabled_at: Set(None),
+            password_changed_at: Set(now),
+        }
+    }
+
+    /// Creates the first admin; refused for good once any admin exists.
+    pub async fn setup(
+        &self,
+        input: NewAdmin<'_>,
+        ip: Option<&str>,
+    ) -> ServiceResult<users::Model> {
+        if !self.needs_setup().await? {
+            return Err(ApiError::AlreadySetUp.into());
+        }
+        let (email, name, hash) = Self::validated(&input).await?;
+        let model = self.new_user(email, name, hash);
+        // Serializable: two concurrent first visitors cannot both become the first admin.
+        let attempt = async {
+            let txn = self
+                .db
+                .begin_with_config(
+                    Some(IsolationLevel::Serializable),
+                    Some(AccessMode::ReadWrite),
+                )
+                .await?;
+            if users::Entity::find().count(&txn).await? > 0 {
+                return Err(ApiError::AlreadySetUp.into());
+            }
+            let user = model.insert(&txn).await?;
+            audit::record(
+                &txn,
+                self.clock.now_ms(),
+                &user_actor(&user, ip),
+                Event {
+                    action: "admin.setup",
+                    key: None,
+                    detail: json!({"email": user.email}),
+                },
+            )
+            .await?;
+            txn.commit().await?;
+            Ok::<_, ServiceError>(user)
+        };
+        match attempt.await {
+            Err(ServiceError::Db(_)) if !self.needs_setup().await? => {
+                Err(ApiError::AlreadySetUp.into())
+            }
+            other => other,
+        }
+    }
+
+    pub async fn create_admin(
+        &self,
+        actor: &Actor,
+        input: NewAdmin<'_>,
+    ) -> ServiceResult<users::Model> {
+        let (email, name, hash) = Self::validated(&input).await?;
+        let txn = self.db.begin().await?;
+        let user = match self.new_user(email, name, hash).insert(&txn).await {
+            Ok(user) => user,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(ApiError::validation(
+                    "email",
+                    "An admin with this email already exists.",
+                )
+                .into())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        audit::record(
+            &txn,
+            self.clock.now_ms(),
+            actor,
+            Event {
+                action: "admin.created",
+                key: None,
+                detail: json!({"user_id": user.id, "email": user.email}),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Checks credentials (throttled per email and per IP) and opens a session.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ip: &str,
+        user_agent: Option<&str>,
+    ) -> ServiceResult<(SessionToken, users::Model)> {
+        let email_lower = email.trim().to_lowercase();
+        let now = self.clock.now_ms();
+        if let Some(retry_after) = throttle::retry_after(&self.db, &email_lower, ip, now).await? {
+            return Err(ApiError::RateLimited { retry_after }.into());
+        }
+        let user = users::Entity::find()
+            .filter(users::Column::EmailLower.eq(email_lower.as_str()))
+            .one(&self.db)
+            .await?;
+        let ok = password::verify(
+            password.to_owned(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
+        let user = match user {
+            Some(user) if ok && user.disabled_at.is_none() => user,
+            _ => {
+                throttle::record(&self.db, &email_lower, ip, false, now).await?;
+                return Err(ApiError::InvalidCredentials.into());
+            }
+        };
+        let txn = self.db.begin().await?;
+        throttle::record(&txn, &email_lower, ip, true, now).await?;
+        let mut active = user.into_active_model();
+        active.last_login_at = Set(Some(now));
+        let user = active.update(&txn).await?;
+        let token = sessions::create(&txn, &user.id, Some(ip), user_agent, now).await?;
+        txn.commit().await?;
+        Ok((token, user))
+    }
+
+    pub async fn session(&self, token: &str) -> ServiceResult<Option<(String, users::Model)>> {
+        Ok(sessions::resolve(&self.db, token, self.clock.now_ms())
+            .await?
+            .map(|(s, u)| (s.token_hash, u)))
+    }
+
+    pub async fn logout(&self, token_hash: &str) -> ServiceResult<()> {
+        sessions::delete(&self.db, token_hash).await
+    }
+
+    pub async fn list(&self) -> ServiceResult<Vec<users::Model>> {
+        Ok(users::Entity::find()
+            .order_by_asc(users::Column::CreatedAt)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Disables or re-enables an admin. Nobody disables themselves or the last active admin;
+    /// a disabled admin's sessions end at once.
+    pub async fn set_disabled(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        disabled: bool,
+    ) -> ServiceResult<users::Model> {
+        if disabled && actor.id.as_deref() == Some(user_id) {
+            return Err(ApiError::Forbidden("You cannot disable yourself.".into()).into());
+        }
+        let now = self.clock.now_ms();
+        let txn = self
+            .db
+            .begin_with_config(
+                Some(IsolationLevel::Serializable),
+                Some(AccessMode::ReadWrite),
+            )
+            .await?;
+        let user = users::Entity::find_by_id(user_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("Admin"))?;
+        if user.disabled_at.is_some() == disabled {
+            txn.rollback().await?;
+            return Ok(user);
+        }
+        if disabled {
+            let others_active = users::Entity::find()
+                .filter(users::Column::DisabledAt.is_null())
+                .filter(users::Column::Id.ne(user_id))
+                .count(&txn)
+                .await?;
+            if others_active == 0 {
+                return Err(ApiError::Forbidden(
+                    "The last active admin cannot be disabled.".into(),
+                )
+                .into());
+            }
+        }
+        let mut active = user.into_active_model();
+        active.disabled_at = Set(disabled.then_some(now));
+        let user = active.update(&txn).await?;
+        if disabled {
+            sessions::delete_for_user(&txn, &user.id).await?;
+        }
+        audit::record(
+            &txn,
+            now,
+            actor,
+            Event {
+                action: if disabled {
+                    "admin.disabled"
+                } else {
+                    "admin.enabled"
+                },
+                key: None,
+                detail: json!({"user_id": user.id, "email": user.email}),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Changes a password after checking the current one; every session of the user ends and
+    /// a fresh one is returned for the caller.
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        current: &str,
+        new: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> ServiceResult<SessionToken> {
+        let user = users::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("Admin"))?;
+        if !password::verify(current.to_owned(), Some(user.password_hash.clone())).await? {
+            return Err(
+                ApiError::validation("current_password", "Current password is incorrect.").into(),
+            );
+        }
+        validate::password(new).map_err(|_| {
+            ApiError::validation(
+                "new_password",
+                format!(
+                    "Password must be at least {} characters.",
+                    validate::PASSWORD_MIN
+                ),
+            )
+        })?;
+        let hash = password::hash(new.to_owned()).await?;
+        let now = self.clock.now_ms();
+        let txn = self.db.begin().await?;
+        let mut active = user.clone().into_active_model();
+        active.password_hash = Set(hash);
+        active.password_changed_at = Set(now);
+        active.update(&txn).await?;
+        sessions::delete_for_user(&txn, &user.id).await?;
+        let token = sessions::create(&txn, &user.id, ip, user_agent, now).await?;
+        audit::record(
+            &txn,
+            now,
+            &user_actor(&user, ip),
+            Event {
+                action: "admin.password_changed",
+                key: None,
+                detail: json!({}),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(token)
+    }
+}

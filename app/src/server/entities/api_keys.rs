@@ -1,0 +1,42 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    pub project: Option<String>,
+    pub search_text: String,
+    pub name_lower: String,
+    pub start: String,
+    pub last4: String,
+    #[sea_orm(unique)]
+    pub secret_hash: String,
+    pub secret_ciphertext: Option<Vec<u8>>,
+    pub secret_nonce: Option<Vec<u8>>,
+    pub master_key_id: Option<String>,
+    pub recoverable: bool,
+    /// Space-separated scope names.
+    pub scopes: String,
+    pub created_at: i64,
+    pub created_by_kind: String,
+    pub created_by_id: Option<String>,
+    pub created_by_label: String,
+    pub updated_at: i64,
+    pub expires_at: Option<i64>,
+    pub disabled_at: Option<i64>,
+    pub rolled_at: Option<i64>,
+    pub previous_secret_hash: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub rate_limit_per_minute: Option<i32>,
+    pub last_used_at: Option<i64>,
+    pub last_used_ip: Option<String>,
+    pub last_used_user_agent: Option<String>,
+    pub usage_count: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,8 @@
+//! sea-orm entities, one module per table of `migration/`.
+
+pub mod api_keys;
+pub mod audit_events;
+pub mod key_usage_daily;
+pub mod login_attempts;
+pub mod sessions;
+pub mod users;

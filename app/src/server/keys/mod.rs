@@ -1,0 +1,507 @@
+//! The key service: every operation on API keys, each mutation audited in its transaction.
+
+pub mod cache;
+pub mod item;
+pub mod list;
+pub mod revocation;
+pub mod rewrap;
+pub mod usage;
+pub mod verify;
+
+use std::sync::Arc;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::api::{
+    error::ApiError,
+    types::{KeyPatch, NewKey, MAX_BULK_DELETE, MAX_GRACE_SECONDS, MAX_RATE_LIMIT_PER_MINUTE},
+    validate,
+};
+use crate::server::{
+    audit::{self, Actor, ActorKind, Event},
+    clock::{from_ms, to_ms, SharedClock},
+    entities::{api_keys, audit_events, key_usage_daily},
+    error::{ServiceError, ServiceResult},
+    vault::{format, hash_secret, Keyring, Secret},
+};
+
+use self::{cache::KeyCache, item::scopes_to_column, usage::UsageBuffer};
+
+pub struct KeyService {
+    db: DatabaseConnection,
+    keyring: Arc<Keyring>,
+    clock: SharedClock,
+    cache: Arc<KeyCache>,
+    usage: Arc<UsageBuffer>,
+}
+
+const KEY: &str = "API key";
+
+fn search_text(name_lower: &str, creator_label: &str) -> String {
+    format!("{name_lower}\n{}", creator_label.to_lowercase())
+}
+
+fn rate_limit(value: Option<u32>) -> ServiceResult<Option<i32>> {
+    match value {
+        Some(0) => Err(ServiceError::validation(
+            "rate_limit_per_minute",
+            "Rate limit must be at least 1 request per minute (or none).",
+        )),
+        Some(n) if n > MAX_RATE_LIMIT_PER_MINUTE => Err(ServiceError::validation(
+            "rate_limit_per_minute",
+            format!("Rate limit must be at most {MAX_RATE_LIMIT_PER_MINUTE} per minute."),
+        )),
+        other => Ok(other.map(|n| n as i32)),
+    }
+}
+
+impl KeyService {
+    pub fn new(
+        db: DatabaseConnection,
+        keyring: Arc<Keyring>,
+        clock: SharedClock,
+        cache: Arc<KeyCache>,
+        usage: Arc<UsageBuffer>,
+    ) -> Self {
+        Self {
+            db,
+            keyring,
+            clock,
+            cache,
+            usage,
+        }
+    }
+
+    pub fn cache(&self) -> &Arc<KeyCache> {
+        &self.cache
+    }
+
+    pub fn usage_buffer(&self) -> &Arc<UsageBuffer> {
+        &self.usage
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Creates a key; the full secret is returned here and never again (unless revealed).
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        input: NewKey,
+    ) -> ServiceResult<(api_keys::Model, Secret)> {
+        let now = self.clock.now_ms();
+        let name = validate::name("name", &input.name)?;
+        let project = validate::project(input.project.as_deref())?;
+        let expires_at = validate::expiry(input.expires_at, from_ms(now))?;
+        let scopes = validate::scopes(&input.scopes);
+        let rate_limit = rate_limit(input.rate_limit_per_minute)?;
+
+        let id = uuid::Uuid::now_v7().to_string();
+        let secret = format::generate();
+        let sealed = input.recoverable.then(|| self.keyring.seal(&id, &secret));
+        let creator = actor.creator_label();
+        let name_lower = name.to_lowercase();
+        let model = api_keys::ActiveModel {
+            id: Set(id.clone()),
+            search_text: Set(search_text(&name_lower, &creator)),
+            name_lower: Set(name_lower),
+            name: Set(name),
+            project: Set(project),
+            start: Set(secret.start().to_owned()),
+            last4: Set(secret.last4().to_owned()),
+            secret_hash: Set(hash_secret(&secret)),
+            secret_ciphertext: Set(sealed.as_ref().map(|s| s.ciphertext.clone())),
+            secret_nonce: Set(sealed.as_ref().map(|s| s.nonce.clone())),
+            master_key_id: Set(sealed.as_ref().map(|s| s.master_key_id.clone())),
+            recoverable: Set(input.recoverable),
+            scopes: Set(scopes_to_column(&scopes)),
+            created_at: Set(now),
+            created_by_kind: Set(match actor.kind {
+                ActorKind::Key => "key",
+                ActorKind::User => "user",
+                ActorKind::System => "system",
+            }
+            .to_owned()),
+            created_by_id: Set(actor.id.clone()),
+            created_by_label: Set(creator),
+            updated_at: Set(now),
+            expires_at: Set(expires_at.map(to_ms)),
+            disabled_at: Set(None),
+            rolled_at: Set(None),
+            previous_secret_hash: Set(None),
+            previous_secret_expires_at: Set(None),
+            rate_limit_per_minute: Set(rate_limit),
+            last_used_at: Set(None),
+            last_used_ip: Set(None),
+            last_used_user_agent: Set(None),
+            usage_count: Set(0),
+        };
+        let txn = self.db.begin().await?;
+        let model = model.insert(&txn).await?;
+        audit::record(
+            &txn,
+            now,
+            actor,
+            Event {
+                action: "key.created",
+                key: Some((&model.id, &model.name)),
+                detail: json!({
+                    "scopes": scopes,
+                    "recoverable": model.recoverable,
+                    "project": model.project,
+                    "expires_at": expires_at,
+                }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok((model, secret))
+    }
+
+    pub async fn get(&self, id: &str) -> ServiceResult<api_keys::Model> {
+        api_keys::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(KEY))
+    }
+
+    async fn get_for_update(txn: &DatabaseTransaction, id: &str) -> ServiceResult<api_keys::Model> {
+        let mut query = api_keys::Entity::find_by_id(id);
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            query = query.lock_exclusive();
+        }
+        query
+            .one(txn)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(KEY))
+    }
+
+    /// Decrypts the stored secret (audited). Only human admins get here.
+    pub async fn reveal(&self, actor: &Actor, id: &str) -> ServiceResult<Secret> {
+        let model = self.get(id).await?;
+        let (Some(ciphertext), Some(nonce), Some(master_key_id)) = (
+            model.secret_ciphertext.as_deref(),
+            model.secret_nonce.as_deref(),
+            model.master_key_id.as_deref(),
+        ) else {
+            return Err(ApiError::NotRecoverable.into());
+        };
+        let secret = self
+            .keyring
+            .open(&model.id, ciphertext, nonce, master_key_id)?;
+        audit::record(
+            &self.db,
+            self.clock.now_ms(),
+            actor,
+            Event {
+                action: "key.revealed",
+                key: Some((&model.id, &model.name)),
+                detail: json!({}),
+            },
+        )
+        .await?;
+        Ok(secret)
+    }
+
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: &str,
+        patch: KeyPatch,
+    ) -> ServiceResult<api_keys::Model> {
+        let now = self.clock.now_ms();
+        let name = patch
+            .name
+            .as_deref()
+            .map(|n| validate::name("name", n))
+            .transpose()?;
+        let project = patch
+            .project
+            .as_ref()
+            .map(|p| validate::project(p.as_deref()))
+            .transpose()?;
+        let expires_at = patch
+            .expires_at
+            .map(|e| validate::expiry(e, from_ms(now)))
+            .transpose()?;
+        let scopes = patch.scopes.as_deref().map(validate::scopes);
+        let limit = patch.rate_limit_per_minute.map(rate_limit).transpose()?;
+
+        let txn = self.db.begin().await?;
+        let model = Self::get_for_update(&txn, id).await?;
+        let mut changed = serde_json::Map::new();
+        let mut active = model.clone().into_active_model();
+        if let Some(name) = name.filter(|n| *n != model.name) {
+            changed.insert("name".into(), json!({"from": model.name, "to": name}));
+            let lower = name.to_lowercase();
+            active.search_text = Set(search_text(&lower, &model.created_by_label));
+            active.name_lower = Set(lower);
+            active.name = Set(name);
+        }
+        if let Some(project) = project.filter(|p| *p != model.project) {
+            changed.insert(
+                "project".into(),
+                json!({"from": model.project, "to": project}),
+            );
+            active.project = Set(project);
+        }
+        if let Some(expires) = expires_at
+            .map(|e| e.map(to_ms))
+            .filter(|e| *e != model.expires_at)
+        {
+            changed.insert(
+                "expires_at".into(),
+                json!({"from": model.expires_at.map(from_ms), "to": expires.map(from_ms)}),
+            );
+            active.expires_at = Set(expires);
+        }
+        if let Some(scopes) = scopes
+            .map(|s| scopes_to_column(&s))
+            .filter(|s| *s != model.scopes)
+        {
+            changed.insert("scopes".into(), json!({"from": model.scopes, "to": scopes}));
+            active.scopes = Set(scopes);
+        }
+        if let Some(limit) = limit.filter(|l| *l != model.rate_limit_per_minute) {
+            changed.insert(
+                "rate_limit_per_minute".into(),
+                json!({"from": model.rate_limit_per_minute, "to": limit}),
+            );
+            active.rate_limit_per_minute = Set(limit);
+        }
+        if changed.is_empty() {
+            txn.rollback().await?;
+            return Ok(model);
+        }
+        active.updated_at = Set(now);
+        let updated = active.update(&txn).await?;
+        audit::record(
+            &txn,
+            now,
+            actor,
+            Event {
+                action: "key.updated",
+                key: Some((&updated.id, &updated.name)),
+                detail: serde_json::Value::Object(changed),
+            },
+        )
+        .await?;
+        revocation::announce(&txn, &updated.id).await?;
+        txn.commit().await?;
+        self.cache.invalidate(&updated.id);
+        Ok(updated)
+    }
+
+    pub async fn delete(&self, actor: &Actor, id: &str) -> ServiceResult<()> {
+        self.bulk_delete(actor, &[id.to_owned()]).await.map(|_| ())
+    }
+
+    /// Deletes all of `ids` or, if any is unknown, none of them.
+    pub async fn bulk_delete(&self, actor: &Actor, ids: &[String]) -> ServiceResult<u64> {
+        let mut unique: Vec<&str> = ids.iter().map(String::as_str).collect();
+        unique.sort_unstable();
+        unique.dedup();
+        if unique.is_empty() {
+            return Err(ServiceError::validation(
+                "ids",
+                "Select at least one API key.",
+            ));
+        }
+        if unique.len() > MAX_BULK_DELETE {
+            return Err(ServiceError::validation(
+                "ids",
+                format!("At most {MAX_BULK_DELETE} API keys can be deleted at once."),
+            ));
+        }
+        let now = self.clock.now_ms();
+        let txn = self.db.begin().await?;
+        let mut query = api_keys::Entity::find()
+            .filter(api_keys::Column::Id.is_in(unique.iter().copied()))
+            .order_by_asc(api_keys::Column::Id);
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            query = query.lock_exclusive();
+        }
+        let found = query.all(&txn).await?;
+        if found.len() != unique.len() {
+            let missing: Vec<&str> = unique
+                .iter()
+                .copied()
+                .filter(|id| !found.iter().any(|m| m.id == *id))
+                .collect();
+            txn.rollback().await?;
+            let what = if missing.len() == 1 {
+                format!("API key {}", missing[0])
+            } else {
+                format!("API keys {}", missing.join(", "))
+            };
+            return Err(ServiceError::Api(ApiError::NotFound(what)));
+        }
+        let deleted = api_keys::Entity::delete_many()
+            .filter(api_keys::Column::Id.is_in(unique.iter().copied()))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        let action = if unique.len() == 1 {
+            "key.deleted"
+        } else {
+            "key.bulk_deleted"
+        };
+        for model in &found {
+            audit::record(
+                &txn,
+                now,
+                actor,
+                Event {
+                    action,
+                    key: Some((&model.id, &model.name)),
+                    detail: json!({"batch_size": unique.len()}),
+                },
+            )
+            .await?;
+            revocation::announce(&txn, &model.id).await?;
+        }
+        txn.commit().await?;
+        for model in &found {
+            self.cache.invalidate(&model.id);
+        }
+        Ok(deleted)
+    }
+
+    pub async fn set_disabled(
+        &self,
+        actor: &Actor,
+        id: &str,
+        disabled: bool,
+    ) -> ServiceResult<api_keys::Model> {
+        let now = self.clock.now_ms();
+        let txn = self.db.begin().await?;
+        let model = Self::get_for_update(&txn, id).await?;
+        if model.disabled_at.is_some() == disabled {
+            txn.rollback().await?;
+            return Ok(model);
+        }
+        let mut active = model.into_active_model();
+        active.disabled_at = Set(disabled.then_some(now));
+        active.updated_at = Set(now);
+        let updated = active.update(&txn).await?;
+        audit::record(
+            &txn,
+            now,
+            actor,
+            Event {
+                action: if disabled {
+                    "key.disabled"
+                } else {
+                    "key.enabled"
+                },
+                key: Some((&updated.id, &updated.name)),
+                detail: json!({}),
+            },
+        )
+        .await?;
+        revocation::announce(&txn, &updated.id).await?;
+        txn.commit().await?;
+        self.cache.invalidate(&updated.id);
+        Ok(updated)
+    }
+
+    /// Gives the key a new secret; the old one keeps working for `grace_seconds`.
+    pub async fn roll(
+        &self,
+        actor: &Actor,
+        id: &str,
+        grace_seconds: u64,
+    ) -> ServiceResult<(api_keys::Model, Secret)> {
+        if grace_seconds > MAX_GRACE_SECONDS {
+            return Err(ServiceError::validation(
+                "grace_seconds",
+                format!("Grace must be at most {MAX_GRACE_SECONDS} seconds (7 days)."),
+            ));
+        }
+        let now = self.clock.now_ms();
+        let txn = self.db.begin().await?;
+        let model = Self::get_for_update(&txn, id).await?;
+        let secret = format::generate();
+        let sealed = model
+            .recoverable
+            .then(|| self.keyring.seal(&model.id, &secret));
+        let grace_ends = (grace_seconds > 0).then(|| now + grace_seconds as i64 * 1000);
+        let mut active = model.clone().into_active_model();
+        active.previous_secret_hash = Set(grace_ends.map(|_| model.secret_hash.clone()));
+        active.previous_secret_expires_at = Set(grace_ends);
+        active.secret_hash = Set(hash_secret(&secret));
+        active.start = Set(secret.start().to_owned());
+        active.last4 = Set(secret.last4().to_owned());
+        active.secret_ciphertext = Set(sealed.as_ref().map(|s| s.ciphertext.clone()));
+        active.secret_nonce = Set(sealed.as_ref().map(|s| s.nonce.clone()));
+        active.master_key_id = Set(sealed.as_ref().map(|s| s.master_key_id.clone()));
+        active.rolled_at = Set(Some(now));
+        active.updated_at = Set(now);
+        let updated = active.update(&txn).await?;
+        audit::record(
+            &txn,
+            now,
+            actor,
+            Event {
+                action: "key.rolled",
+                key: Some((&updated.id, &updated.name)),
+                detail: json!({
+                    "grace_seconds": grace_seconds,
+                    "previous_secret_expires_at": grace_ends.map(from_ms),
+                }),
+            },
+        )
+        .await?;
+        revocation::announce(&txn, &updated.id).await?;
+        txn.commit().await?;
+        self.cache.invalidate(&updated.id);
+        Ok((updated, secret))
+    }
+
+    /// Requests per day for the last `days` days (UTC), oldest first, zero-filled.
+    pub async fn usage(&self, id: &str, days: u32) -> ServiceResult<Vec<(chrono::NaiveDate, u64)>> {
+        self.get(id).await?;
+        let today = from_ms(self.clock.now_ms()).date_naive();
+        let first = today - chrono::Days::new(u64::from(days.saturating_sub(1)));
+        let rows = key_usage_daily::Entity::find()
+            .filter(key_usage_daily::Column::KeyId.eq(id))
+            .filter(key_usage_daily::Column::Day.gte(first.format("%Y-%m-%d").to_string()))
+            .all(&self.db)
+            .await?;
+        Ok(first
+            .iter_days()
+            .take_while(|d| *d <= today)
+            .map(|d| {
+                let key = d.format("%Y-%m-%d").to_string();
+                let count = rows.iter().find(|r| r.day == key).map_or(0, |r| r.count);
+                (d, count.max(0) as u64)
+            })
+            .collect())
+    }
+
+    /// This key's audit events, newest first.
+    pub async fn history(&self, id: &str, limit: u64) -> ServiceResult<Vec<audit_events::Model>> {
+        Ok(audit_events::Entity::find()
+            .filter(audit_events::Column::KeyId.eq(id))
+            .order_by_desc(audit_events::Column::At)
+            .order_by_desc(audit_events::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Counts one authenticated use of a key (buffered; see [`usage`]).
+    pub fn record_use(&self, key_id: &str, ip: Option<&str>, user_agent: Option<&str>) {
+        self.usage
+            .record(key_id, self.clock.now_ms(), ip, user_agent);
+    }
+}

@@ -1,0 +1,148 @@
+//! Write-behind usage tracking: uses are counted in memory and flushed in one transaction
+//! (at least every second, and on shutdown) instead of one database write per request.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Mutex,
+};
+
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Func, OnConflict},
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use crate::server::{
+    clock::from_ms,
+    entities::{api_keys, key_usage_daily},
+    error::ServiceResult,
+};
+
+#[derive(Debug, Default)]
+struct Pending {
+    count: i64,
+    last_at: i64,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    per_day: BTreeMap<String, i64>,
+}
+
+#[derive(Default)]
+pub struct UsageBuffer {
+    pending: Mutex<HashMap<String, Pending>>,
+}
+
+pub const USER_AGENT_MAX: usize = 512;
+
+pub fn day_of(at_ms: i64) -> String {
+    from_ms(at_ms).format("%Y-%m-%d").to_string()
+}
+
+impl UsageBuffer {
+    pub fn record(&self, key_id: &str, at_ms: i64, ip: Option<&str>, user_agent: Option<&str>) {
+        let mut pending = self.pending.lock().expect("usage lock");
+        let entry = pending.entry(key_id.to_owned()).or_default();
+        entry.count += 1;
+        *entry.per_day.entry(day_of(at_ms)).or_default() += 1;
+        if at_ms >= entry.last_at {
+            entry.last_at = at_ms;
+            entry.ip = ip.map(str::to_owned);
+            entry.user_agent = user_agent.map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
+        }
+    }
+
+    pub fn pending_keys(&self) -> usize {
+        self.pending.lock().expect("usage lock").len()
+    }
+
+    /// Writes everything buffered so far; on failure the counts are put back for the next try.
+    pub async fn flush(&self, db: &DatabaseConnection) -> ServiceResult<usize> {
+        let batch = std::mem::take(&mut *self.pending.lock().expect("usage lock"));
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let keys = batch.len();
+        match write(db, &batch).await {
+            Ok(()) => Ok(keys),
+            Err(e) => {
+                let mut pending = self.pending.lock().expect("usage lock");
+                for (key_id, old) in batch {
+                    let entry = pending.entry(key_id).or_default();
+                    entry.count += old.count;
+                    for (day, n) in old.per_day {
+                        *entry.per_day.entry(day).or_default() += n;
+                    }
+                    if old.last_at > entry.last_at {
+                        entry.last_at = old.last_at;
+                        entry.ip = old.ip;
+                        entry.user_agent = old.user_agent;
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+async fn write(db: &DatabaseConnection, batch: &HashMap<String, Pending>) -> ServiceResult<()> {
+    let txn = db.begin().await?;
+    for (key_id, p) in batch {
+        let newer = Expr::col(api_keys::Column::LastUsedAt)
+            .is_null()
+            .or(Expr::col(api_keys::Column::LastUsedAt).lt(p.last_at));
+        let updated = api_keys::Entity::update_many()
+            .col_expr(
+                api_keys::Column::UsageCount,
+                Expr::col(api_keys::Column::UsageCount).add(p.count),
+            )
+            .col_expr(
+                api_keys::Column::LastUsedIp,
+                Expr::case(newer.clone(), p.ip.clone())
+                    .finally(Expr::col(api_keys::Column::LastUsedIp))
+                    .into(),
+            )
+            .col_expr(
+                api_keys::Column::LastUsedUserAgent,
+                Expr::case(newer, p.user_agent.clone())
+                    .finally(Expr::col(api_keys::Column::LastUsedUserAgent))
+                    .into(),
+            )
+            .col_expr(
+                api_keys::Column::LastUsedAt,
+                Func::greatest([
+                    Expr::from(Func::coalesce([
+                        Expr::col(api_keys::Column::LastUsedAt),
+                        Expr::val(0i64),
+                    ])),
+                    Expr::val(p.last_at),
+                ])
+                .into(),
+            )
+            .filter(api_keys::Column::Id.eq(key_id.as_str()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            continue; // the key was deleted meanwhile; its uses go with it
+        }
+        let rows = p
+            .per_day
+            .iter()
+            .map(|(day, n)| key_usage_daily::ActiveModel {
+                key_id: sea_orm::Set(key_id.clone()),
+                day: sea_orm::Set(day.clone()),
+                count: sea_orm::Set(*n),
+            });
+        key_usage_daily::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([key_usage_daily::Column::KeyId, key_usage_daily::Column::Day])
+                    .value(
+                        key_usage_daily::Column::Count,
+                        Expr::cust("key_usage_daily.count + excluded.count"),
+                    )
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}

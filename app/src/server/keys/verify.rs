@@ -1,0 +1,102 @@
+//! Verification: parse + checksum, SHA-256, cache, then one indexed lookup.
+
+use std::sync::Arc;
+
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use subtle::ConstantTimeEq;
+
+use crate::api::types::VerifyCode;
+use crate::server::{
+    error::ServiceResult,
+    vault::{format, hash_secret},
+};
+
+use super::{cache::KeySnapshot, item::scopes_from_column, KeyService};
+use crate::server::entities::api_keys;
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Valid(Arc<KeySnapshot>),
+    Malformed,
+    NotFound,
+    Expired,
+    Disabled,
+}
+
+impl Outcome {
+    pub fn code(&self) -> VerifyCode {
+        match self {
+            Self::Valid(_) => VerifyCode::Valid,
+            Self::Malformed => VerifyCode::Malformed,
+            Self::NotFound => VerifyCode::NotFound,
+            Self::Expired => VerifyCode::Expired,
+            Self::Disabled => VerifyCode::Disabled,
+        }
+    }
+}
+
+pub fn judge(snapshot: Arc<KeySnapshot>, now_ms: i64) -> Outcome {
+    let key_expired = snapshot.expires_at.is_some_and(|at| at <= now_ms);
+    // A rolled key's previous secret lives only until its grace ends.
+    let grace_over =
+        snapshot.previous_secret && snapshot.grace_ends_at.is_none_or(|at| at <= now_ms);
+    if snapshot.disabled {
+        Outcome::Disabled
+    } else if key_expired || grace_over {
+        Outcome::Expired
+    } else {
+        Outcome::Valid(snapshot)
+    }
+}
+
+impl KeyService {
+    /// Decides whether `presented` is a usable key. Does not record a use.
+    pub async fn verify(&self, presented: &str) -> ServiceResult<Outcome> {
+        let Ok(secret) = format::parse(presented) else {
+            return Ok(Outcome::Malformed);
+        };
+        let hash = hash_secret(&secret);
+        let now = self.now_ms();
+        if let Some(snapshot) = self.cache.get(&hash, now) {
+            return Ok(judge(snapshot, now));
+        }
+        let epoch = self.cache.epoch();
+        let row = api_keys::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(api_keys::Column::SecretHash.eq(hash.as_str()))
+                    .add(api_keys::Column::PreviousSecretHash.eq(hash.as_str())),
+            )
+            .one(self.db())
+            .await?;
+        let Some(row) = row else {
+            return Ok(Outcome::NotFound);
+        };
+        let current = bool::from(row.secret_hash.as_bytes().ct_eq(hash.as_bytes()));
+        let previous = !current
+            && row
+                .previous_secret_hash
+                .as_deref()
+                .is_some_and(|h| bool::from(h.as_bytes().ct_eq(hash.as_bytes())));
+        if !current && !previous {
+            return Ok(Outcome::NotFound);
+        }
+        let snapshot = Arc::new(KeySnapshot {
+            key_id: row.id,
+            name: row.name,
+            project: row.project,
+            scopes: scopes_from_column(&row.scopes),
+            expires_at: row.expires_at,
+            disabled: row.disabled_at.is_some(),
+            rate_limit_per_minute: row.rate_limit_per_minute.map(|n| n as u32),
+            grace_ends_at: if previous {
+                row.previous_secret_expires_at
+            } else {
+                None
+            },
+            previous_secret: previous,
+        });
+        self.cache.insert(hash, snapshot.clone(), epoch, now);
+        Ok(judge(snapshot, now))
+    }
+}

@@ -1,0 +1,135 @@
+//! Everything a request needs, built once at start-up and shared by every server function.
+
+use std::{ops::Deref, sync::Arc, time::Duration};
+
+use sea_orm::DatabaseConnection;
+use tokio::{sync::watch, task::JoinHandle};
+
+use super::{
+    accounts::Accounts,
+    clock::SharedClock,
+    keys::{cache::KeyCache, revocation, usage::UsageBuffer, KeyService},
+    ratelimit::WindowLimiter,
+    vault::Keyring,
+};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Adds `Secure` to cookies and sends HSTS (on behind TLS).
+    pub secure_cookies: bool,
+    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy: bool,
+    /// Failed API-key authentications allowed per client IP per minute.
+    pub failed_auth_per_minute: u32,
+    pub usage_flush_interval: Duration,
+    pub cache_ttl: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            trust_proxy: false,
+            failed_auth_per_minute: 20,
+            usage_flush_interval: Duration::from_secs(1),
+            cache_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+pub struct Inner {
+    pub db: DatabaseConnection,
+    pub clock: SharedClock,
+    pub keys: KeyService,
+    pub accounts: Accounts,
+    pub settings: Settings,
+    /// Failed key authentications per client IP.
+    pub auth_failures: WindowLimiter,
+    /// Requests per key, for keys with a rate limit.
+    pub key_requests: WindowLimiter,
+    shutdown: watch::Sender<bool>,
+    flusher: std::sync::Mutex<Option<JoinHandle<()>>>,
+    listener: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the services and starts the background tasks (usage flusher, and on PostgreSQL
+    /// the revocation listener). Must run inside a tokio runtime.
+    pub fn start(
+        db: DatabaseConnection,
+        keyring: Keyring,
+        clock: SharedClock,
+        settings: Settings,
+    ) -> Self {
+        let cache = Arc::new(KeyCache::new(
+            true,
+            settings.cache_ttl.as_millis() as i64,
+            100_000,
+        ));
+        let usage = Arc::new(UsageBuffer::default());
+        let keys = KeyService::new(
+            db.clone(),
+            Arc::new(keyring),
+            clock.clone(),
+            cache.clone(),
+            usage.clone(),
+        );
+        let (shutdown, mut stop) = watch::channel(false);
+        let listener = revocation::spawn_listener(&db, cache);
+        let flush_db = db.clone();
+        let interval = settings.usage_flush_interval;
+        let flusher = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
+                if let Err(e) = usage.flush(&flush_db).await {
+                    tracing::error!(error = %e, "usage flush failed; will retry");
+                }
+            }
+        });
+        Self(Arc::new(Inner {
+            accounts: Accounts::new(db.clone(), clock.clone()),
+            db,
+            clock,
+            keys,
+            auth_failures: WindowLimiter::new(60_000),
+            key_requests: WindowLimiter::new(60_000),
+            settings,
+            shutdown,
+            flusher: std::sync::Mutex::new(Some(flusher)),
+            listener: std::sync::Mutex::new(listener),
+        }))
+    }
+
+    /// Stops the background tasks and writes buffered usage.
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        // The flusher finishes the write it may be in, then stops.
+        let flusher = self.flusher.lock().expect("task lock").take();
+        if let Some(flusher) = flusher {
+            let _ = flusher.await;
+        }
+        let listener = self.listener.lock().expect("task lock").take();
+        if let Some(listener) = listener {
+            listener.abort();
+        }
+        if let Err(e) = self.keys.usage_buffer().flush(&self.db).await {
+            tracing::error!(error = %e, "final usage flush failed");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The app shell: top bar, navigation, user menu and routes.
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Redirect, Route, Router, Routes, A},
+    hooks::use_navigate,
+    path, NavigateOptions,
+};
+
+use crate::{
+    api::auth::logout,
+    components::{
+        session::{provide_session, use_error_reporter, use_session, RequireAdmin},
+        time::provide_now,
+        toast::{provide_toasts, ToastHost},
+    },
+    pages::{
+        admins::AdminsPage, key_details::KeyDetailsPage, keys_list::KeysPage, login::LoginPage,
+        not_found::NotFound, setup::SetupPage,
+    },
+};
+
+/// Where the keys list was last (search, filter, sort, page), for Back buttons.
+#[derive(Clone, Copy)]
+pub struct LastListUrl(pub RwSignal<String>);
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_toasts();
+    provide_session();
+    provide_now();
+    provide_context(LastListUrl(RwSignal::new("/keys".into())));
+    view! {
+        <Router>
+            <TopBar/>
+            <main id="main">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/keys"/> }/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/setup") view=SetupPage/>
+                    <Route path=path!("/keys") view=|| view! { <RequireAdmin><KeysPage/></RequireAdmin> }/>
+                    <Route path=path!("/keys/:id") view=|| view! { <RequireAdmin><KeyDetailsPage/></RequireAdmin> }/>
+                    <Route path=path!("/admins") view=|| view! { <RequireAdmin><AdminsPage/></RequireAdmin> }/>
+                </Routes>
+            </main>
+            <ToastHost/>
+        </Router>
+    }
+}
+
+#[component]
+fn TopBar() -> impl IntoView {
+    let session = use_session();
+    let report = use_error_reporter();
+    let navigate = use_navigate();
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match logout().await {
+                Ok(()) | Err(crate::api::ApiError::Unauthenticated) => {
+                    session.user.set(None);
+                    navigate("/login", NavigateOptions::default());
+                }
+                Err(e) => report(e, None),
+            }
+        });
+    };
+    view! {
+        <header class="topbar">
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <A href="/keys" attr:class="brand">
+                <span class="brand-mark" aria-hidden="true">"LS"</span>
+                "LicenseShipper"
+            </A>
+            <Show when=move || session.user.get().is_some()>
+                <nav class="nav" aria-label="Main">
+                    <A href="/keys">"API Keys"</A>
+                    <A href="/admins">"Admins"</A>
+                </nav>
+                <div class="user-menu">
+                    <span class="user-name">{move || session.user.get().map(|u| u.name).unwrap_or_default()}</span>
+                    <button class="btn btn-ghost" on:click=sign_out.clone()>"Log out"</button>
+                </div>
+            </Show>
+        </header>
+    }
+}

@@ -1,0 +1,23 @@
+//! The database schema, as ordered sea-orm migrations (SQLite and PostgreSQL alike).
+//!
+//! Every timestamp is an `i64` of Unix milliseconds (UTC), so values sort and compare identically
+//! on both backends; ids are UUIDv7 strings.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_accounts;
+mod m0002_api_keys;
+mod m0003_audit;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_accounts::Migration),
+            Box::new(m0002_api_keys::Migration),
+            Box::new(m0003_audit::Migration),
+        ]
+    }
+}

@@ -1,0 +1,170 @@
+//! `/api/*`: body limit, the caller gate, then the server function; errors leave as JSON with
+//! the status their code implies.
+
+use std::{collections::HashSet, net::SocketAddr, sync::Arc};
+
+use app::{
+    api::error::ApiError,
+    server::{gate, AppState},
+};
+use axum::{
+    body::{to_bytes, Body},
+    extract::{ConnectInfo, Request, State},
+    response::{IntoResponse, Response},
+};
+use http::{header, HeaderValue, Method, StatusCode};
+use leptos::prelude::provide_context;
+
+/// Request bodies above this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Functions integrators may also call with GET (no arguments).
+const GET_ALLOWED: &[&str] = &["/api/v1/whoami"];
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub app: AppState,
+    pub paths: Arc<HashSet<String>>,
+}
+
+impl ApiState {
+    /// Every server function linked into this binary, from the server-function registry.
+    pub fn new(app: AppState) -> Self {
+        let paths = server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path.to_owned())
+            .collect();
+        Self {
+            app,
+            paths: Arc::new(paths),
+        }
+    }
+}
+
+pub fn error_response(error: &ApiError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(error).unwrap_or_default();
+    let mut res = (status, body).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    decorate(error, headers);
+    res
+}
+
+fn decorate(error: &ApiError, headers: &mut http::HeaderMap) {
+    match error {
+        ApiError::InvalidKey(reason) => {
+            let value = format!(
+                "Bearer realm=\"licenseshipper\", error=\"invalid_token\", error_description=\"{}\"",
+                reason.code()
+            );
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                headers.insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+        ApiError::Unauthenticated => {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"licenseshipper\""),
+            );
+        }
+        ApiError::RateLimited { retry_after } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
+        _ => {}
+    }
+}
+
+pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    if !api.paths.contains(&path) {
+        return error_response(&ApiError::NotFound("API function".into()));
+    }
+    if parts.method == Method::GET && GET_ALLOWED.contains(&path.as_str()) {
+        parts.method = Method::POST;
+    } else if parts.method != Method::POST {
+        let mut res = error_response(&ApiError::BadRequest("Use POST.".into()));
+        *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return res;
+    }
+    let declared_too_large = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > BODY_LIMIT);
+    if declared_too_large {
+        return error_response(&ApiError::PayloadTooLarge);
+    }
+    let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
+        return error_response(&ApiError::PayloadTooLarge);
+    };
+    // An empty body means "no arguments" (e.g. `curl -X POST .../whoami`).
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+        axum::body::Bytes::from_static(b"{}")
+    } else {
+        bytes
+    };
+
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let caller = match gate::resolve(&api.app, &parts, peer).await {
+        Ok(caller) => caller,
+        Err(e) => return error_response(&e),
+    };
+    if caller.is_anonymous() && !gate::is_public(&path) {
+        return error_response(&ApiError::Unauthenticated);
+    }
+    // leptos_axum turns responses to HTML-accepting requests with a Referer into redirects
+    // (for no-JS forms); this is a JSON API.
+    parts.headers.remove(header::REFERER);
+    parts.headers.remove(header::ACCEPT);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+
+    let state = api.app.clone();
+    let req = Request::from_parts(parts, Body::from(bytes));
+    let res = leptos_axum::handle_server_fns_with_context(
+        move || {
+            provide_context(state.clone());
+            provide_context(caller.clone());
+        },
+        req,
+    )
+    .await
+    .into_response();
+    finish(res).await
+}
+
+/// Gives a server function's error response the status and headers its code implies.
+async fn finish(res: Response) -> Response {
+    let (mut parts, body) = res.into_parts();
+    parts
+        .headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    if !parts
+        .headers
+        .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return Response::from_parts(parts, body);
+    }
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let error: ApiError = serde_json::from_slice(&bytes).unwrap_or(ApiError::Internal);
+    parts
+        .headers
+        .remove(server_fn::error::SERVER_FN_ERROR_HEADER);
+    parts.status =
+        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    decorate(&error, &mut parts.headers);
+    Response::from_parts(parts, Body::from(bytes))
+}

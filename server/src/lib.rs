@@ -1,0 +1,58 @@
+//! The `licenseshipper` server: HTTP wiring around the `app` crate's server functions.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod headers;
+pub mod health;
+pub mod run;
+pub mod site;
+
+use std::sync::Arc;
+
+use app::server::AppState;
+use axum::{
+    routing::{any, get},
+    Router,
+};
+use tower_http::{
+    compression::{CompressionLayer, CompressionLevel},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+pub use site::Site;
+
+/// The whole HTTP surface, built in one place (tests drive it without a socket).
+pub fn router(state: AppState, site: Arc<Site>) -> Router {
+    let security = Arc::new(headers::SecurityHeaders {
+        csp: site.csp.clone(),
+        hsts: state.settings.secure_cookies,
+    });
+    Router::new()
+        .route("/api/{*fn_name}", any(api::handle))
+        .route("/healthz", get(health::healthz))
+        .route("/livez", get(health::livez))
+        .with_state(api::ApiState::new(state))
+        .fallback_service(site::router(site))
+        .layer(axum::middleware::from_fn_with_state(security, headers::apply))
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &http::Request<_>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only: a query string could carry something secret.
+                    tracing::info_span!("request", id, method = %req.method(), path = req.uri().path())
+                })
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG),
+                ),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}

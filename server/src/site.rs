@@ -1,0 +1,159 @@
+//! The built SPA: hashed assets cached for a year, `index.html` for client routes, and the
+//! Content-Security-Policy that admits exactly Trunk's inline loader script.
+
+use std::{path::Path, sync::Arc};
+
+use axum::{
+    body::Body,
+    extract::Request,
+    handler::HandlerWithoutStateExt,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    Router,
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use http::{header, HeaderValue, StatusCode};
+use sha2::{Digest, Sha256};
+use tower_http::services::ServeDir;
+
+use crate::error::StartupError;
+
+pub struct Site {
+    pub root: std::path::PathBuf,
+    index: axum::body::Bytes,
+    pub csp: HeaderValue,
+}
+
+impl Site {
+    pub fn load(root: &Path) -> Result<Self, StartupError> {
+        let index = std::fs::read(root.join("index.html"))
+            .map_err(|_| StartupError::SiteRoot(root.display().to_string()))?;
+        let csp = content_security_policy(&String::from_utf8_lossy(&index));
+        Ok(Self {
+            root: root.to_owned(),
+            index: index.into(),
+            csp: HeaderValue::from_str(&csp).expect("CSP is ASCII"),
+        })
+    }
+
+    fn index_response(&self) -> Response {
+        (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            ],
+            self.index.clone(),
+        )
+            .into_response()
+    }
+}
+
+/// SHA-256 sources for every inline `<script>` of the page (Trunk's module loader).
+fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..tag_end];
+        let body_start = tag_end + 1;
+        let Some(close) = after[body_start..].find("</script>") else {
+            break;
+        };
+        let body = &after[body_start..body_start + close];
+        if !tag.contains(" src=") && !body.trim().is_empty() {
+            hashes.push(format!(
+                "'sha256-{}'",
+                STANDARD.encode(Sha256::digest(body.as_bytes()))
+            ));
+        }
+        rest = &after[body_start + close..];
+    }
+    hashes
+}
+
+pub fn content_security_policy(index_html: &str) -> String {
+    let scripts = inline_script_hashes(index_html).join(" ");
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Trunk names hashed assets `name-<16+ hex>.ext` (or `_bg.wasm`): safe to cache for good.
+fn is_hashed_asset(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let stem = file
+        .split('.')
+        .next()
+        .unwrap_or(file)
+        .trim_end_matches("_bg");
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() >= 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+async fn cache_headers(req: Request, next: Next) -> Response {
+    let hashed = is_hashed_asset(req.uri().path());
+    let mut res = next.run(req).await;
+    if res.status().is_success() && !res.headers().contains_key(header::CACHE_CONTROL) {
+        let value = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    res
+}
+
+/// Static files; unknown extension-less paths are client routes and get `index.html`.
+pub fn router<S: Clone + Send + Sync + 'static>(site: Arc<Site>) -> Router<S> {
+    let spa = site.clone();
+    let fallback = move |req: Request<Body>| {
+        let site = spa.clone();
+        async move {
+            let last = req.uri().path().rsplit('/').next().unwrap_or_default();
+            if last.contains('.') {
+                StatusCode::NOT_FOUND.into_response()
+            } else {
+                site.index_response()
+            }
+        }
+    };
+    let serve = ServeDir::new(&site.root)
+        .append_index_html_on_directories(false)
+        .fallback(fallback.into_service());
+    Router::new()
+        .fallback_service(serve)
+        .layer(middleware::from_fn(cache_headers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_assets_are_recognised() {
+        assert!(is_hashed_asset("/frontend-3f2a1b0c9d8e7f60_bg.wasm"));
+        assert!(is_hashed_asset("/main-0123456789abcdef.css"));
+        assert!(!is_hashed_asset("/index.html"));
+        assert!(!is_hashed_asset("/keys"));
+        assert!(!is_hashed_asset("/my-file.js"));
+    }
+
+    #[test]
+    fn inline_scripts_are_hashed_but_external_ones_are_not() {
+        let html = r#"<script type="module">init()</script><script src="/a.js"></script>"#;
+        let hashes = inline_script_hashes(html);
+        assert_eq!(hashes.len(), 1);
+        let expected = STANDARD.encode(Sha256::digest(b"init()"));
+        assert_eq!(hashes[0], format!("'sha256-{expected}'"));
+    }
+}
