@@ -1,0 +1,150 @@
+//! The binary's start-up errors: one clear line and a non-zero exit, never a panic trace.
+
+use std::process::{Command, Output};
+
+fn licenseshipper(args: &[&str], envs: &[(&str, &str)], dir: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_licenseshipper"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("LS_MASTER_KEY")
+        .envs(envs.iter().copied())
+        .env("LS_LOG", "warn")
+        .current_dir(dir)
+        .output()
+        .expect("run licenseshipper")
+}
+
+fn site(dir: &std::path::Path) -> String {
+    let site = dir.join("dist");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("index.html"), "<html></html>").unwrap();
+    site.display().to_string()
+}
+
+fn one_error_line(out: &Output) -> String {
+    assert!(!out.status.success(), "expected failure");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line expected, got: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    lines[0].to_owned()
+}
+
+#[test]
+fn invalid_database_url_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = site(dir.path());
+    let out = licenseshipper(
+        &["serve", "--site-root", &site, "--listen", "127.0.0.1:0"],
+        &[("DATABASE_URL", "postgres://nobody:hunter2@127.0.0.1:1/none")],
+        dir.path(),
+    );
+    let line = one_error_line(&out);
+    assert!(line.starts_with("error: cannot open database"), "{line}");
+    assert!(!line.contains("hunter2"), "password redacted: {line}");
+}
+
+#[test]
+fn missing_site_root_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = licenseshipper(&["serve", "--site-root", "nowhere"], &[], dir.path());
+    let line = one_error_line(&out);
+    assert!(
+        line.contains("site root nowhere has no index.html"),
+        "{line}"
+    );
+}
+
+#[test]
+fn taken_port_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = site(dir.path());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = licenseshipper(
+        &["serve", "--site-root", &site, "--listen", &addr],
+        &[],
+        dir.path(),
+    );
+    let line = one_error_line(&out);
+    assert!(
+        line.starts_with(&format!("error: cannot listen on {addr}")),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_master_key_file_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let site = site(dir.path());
+    let key = dir.path().join("master.key");
+    std::fs::write(&key, app::server::vault::MasterKey::generate_base64()).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = licenseshipper(
+        &[
+            "serve",
+            "--site-root",
+            &site,
+            "--listen",
+            "127.0.0.1:0",
+            "--master-key-file",
+            key.to_str().unwrap(),
+        ],
+        &[],
+        dir.path(),
+    );
+    let line = one_error_line(&out);
+    assert!(line.contains("too wide"), "{line}");
+}
+
+#[test]
+fn migrate_and_create_admin_work_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = licenseshipper(&["migrate"], &[], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("data/licenseshipper.db").exists());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_licenseshipper"))
+        .args([
+            "create-admin",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+        ])
+        .env_remove("LS_ADMIN_PASSWORD")
+        .env_remove("DATABASE_URL")
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin Ops"));
+
+    let short = licenseshipper(
+        &["create-admin", "--email", "x@example.com", "--name", "X"],
+        &[("LS_ADMIN_PASSWORD", "short")],
+        dir.path(),
+    );
+    let line = one_error_line(&short);
+    assert!(line.contains("at least 12 characters"), "{line}");
+}

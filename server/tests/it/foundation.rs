@@ -1,0 +1,108 @@
+use http::{header, StatusCode};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::{
+    common::{Backend, TestApp},
+    on_both,
+};
+
+on_both!(health_reports_the_database, |backend| async move {
+    let app = TestApp::new(backend).await;
+    let ok = app.get("/healthz").await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.json["status"], "ok");
+    assert_eq!(ok.json["database"], "ok");
+    assert_eq!(
+        ok.json["backend"],
+        if backend == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    );
+    app.conn.close_by_ref().await.unwrap();
+    let down = app.get("/healthz").await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(down.json["database"], "unreachable");
+});
+
+#[tokio::test]
+async fn spa_routes_get_index_and_assets_are_cached_for_good() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    for path in ["/keys", "/keys/0193", "/anything/else", "/"] {
+        let r = app.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(
+            r.text.contains("<title>LicenseShipper Keys</title>"),
+            "{path}"
+        );
+        assert_eq!(r.headers[header::CACHE_CONTROL], "no-cache", "{path}");
+    }
+    let asset = app.get("/frontend-0123456789abcdef.js").await;
+    assert_eq!(asset.status, StatusCode::OK);
+    assert_eq!(
+        asset.headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(
+        app.get("/missing-file.js").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_security_headers() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    for path in ["/keys", "/healthz", "/api/v1/keys.list"] {
+        let r = app.get(path).await;
+        let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        // Exactly the inline loader script of index.html is allowed, by hash.
+        assert!(csp.contains("'sha256-"), "{csp}");
+        assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(r.headers[header::REFERRER_POLICY], "no-referrer");
+        assert!(r.headers.get("x-request-id").is_some());
+        assert!(r.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    }
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let row = app
+        .conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA journal_mode",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "wal");
+    let row = app
+        .conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA foreign_keys",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 1);
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_404_json() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let r = app
+        .call(
+            "nope.nothing",
+            serde_json::json!({}),
+            &crate::common::Caller::Anonymous,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.code(), "not_found");
+}

@@ -1,0 +1,8 @@
+//! Integration tests: every storage test runs on SQLite and on a fresh PostgreSQL database.
+
+mod common;
+
+mod accounts;
+mod cli;
+mod foundation;
+mod logs;
