@@ -83,6 +83,11 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     if !api.paths.contains(&path) {
         return error_response(&ApiError::NotFound("API function".into()));
     }
+    if gate::key_in_query(parts.uri.query()) {
+        return error_response(&ApiError::BadRequest(
+            "API keys are accepted only in the Authorization header, never in the URL.".into(),
+        ));
+    }
     if parts.method == Method::GET && GET_ALLOWED.contains(&path.as_str()) {
         parts.method = Method::POST;
     } else if parts.method != Method::POST {

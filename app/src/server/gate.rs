@@ -1,5 +1,5 @@
 //! The API gate: resolves who is calling (bearer key, session cookie or nobody) once per
-//! request, refusing cross-origin cookie calls and keys in query strings.
+//! request, refusing cross-origin cookie calls. (Keys in query strings are refused before.)
 
 use std::{net::IpAddr, sync::Arc};
 
@@ -93,11 +93,6 @@ pub async fn resolve(
     peer: Option<IpAddr>,
 ) -> Result<Caller, ApiError> {
     let headers = &parts.headers;
-    if key_in_query(parts.uri.query()) {
-        return Err(ApiError::BadRequest(
-            "API keys are accepted only in the Authorization header, never in the URL.".into(),
-        ));
-    }
     let ip = client_ip(headers, peer, state.settings.trust_proxy);
     let user_agent =
         header_str(headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect::<String>());

@@ -5,4 +5,6 @@ mod common;
 mod accounts;
 mod cli;
 mod foundation;
+mod integrator;
 mod logs;
+mod vault;
