@@ -19,8 +19,11 @@ enum Need {
     Scope(&'static str),
 }
 
-/// Every integrator endpoint, what it needs, and a valid body (given a fresh target key id).
-fn endpoints() -> Vec<(&'static str, Need, fn(&str) -> Value)> {
+/// An endpoint, what it needs, and a valid body given a fresh target key id.
+type Endpoint = (&'static str, Need, fn(&str) -> Value);
+
+/// Every integrator endpoint.
+fn endpoints() -> Vec<Endpoint> {
     vec![
         ("whoami", Need::KeyOnly, |_| json!({})),
         (
