@@ -23,6 +23,13 @@ use tower_http::{
 
 pub use site::Site;
 
+/// The OpenAPI 3.1 reference of every server function (kept in `docs/`, checked by a test).
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
 /// The whole HTTP surface, built in one place (tests drive it without a socket).
 pub fn router(state: AppState, site: Arc<Site>) -> Router {
     let security = Arc::new(headers::SecurityHeaders {
@@ -33,6 +40,7 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
         .route("/api/{*fn_name}", any(api::handle))
         .route("/healthz", get(health::healthz))
         .route("/livez", get(health::livez))
+        .route("/api/v1/openapi.json", get(openapi))
         .with_state(api::ApiState::new(state))
         .fallback_service(site::router(site))
         .layer(axum::middleware::from_fn_with_state(security, headers::apply))
