@@ -4,6 +4,8 @@ import { defineConfig, devices } from "@playwright/test";
 // port with its own temporary SQLite database, serving ../dist.
 export default defineConfig({
   testDir: "./tests",
+  globalSetup: "./global-setup.ts",
+  globalTeardown: "./global-teardown.ts",
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,

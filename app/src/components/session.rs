@@ -74,11 +74,16 @@ pub fn RequireAdmin(children: ChildrenFn) -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if session.checked.get() && session.user.get().is_none() {
-            let here = format!(
-                "{}{}",
-                location.pathname.get_untracked(),
-                location.search.get_untracked()
-            );
+            let search = location.search.get_untracked();
+            let here = if search.is_empty() {
+                location.pathname.get_untracked()
+            } else {
+                format!(
+                    "{}?{}",
+                    location.pathname.get_untracked(),
+                    search.trim_start_matches('?')
+                )
+            };
             let next = js_sys::encode_uri_component(&here);
             let target = if session.needs_setup.get_untracked() {
                 "/setup".to_owned()

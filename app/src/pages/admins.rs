@@ -129,25 +129,31 @@ pub fn AdminsPage() -> impl IntoView {
                 <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &["email", "name", "password"]).is_none()>
                     {move || form_message(error.get(), &["email", "name", "password"]).unwrap_or_default()}
                 </p>
-                <label class="field">
-                    <span>"Email"</span>
-                    <input type="email" required aria-describedby="admin-email-error" autocomplete="off"
-                        prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                <div class="field">
+                    <label class="field-label">
+                        <span>"Email"</span>
+                        <input type="email" required aria-describedby="admin-email-error" autocomplete="off"
+                            prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                    </label>
                     <FieldError message=field("email") id="admin-email-error".into()/>
-                </label>
-                <label class="field">
-                    <span>"Name"</span>
-                    <input type="text" required aria-describedby="admin-name-error" autocomplete="off"
-                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label class="field-label">
+                        <span>"Name"</span>
+                        <input type="text" required aria-describedby="admin-name-error" autocomplete="off"
+                            prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                    </label>
                     <FieldError message=field("name") id="admin-name-error".into()/>
-                </label>
-                <label class="field">
-                    <span>"Password"</span>
-                    <input type="password" required minlength="12" autocomplete="new-password" aria-describedby="admin-password-error"
-                        prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label class="field-label">
+                        <span>"Password"</span>
+                        <input type="password" required minlength="12" autocomplete="new-password" aria-describedby="admin-password-error"
+                            prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                    </label>
                     <small class="hint">"At least 12 characters. Share it with them securely."</small>
                     <FieldError message=field("password") id="admin-password-error".into()/>
-                </label>
+                </div>
                 <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Add admin"</button>
             </form>
         </section>

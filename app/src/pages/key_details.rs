@@ -41,7 +41,7 @@ fn BackButton() -> impl IntoView {
     let last = use_context::<LastListUrl>();
     view! {
         <button type="button" class="btn btn-ghost back" on:click=move |_| {
-            let url = last.map(|l| l.0.get_untracked()).unwrap_or_else(|| "/keys".into());
+            let url = last.map(|l| l.get()).unwrap_or_else(|| "/keys".into());
             navigate(&url, NavigateOptions::default());
         }>
             <icons::ArrowLeft/>"Back"
@@ -197,9 +197,7 @@ fn KeyDetails(
                 Ok(()) => {
                     toasts.info(format!("Deleted “{name}”"));
                     delete_open.set(false);
-                    let url = last_list
-                        .map(|l| l.0.get_untracked())
-                        .unwrap_or_else(|| "/keys".into());
+                    let url = last_list.map(|l| l.get()).unwrap_or_else(|| "/keys".into());
                     navigate(&url, NavigateOptions::default());
                 }
                 Err(e) => report(e, None),
@@ -317,7 +315,7 @@ fn UsageChart(usage: LocalResource<Result<UsageSeries, ApiError>>) -> impl IntoV
                     let (w, h) = (600.0_f64, 140.0_f64);
                     let bar = w / n;
                     view! {
-                        <p class="usage-total">{format!("{} requests in the last 30 days", series.total)}</p>
+                        <p class="usage-total">{format!("{} {} in the last 30 days", series.total, if series.total == 1 { "request" } else { "requests" })}</p>
                         <svg class="chart" viewBox=format!("0 0 {w} {}", h + 20.0) role="img"
                             aria-label=format!("Requests per day over the last 30 days, {} in total", series.total)
                             preserveAspectRatio="none">
@@ -493,34 +491,42 @@ fn EditDialog(open: RwSignal<bool>, item: KeyItem, on_saved: Callback<()>) -> im
                 <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &fields).is_none()>
                     {move || form_message(error.get(), &fields).unwrap_or_default()}
                 </p>
-                <label class="field">
-                    <span>"Name"</span>
-                    <input type="text" required aria-describedby="edit-name-error"
-                        aria-invalid=move || field("name").get().is_some().to_string()
-                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <div class="field">
+                    <label class="field-label">
+                        <span>"Name"</span>
+                        <input type="text" required aria-describedby="edit-name-error"
+                            aria-invalid=move || field("name").get().is_some().to_string()
+                            prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                    </label>
                     <FieldError message=field("name") id="edit-name-error".into()/>
-                </label>
-                <label class="field">
-                    <span>"Project"</span>
-                    <input type="text" aria-describedby="edit-project-error"
-                        prop:value=move || project.get() on:input=move |ev| project.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label class="field-label">
+                        <span>"Project"</span>
+                        <input type="text" aria-describedby="edit-project-error"
+                            prop:value=move || project.get() on:input=move |ev| project.set(event_target_value(&ev))/>
+                    </label>
                     <FieldError message=field("project") id="edit-project-error".into()/>
-                </label>
-                <label class="field">
-                    <span>"Expiry date"</span>
-                    <input type="date" aria-describedby="edit-expiry-error"
-                        prop:value=move || expires.get() on:input=move |ev| expires.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label class="field-label">
+                        <span>"Expiry date"</span>
+                        <input type="date" aria-describedby="edit-expiry-error"
+                            prop:value=move || expires.get() on:input=move |ev| expires.set(event_target_value(&ev))/>
+                    </label>
                     <small class="hint">"Leave empty for a key that never expires."</small>
                     <FieldError message=field("expires_at") id="edit-expiry-error".into()/>
-                </label>
+                </div>
                 <ScopeChecks selected=scopes/>
-                <label class="field">
-                    <span>"Rate limit (requests per minute)"</span>
-                    <input type="number" min="1" inputmode="numeric" aria-describedby="edit-limit-error"
-                        prop:value=move || limit.get() on:input=move |ev| limit.set(event_target_value(&ev))/>
+                <div class="field">
+                    <label class="field-label">
+                        <span>"Rate limit (requests per minute)"</span>
+                        <input type="number" min="1" inputmode="numeric" aria-describedby="edit-limit-error"
+                            prop:value=move || limit.get() on:input=move |ev| limit.set(event_target_value(&ev))/>
+                    </label>
                     <small class="hint">"Empty: no limit."</small>
                     <FieldError message=field("rate_limit_per_minute") id="edit-limit-error".into()/>
-                </label>
+                </div>
                 <div class="dialog-actions">
                     <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
                     <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Save"</button>

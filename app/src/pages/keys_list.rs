@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use leptos::prelude::*;
 use leptos_router::{
     components::A,
-    hooks::{use_navigate, use_query_map},
+    hooks::{use_location, use_navigate, use_query_map},
     params::ParamsMap,
     NavigateOptions,
 };
@@ -168,10 +168,12 @@ pub fn KeysPage() -> impl IntoView {
         }
     };
 
+    // Remember this view for Back buttons (not the empty query seen while leaving the page).
+    let location = use_location();
     Effect::new(move |_| {
         let url = view_state.get().url();
-        if let Some(last) = last_list {
-            last.0.set(url);
+        if let (Some(last), "/keys") = (last_list, location.pathname.get().as_str()) {
+            last.set(url);
         }
     });
 
@@ -488,7 +490,7 @@ pub fn KeysPage() -> impl IntoView {
                         }}
                     </td>
                     <td class="col-creator">{item.created_by.clone()}</td>
-                    <td class="col-actions">
+                    <td class="col-actions"><div class="row-actions">
                         <button type="button" class="btn-icon" aria-label="View" title="View secret key"
                             aria-pressed=move || revealed.get().contains_key(&pressed_id).to_string()
                             on:click=move |_| toggle_reveal(view_id.clone())>
@@ -509,7 +511,7 @@ pub fn KeysPage() -> impl IntoView {
                             }>
                             <icons::Trash/>
                         </button>
-                    </td>
+                    </div></td>
                 </tr>
             }
         }

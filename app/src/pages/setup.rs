@@ -89,31 +89,39 @@ pub fn SetupPage() -> impl IntoView {
                             class:hidden=move || form_message(error.get(), &["email", "name", "password", "confirm"]).is_none()>
                             {move || form_message(error.get(), &["email", "name", "password", "confirm"]).unwrap_or_default()}
                         </p>
-                        <label class="field">
-                            <span>"Email"</span>
-                            <input type="email" autocomplete="username" required aria-describedby="setup-email-error"
-                                prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                        <div class="field">
+                            <label class="field-label">
+                                <span>"Email"</span>
+                                <input type="email" autocomplete="username" required aria-describedby="setup-email-error"
+                                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                            </label>
                             <FieldError message=field("email") id="setup-email-error".into()/>
-                        </label>
-                        <label class="field">
-                            <span>"Name"</span>
-                            <input type="text" autocomplete="name" required aria-describedby="setup-name-error"
-                                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                        </div>
+                        <div class="field">
+                            <label class="field-label">
+                                <span>"Name"</span>
+                                <input type="text" autocomplete="name" required aria-describedby="setup-name-error"
+                                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                            </label>
                             <FieldError message=field("name") id="setup-name-error".into()/>
-                        </label>
-                        <label class="field">
-                            <span>"Password"</span>
-                            <input type="password" autocomplete="new-password" required minlength="12" aria-describedby="setup-password-error"
-                                prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                        </div>
+                        <div class="field">
+                            <label class="field-label">
+                                <span>"Password"</span>
+                                <input type="password" autocomplete="new-password" required minlength="12" aria-describedby="setup-password-error"
+                                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                            </label>
                             <small class="hint">"At least 12 characters."</small>
                             <FieldError message=field("password") id="setup-password-error".into()/>
-                        </label>
-                        <label class="field">
-                            <span>"Confirm password"</span>
-                            <input type="password" autocomplete="new-password" required aria-describedby="setup-confirm-error"
-                                prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                        </div>
+                        <div class="field">
+                            <label class="field-label">
+                                <span>"Confirm password"</span>
+                                <input type="password" autocomplete="new-password" required aria-describedby="setup-confirm-error"
+                                    prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                            </label>
                             <FieldError message=field("confirm") id="setup-confirm-error".into()/>
-                        </label>
+                        </div>
                         <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Create admin"</button>
                     </form>
                 }.into_any(),
