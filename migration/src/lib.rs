@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_accounts;
 mod m0002_api_keys;
 mod m0003_audit;
+mod m0004_list_indexes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_accounts::Migration),
             Box::new(m0002_api_keys::Migration),
             Box::new(m0003_audit::Migration),
+            Box::new(m0004_list_indexes::Migration),
         ]
     }
 }

@@ -22,6 +22,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
+                // Reads of a large key table come from the OS page cache without copying.
+                .pragma("mmap_size", "268435456")
         });
     } else {
         opts.max_connections(16);
