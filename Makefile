@@ -9,7 +9,7 @@ export TRUNK_SKIP_VERSION_CHECK := true
 export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 BIN := target/debug/licenseshipper
 
-.PHONY: run test tools server client fmt-check clippy wasm-tree unit e2e bench load clean
+.PHONY: run test tools server client fmt-check clippy wasm-tree unit e2e bench load fuzz clean
 
 ## Install what is missing: wasm32 target, Trunk, wasm-bindgen-cli (= Cargo.lock), binaryen 132.
 tools:
@@ -52,12 +52,23 @@ e2e: server client
 
 test: fmt-check clippy wasm-tree unit e2e
 
-bench: tools
+## Benchmarks, each reported against a baseline measured in the same run: key paths (criterion),
+## the 100k-key list (p95), and HTTP throughput of whoami vs a hello-world route at 64 connections.
+bench:
 	cargo bench -p server --bench keys
-	./scripts/load-bench.sh
+	cargo bench -p server --bench list
+	cargo bench -p server --bench http_load
 
+## 60 s of mixed traffic at 64 connections; fails on any 5xx, lost write or RSS growth >= 10 %.
 load:
-	./scripts/load-test.sh
+	cargo bench -p server --bench load_mixed
+
+## Fuzz each target for FUZZ_SECS (default 600) with cargo-fuzz (libFuzzer).
+FUZZ_SECS ?= 600
+fuzz:
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz
+	cd fuzz && for t in key_format api_inputs; do \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$t -- -max_total_time=$(FUZZ_SECS) || exit 1; done
 
 clean:
 	cargo clean

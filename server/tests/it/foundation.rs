@@ -106,3 +106,27 @@ async fn unknown_api_paths_are_404_json() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.code(), "not_found");
 }
+
+#[tokio::test]
+async fn secure_cookies_add_secure_and_hsts() {
+    use crate::common::{Options, PASSWORD};
+    let settings = app::server::state::Settings {
+        secure_cookies: true,
+        ..Options::default().settings
+    };
+    let app = TestApp::with(Backend::Sqlite, Options { settings }).await;
+    let r = app
+        .call(
+            "auth.setup",
+            serde_json::json!({"email": "a@example.com", "name": "A", "password": PASSWORD}),
+            &crate::common::Caller::Anonymous,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let cookie = r.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(r.headers[header::STRICT_TRANSPORT_SECURITY]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+}

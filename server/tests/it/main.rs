@@ -4,8 +4,11 @@ mod common;
 
 mod accounts;
 mod cli;
+mod crash;
 mod docs;
 mod foundation;
+mod hostile;
 mod integrator;
 mod logs;
+mod process;
 mod vault;

@@ -166,7 +166,15 @@ impl Accounts {
         ip: &str,
         user_agent: Option<&str>,
     ) -> ServiceResult<(SessionToken, users::Model)> {
-        let email_lower = email.trim().to_lowercase();
+        // Whatever was typed is only ever compared or counted; control characters (which
+        // PostgreSQL text cannot even hold) are dropped from the recorded attempt.
+        let email_lower: String = email
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(validate::EMAIL_MAX)
+            .collect();
         let now = self.clock.now_ms();
         if let Some(retry_after) = throttle::retry_after(&self.db, &email_lower, ip, now).await? {
             return Err(ApiError::RateLimited { retry_after }.into());

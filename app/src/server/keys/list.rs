@@ -100,7 +100,7 @@ impl KeyService {
         };
         let rows = select
             .order_by(api_keys::Column::Id, order)
-            .offset((page - 1).saturating_mul(page_size))
+            .offset((page - 1).saturating_mul(page_size).min(i64::MAX as u64))
             .limit(page_size)
             .all(self.db());
         // Both may scan: run them side by side on two pooled connections.

@@ -307,6 +307,12 @@ impl KeyService {
 
     /// Deletes all of `ids` or, if any is unknown, none of them.
     pub async fn bulk_delete(&self, actor: &Actor, ids: &[String]) -> ServiceResult<u64> {
+        if ids.len() > MAX_BULK_DELETE {
+            return Err(ServiceError::validation(
+                "ids",
+                format!("At most {MAX_BULK_DELETE} API keys can be deleted at once."),
+            ));
+        }
         let mut unique: Vec<&str> = ids.iter().map(String::as_str).collect();
         unique.sort_unstable();
         unique.dedup();
@@ -314,12 +320,6 @@ impl KeyService {
             return Err(ServiceError::validation(
                 "ids",
                 "Select at least one API key.",
-            ));
-        }
-        if unique.len() > MAX_BULK_DELETE {
-            return Err(ServiceError::validation(
-                "ids",
-                format!("At most {MAX_BULK_DELETE} API keys can be deleted at once."),
             ));
         }
         let now = self.clock.now_ms();

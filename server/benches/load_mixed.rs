@@ -1,0 +1,272 @@
+//! Mixed-traffic load test (`make load`): integrators (whoami, verify) and admins (list, create,
+//! delete) at 64 connections for 60 s against the release server. Passes only with zero 5xx,
+//! zero lost writes and RSS growth under 10 % after warm-up.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use http::Method;
+use serde_json::json;
+use support::{env_secs, ms_since, percentiles, Server};
+
+const CONNECTIONS: usize = 64;
+const OPS: [&str; 5] = [
+    "whoami",
+    "keys.verify",
+    "keys.list",
+    "keys.create",
+    "keys.delete",
+];
+
+#[derive(Default)]
+struct Tally {
+    latencies: [Vec<f64>; 5],
+    server_errors: usize,
+    other_failures: usize,
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let ok = tokio::runtime::Runtime::new().unwrap().block_on(run());
+    if !ok {
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> bool {
+    let server =
+        Arc::new(Server::start(std::env::var("LOAD_DATABASE_URL").ok(), CONNECTIONS).await);
+    let cookie = server.setup_admin().await;
+    let (_, integrator) = server
+        .create_key(
+            &cookie,
+            r#"{"name":"integrator","scopes":["keys:read","keys:verify"]}"#,
+        )
+        .await;
+    let mut candidates = Vec::new();
+    for i in 0..50 {
+        candidates.push(
+            server
+                .create_key(&cookie, &format!(r#"{{"name":"customer {i}"}}"#))
+                .await
+                .1,
+        );
+    }
+    let candidates = Arc::new(candidates);
+    let warm = env_secs("LOAD_WARMUP_SECS", 10);
+    let measure = env_secs("LOAD_SECS", 60);
+    println!(
+        "mixed load: {CONNECTIONS} connections, {}s warm-up + {}s measured",
+        warm.as_secs(),
+        measure.as_secs()
+    );
+
+    let created = Arc::new(Mutex::new(BTreeSet::<String>::new()));
+    let deleted = Arc::new(Mutex::new(BTreeSet::<String>::new()));
+    let measure_from = Instant::now() + warm;
+    let end = measure_from + measure;
+    let rss_sampler = {
+        let server = server.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(measure_from.into()).await;
+            let start = server.rss_kib();
+            let mut peak = start;
+            while Instant::now() < end {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                peak = peak.max(server.rss_kib());
+            }
+            (start, server.rss_kib(), peak)
+        })
+    };
+    let workers: Vec<_> = (0..CONNECTIONS)
+        .map(|w| {
+            let (server, cookie, integrator, candidates) = (
+                server.clone(),
+                cookie.clone(),
+                integrator.clone(),
+                candidates.clone(),
+            );
+            let (created, deleted) = (created.clone(), deleted.clone());
+            tokio::spawn(async move {
+                let mut tally = Tally::default();
+                let mut mine: Vec<String> = Vec::new();
+                let bearer = format!("Bearer {integrator}");
+                for i in 0usize.. {
+                    let now = Instant::now();
+                    if now >= end {
+                        break;
+                    }
+                    // 50 % whoami, 25 % verify, 15 % list, 5 % create, 5 % delete.
+                    let roll = (i * 7 + w * 13) % 20;
+                    let op = match roll {
+                        0..=9 => 0,
+                        10..=14 => 1,
+                        15..=17 => 2,
+                        18 => 3,
+                        _ if !mine.is_empty() => 4,
+                        _ => 3,
+                    };
+                    let result = match op {
+                        0 => {
+                            server
+                                .send(
+                                    Method::POST,
+                                    "/api/v1/whoami",
+                                    "",
+                                    &[("authorization", &bearer)],
+                                )
+                                .await
+                        }
+                        1 => {
+                            let body = json!({"key": candidates[i % candidates.len()]}).to_string();
+                            server
+                                .send(
+                                    Method::POST,
+                                    "/api/v1/keys.verify",
+                                    &body,
+                                    &[("authorization", &bearer)],
+                                )
+                                .await
+                        }
+                        2 => {
+                            let body =
+                                json!({"query": format!("customer {}", i % 5), "page": 1 + i % 3})
+                                    .to_string();
+                            server
+                                .send(
+                                    Method::POST,
+                                    "/api/v1/keys.list",
+                                    &body,
+                                    &[("cookie", &cookie)],
+                                )
+                                .await
+                        }
+                        3 => {
+                            let body = json!({"name": format!("load {w}-{i}")}).to_string();
+                            server
+                                .send(
+                                    Method::POST,
+                                    "/api/v1/keys.create",
+                                    &body,
+                                    &[("cookie", &cookie)],
+                                )
+                                .await
+                        }
+                        _ => {
+                            let id = mine.remove(0);
+                            let body = json!({"id": id}).to_string();
+                            let r = server
+                                .send(
+                                    Method::POST,
+                                    "/api/v1/keys.delete",
+                                    &body,
+                                    &[("cookie", &cookie)],
+                                )
+                                .await;
+                            if matches!(&r, Ok((s, _, _)) if s.is_success()) {
+                                deleted.lock().unwrap().insert(id);
+                            }
+                            r
+                        }
+                    };
+                    match result {
+                        Ok((status, _, body)) => {
+                            if status.is_server_error() {
+                                tally.server_errors += 1;
+                            } else if !status.is_success() {
+                                tally.other_failures += 1;
+                            } else if op == 3 {
+                                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                                let id = v["key"]["id"].as_str().unwrap().to_owned();
+                                created.lock().unwrap().insert(id.clone());
+                                mine.push(id);
+                            }
+                        }
+                        Err(_) => tally.other_failures += 1,
+                    }
+                    if now >= measure_from {
+                        tally.latencies[op].push(ms_since(now));
+                    }
+                }
+                tally
+            })
+        })
+        .collect();
+
+    let mut total = Tally::default();
+    for w in workers {
+        let t = w.await.unwrap();
+        for (all, mine) in total.latencies.iter_mut().zip(t.latencies) {
+            all.extend(mine);
+        }
+        total.server_errors += t.server_errors;
+        total.other_failures += t.other_failures;
+    }
+    let (rss_start, rss_end, rss_peak) = rss_sampler.await.unwrap();
+    let requests: usize = total.latencies.iter().map(Vec::len).sum();
+    println!(
+        "  {:>9.0} req/s overall, {} requests measured",
+        requests as f64 / measure.as_secs_f64(),
+        requests
+    );
+    for (name, lat) in OPS.iter().zip(total.latencies) {
+        let n = lat.len();
+        let (p50, p99, max) = percentiles(lat);
+        println!(
+            "  {name:<12} {n:>8} calls   p50 {p50:>7.2} ms   p99 {p99:>7.2} ms   max {max:>7.2} ms"
+        );
+    }
+
+    // Every acknowledged create exists unless its delete was acknowledged; no deleted key remains.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut present = BTreeSet::new();
+    for page in 1.. {
+        let body = json!({"page": page, "page_size": 100, "sort": "name"}).to_string();
+        let (_, _, bytes) = server
+            .send(
+                Method::POST,
+                "/api/v1/keys.list",
+                &body,
+                &[("cookie", &cookie)],
+            )
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let items = v["items"].as_array().unwrap();
+        if items.is_empty() {
+            break;
+        }
+        present.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+    }
+    let (created, deleted) = (
+        created.lock().unwrap().clone(),
+        deleted.lock().unwrap().clone(),
+    );
+    let lost = created
+        .difference(&deleted)
+        .filter(|id| !present.contains(*id))
+        .count();
+    let resurrected = deleted.intersection(&present).count();
+    let growth = (rss_end as f64 / rss_start.max(1) as f64 - 1.0) * 100.0;
+    println!(
+        "  5xx: {}   other failures: {}",
+        total.server_errors, total.other_failures
+    );
+    println!(
+        "  writes: {} creates, {} deletes acknowledged; lost {lost}, resurrected {resurrected}",
+        created.len(),
+        deleted.len()
+    );
+    println!("  server RSS after warm-up {} KiB, at end {} KiB (peak {} KiB): growth {growth:+.1}% (limit 10%)", rss_start, rss_end, rss_peak);
+    let ok = total.server_errors == 0 && lost == 0 && resurrected == 0 && growth < 10.0;
+    println!("  {}", if ok { "PASS" } else { "FAIL" });
+    ok
+}
