@@ -77,6 +77,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         ..Settings::default()
     };
     let state = AppState::start(db, keyring, Arc::new(SystemClock), settings);
+    let root = site.root.clone();
+    tokio::task::spawn_blocking(move || crate::site::precompress(&root));
     tokio::spawn(password::warm_up());
     let app = crate::router(state.clone(), site);
     tracing::info!(addr = %args.listen, "listening on http://{}", args.listen);

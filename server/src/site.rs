@@ -128,11 +128,75 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Arc<Site>) -> Router<S> {
         }
     };
     let serve = ServeDir::new(&site.root)
+        .precompressed_br()
+        .precompressed_gzip()
         .append_index_html_on_directories(false)
         .fallback(fallback.into_service());
     Router::new()
         .fallback_service(serve)
         .layer(middleware::from_fn(cache_headers))
+}
+
+/// Writes `.br` (quality 11) and `.gz` (level 9) next to each text or wasm asset that lacks
+/// them, so those are served at their smallest without compressing per request. Slow (seconds):
+/// run it off the request path. A read-only site root is left as it is.
+pub fn precompress(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let compressible = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("wasm" | "js" | "css" | "svg" | "html")
+        );
+        if !compressible || !path.is_file() {
+            continue;
+        }
+        let Ok(data) = std::fs::read(&path) else {
+            continue;
+        };
+        for (ext, encode) in [("br", brotli_11 as fn(&[u8]) -> Vec<u8>), ("gz", gzip_9)] {
+            let target = path.with_extension(format!(
+                "{}.{ext}",
+                path.extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or_default()
+            ));
+            let fresh = std::fs::metadata(&target)
+                .and_then(|t| Ok(t.modified()? >= entry.metadata()?.modified()?))
+                .unwrap_or(false);
+            if fresh {
+                continue;
+            }
+            let tmp = target.with_extension(format!("{ext}.tmp"));
+            let written =
+                std::fs::write(&tmp, encode(&data)).and_then(|()| std::fs::rename(&tmp, &target));
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                tracing::debug!(path = %target.display(), error = %e, "not precompressing");
+                return;
+            }
+        }
+    }
+    tracing::debug!(root = %root.display(), "static assets precompressed");
+}
+
+fn brotli_11(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 3);
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        ..Default::default()
+    };
+    let _ = brotli::BrotliCompress(&mut &data[..], &mut out, &params);
+    out
+}
+
+fn gzip_9(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -146,6 +210,25 @@ mod tests {
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/keys"));
         assert!(!is_hashed_asset("/my-file.js"));
+    }
+
+    #[test]
+    fn assets_are_precompressed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let js = dir.path().join("app-0123456789abcdef.js");
+        std::fs::write(&js, "console.log('hello');".repeat(200)).unwrap();
+        precompress(dir.path());
+        let br = std::fs::read(dir.path().join("app-0123456789abcdef.js.br")).unwrap();
+        let gz = std::fs::read(dir.path().join("app-0123456789abcdef.js.gz")).unwrap();
+        assert!(
+            br.len() < 200 && gz.len() < 300,
+            "{} {}",
+            br.len(),
+            gz.len()
+        );
+        let mut plain = Vec::new();
+        brotli::BrotliDecompress(&mut &br[..], &mut plain).unwrap();
+        assert_eq!(plain, std::fs::read(&js).unwrap());
     }
 
     #[test]

@@ -50,6 +50,22 @@ pub fn date_time(at: DateTime<Utc>) -> String {
         .into()
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// "Nov 26" (chrono's strftime machinery would add tens of KB to the wasm).
+pub fn short_day(day: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{} {}", MONTHS[day.month0() as usize], day.day())
+}
+
+/// "2026-11-26".
+pub fn iso_day(day: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
+}
+
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
@@ -106,7 +122,7 @@ pub fn use_now() -> RwSignal<i64> {
 pub fn Time(at: DateTime<Utc>, #[prop(optional)] relative: bool) -> impl IntoView {
     let now = use_now();
     let exact = date_time(at);
-    let iso = at.to_rfc3339();
+    let iso = js_date(at).to_iso_string().as_string().unwrap_or_default();
     view! {
         <time datetime=iso title=exact>
             {move || if relative { ago(at, now.get()) } else { date(at) }}

@@ -310,34 +310,40 @@ fn UsageChart(usage: LocalResource<Result<UsageSeries, ApiError>>) -> impl IntoV
                 None => view! { <span class="skeleton"></span> }.into_any(),
                 Some(Err(_)) => view! { <p class="muted">"Usage could not be loaded."</p> }.into_any(),
                 Some(Ok(series)) => {
+                    // Integer chart coordinates: no float formatting in the wasm.
                     let max = series.days.iter().map(|d| d.count).max().unwrap_or(0).max(1);
-                    let n = series.days.len().max(1) as f64;
-                    let (w, h) = (600.0_f64, 140.0_f64);
+                    let n = series.days.len().max(1) as u64;
+                    let (w, h) = (6000u64, 1400u64);
                     let bar = w / n;
+                    let total_text = format!(
+                        "{} {} in the last 30 days",
+                        series.total,
+                        if series.total == 1 { "request" } else { "requests" }
+                    );
                     view! {
-                        <p class="usage-total">{format!("{} {} in the last 30 days", series.total, if series.total == 1 { "request" } else { "requests" })}</p>
-                        <svg class="chart" viewBox=format!("0 0 {w} {}", h + 20.0) role="img"
+                        <p class="usage-total">{total_text}</p>
+                        <svg class="chart" viewBox=format!("0 0 {w} {}", h + 200) role="img"
                             aria-label=format!("Requests per day over the last 30 days, {} in total", series.total)
                             preserveAspectRatio="none">
-                            <line x1="0" y1=h x2=w y2=h class="axis"/>
+                            <line x1="0" y1=h.to_string() x2=w.to_string() y2=h.to_string() class="axis"/>
                             {series.days.iter().enumerate().map(|(i, d)| {
-                                let bh = (d.count as f64 / max as f64) * (h - 10.0);
+                                let bh = d.count * (h - 100) / max;
                                 view! {
-                                    <rect class="bar" x=format!("{:.2}", i as f64 * bar + 1.0) y=format!("{:.2}", h - bh)
-                                        width=format!("{:.2}", (bar - 2.0).max(1.0)) height=format!("{:.2}", bh)>
-                                        <title>{format!("{}: {} requests", d.day.format("%b %-d"), d.count)}</title>
+                                    <rect class="bar" x=(i as u64 * bar + 10).to_string() y=(h - bh).to_string()
+                                        width=bar.saturating_sub(20).max(10).to_string() height=bh.to_string()>
+                                        <title>{format!("{}: {} requests", time::short_day(d.day), d.count)}</title>
                                     </rect>
                                 }
                             }).collect_view()}
-                            <text x="0" y=h + 16.0 class="tick">{series.days.first().map(|d| d.day.format("%b %-d").to_string())}</text>
-                            <text x=w y=h + 16.0 class="tick" text-anchor="end">{series.days.last().map(|d| d.day.format("%b %-d").to_string())}</text>
+                            <text x="0" y=(h + 160).to_string() class="tick">{series.days.first().map(|d| time::short_day(d.day))}</text>
+                            <text x=w.to_string() y=(h + 160).to_string() class="tick" text-anchor="end">{series.days.last().map(|d| time::short_day(d.day))}</text>
                         </svg>
                         <table class="visually-hidden">
                             <caption>"Requests per day"</caption>
                             <thead><tr><th scope="col">"Day"</th><th scope="col">"Requests"</th></tr></thead>
                             <tbody>
                                 {series.days.iter().map(|d| view! {
-                                    <tr><td>{d.day.format("%Y-%m-%d").to_string()}</td><td>{d.count.to_string()}</td></tr>
+                                    <tr><td>{time::iso_day(d.day)}</td><td>{d.count.to_string()}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>

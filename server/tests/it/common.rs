@@ -118,7 +118,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub master_key_b64: String,
     pub statements: Arc<AtomicUsize>,
-    _site: tempfile::TempDir,
+    pub site: tempfile::TempDir,
 }
 
 pub const INDEX_HTML: &str = "<!DOCTYPE html><html><head><title>LicenseShipper Keys</title>\
@@ -195,7 +195,7 @@ impl TestApp {
             clock,
             master_key_b64,
             statements,
-            _site: site,
+            site,
         }
     }
 

@@ -130,3 +130,27 @@ async fn secure_cookies_add_secure_and_hsts() {
         .unwrap()
         .starts_with("max-age="));
 }
+
+#[tokio::test]
+async fn precompressed_assets_are_served_with_their_encoding() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let js = app.site.path().join("frontend-0123456789abcdef.js");
+    std::fs::write(&js, "export const greeting = 'hello';\n".repeat(100)).unwrap();
+    server::site::precompress(app.site.path());
+    for (accept, encoding) in [("br", "br"), ("gzip", "gzip")] {
+        let r = app
+            .send(
+                http::Request::get("/frontend-0123456789abcdef.js")
+                    .header(header::ACCEPT_ENCODING, accept)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers[header::CONTENT_ENCODING], encoding);
+        assert_eq!(
+            r.headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+    }
+}
