@@ -11,4 +11,5 @@ mod hostile;
 mod integrator;
 mod logs;
 mod process;
+mod replicas;
 mod vault;
