@@ -9,17 +9,17 @@ use leptos_router::{
 use crate::{
     api::{
         keys::{
-            delete_key, disable_key, enable_key, get_key, key_history, key_usage, reveal_key,
-            roll_key, update_key,
+            delete_key, disable_key, enable_key, get_key, key_history, key_usage, roll_key,
+            update_key,
         },
         types::{AuditItem, CreatedKey, KeyItem, KeyPatch, KeyStatus, Scope, UsageSeries},
         validate, ApiError,
     },
     components::{
-        clipboard,
         fields::{form_message, message_for, FieldError},
         icons,
         modal::Modal,
+        secret::{self, use_copy_secret, Revealed},
         session::use_error_reporter,
         time::{self, use_now, Time},
         toast::use_toasts,
@@ -115,48 +115,21 @@ fn KeyDetails(
     let bump = move || reload.update(|n| *n += 1);
 
     // Secret: hidden until revealed.
-    let revealed = RwSignal::new(None::<Result<String, String>>);
-    let reveal = move || {
+    let revealed = RwSignal::new(None::<Revealed>);
+    let copy_secret = use_copy_secret();
+    let toggle = move |_| {
+        if revealed.get_untracked().is_some() {
+            revealed.set(None);
+            return;
+        }
         leptos::task::spawn_local(async move {
-            match reveal_key(id.get_value()).await {
-                Ok(s) => revealed.set(Some(Ok(s.secret))),
-                Err(ApiError::NotRecoverable) => revealed.set(Some(Err(
-                    "This key can't be revealed: it was created without recoverable storage."
-                        .into(),
-                ))),
+            match secret::reveal(id.get_value()).await {
+                Ok(r) => revealed.set(Some(r)),
                 Err(e) => report(e, None),
             }
         });
     };
-    let toggle = move |_| {
-        if revealed.get_untracked().is_some() {
-            revealed.set(None);
-        } else {
-            reveal();
-        }
-    };
-    let copy = move |_| {
-        leptos::task::spawn_local(async move {
-            let secret = match revealed.get_untracked() {
-                Some(Ok(s)) => s,
-                Some(Err(msg)) => {
-                    toasts.error(&ApiError::BadRequest(msg), None);
-                    return;
-                }
-                None => match reveal_key(id.get_value()).await {
-                    Ok(s) => s.secret,
-                    Err(e) => {
-                        report(e, None);
-                        return;
-                    }
-                },
-            };
-            match clipboard::copy(&secret).await {
-                Ok(()) => toasts.info("Copied"),
-                Err(e) => toasts.error(&ApiError::BadRequest(e), None),
-            }
-        });
-    };
+    let copy = move |_| copy_secret(id.get_value(), revealed.get_untracked());
 
     // Enable / disable.
     let toggling = RwSignal::new(false);

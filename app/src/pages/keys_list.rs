@@ -12,7 +12,7 @@ use leptos_router::{
 
 use crate::{
     api::{
-        keys::{bulk_delete_keys, delete_key, list_keys, reveal_key},
+        keys::{bulk_delete_keys, delete_key, list_keys},
         types::{
             CreatedKey, KeyFilter, KeyItem, KeyPage, KeyStatus, SortField, SortOrder,
             DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
@@ -20,7 +20,8 @@ use crate::{
         ApiError,
     },
     components::{
-        clipboard, icons,
+        icons,
+        secret::{self, use_copy_secret, Revealed},
         session::use_error_reporter,
         time::{self, use_now, Time},
         toast::use_toasts,
@@ -221,7 +222,7 @@ pub fn KeysPage() -> impl IntoView {
 
     // Selection (for Bulk Delete) and revealed secrets belong to one view.
     let selected = RwSignal::new(HashSet::<String>::new());
-    let revealed = RwSignal::new(HashMap::<String, Result<String, String>>::new());
+    let revealed = RwSignal::new(HashMap::<String, Revealed>::new());
     Effect::new(move |_| {
         view_state.track();
         selected.set(HashSet::new());
@@ -332,6 +333,7 @@ pub fn KeysPage() -> impl IntoView {
     };
 
     // Reveal / hide and copy in a row.
+    let copy_secret = use_copy_secret();
     let toggle_reveal = move |id: String| {
         if revealed.get_untracked().contains_key(&id) {
             revealed.update(|r| {
@@ -340,37 +342,11 @@ pub fn KeysPage() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match reveal_key(id.clone()).await {
-                Ok(s) => revealed.update(|r| {
-                    r.insert(id, Ok(s.secret));
-                }),
-                Err(ApiError::NotRecoverable) => revealed.update(|r| {
-                    r.insert(id, Err("This key can't be revealed".into()));
+            match secret::reveal(id.clone()).await {
+                Ok(r) => revealed.update(|map| {
+                    map.insert(id, r);
                 }),
                 Err(e) => report(e, None),
-            }
-        });
-    };
-    let copy_secret = move |id: String| {
-        leptos::task::spawn_local(async move {
-            let known = revealed.get_untracked().get(&id).cloned();
-            let secret = match known {
-                Some(Ok(s)) => s,
-                Some(Err(msg)) => {
-                    toasts.error(&ApiError::BadRequest(msg), None);
-                    return;
-                }
-                None => match reveal_key(id.clone()).await {
-                    Ok(s) => s.secret,
-                    Err(e) => {
-                        report(e, None);
-                        return;
-                    }
-                },
-            };
-            match clipboard::copy(&secret).await {
-                Ok(()) => toasts.info("Copied"),
-                Err(e) => toasts.error(&ApiError::BadRequest(e), None),
             }
         });
     };
@@ -501,7 +477,7 @@ pub fn KeysPage() -> impl IntoView {
                             }}
                         </button>
                         <button type="button" class="btn-icon" aria-label="Copy" title="Copy secret key"
-                            on:click=move |_| copy_secret(copy_id.clone())>
+                            on:click=move |_| copy_secret(copy_id.clone(), revealed.get_untracked().get(&copy_id).cloned())>
                             <icons::Copy/>
                         </button>
                         <button type="button" class="btn-icon danger" aria-label="Delete" title="Delete key"

@@ -44,6 +44,15 @@ pub fn set_cookie(value: &str) {
     response_header(header::SET_COOKIE, value);
 }
 
+/// Sets the cookie of a new session on the response, which must then never be cached.
+pub fn start_session(state: &AppState, token: &accounts::sessions::SessionToken) {
+    no_store();
+    set_cookie(&accounts::sessions::set_cookie(
+        token,
+        state.settings.secure_cookies,
+    ));
+}
+
 /// Marks the response as one that must never be cached (it carries a secret or a session).
 pub fn no_store() {
     response_header(header::CACHE_CONTROL, "no-store");

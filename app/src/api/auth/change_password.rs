@@ -9,7 +9,7 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), ApiError> {
-    use crate::server::{accounts::sessions, request, set_cookie};
+    use crate::server::{request, start_session};
     let (state, caller) = request()?;
     let admin = caller.require_admin()?;
     let token = state
@@ -22,6 +22,6 @@ pub async fn change_password(
             caller.user_agent.as_deref(),
         )
         .await?;
-    set_cookie(&sessions::set_cookie(&token, state.settings.secure_cookies));
+    start_session(&state, &token);
     Ok(())
 }

@@ -6,18 +6,13 @@ use crate::api::{error::ApiError, types::SignedIn};
 /// Signs in with email and password and sets the session cookie. Public.
 #[server(prefix = "/api", endpoint = "v1/auth.login", input = Json, output = Json)]
 pub async fn login(email: String, password: String) -> Result<SignedIn, ApiError> {
-    use crate::server::{accounts::sessions, no_store, request, set_cookie};
+    use crate::server::{request, start_session};
     let (state, caller) = request()?;
     let ip = caller.ip.clone().unwrap_or_else(|| "unknown".into());
     let (token, user) = state
         .accounts
         .login(&email, &password, &ip, caller.user_agent.as_deref())
         .await?;
-    no_store();
-    set_cookie(&sessions::set_cookie(&token, state.settings.secure_cookies));
-    Ok(SignedIn {
-        id: user.id,
-        email: user.email,
-        name: user.name,
-    })
+    start_session(&state, &token);
+    Ok(super::signed_in(user))
 }

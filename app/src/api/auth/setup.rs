@@ -6,10 +6,7 @@ use crate::api::{error::ApiError, types::SignedIn};
 /// Creates the first admin and signs them in. Public, and refused once any admin exists.
 #[server(prefix = "/api", endpoint = "v1/auth.setup", input = Json, output = Json)]
 pub async fn setup(email: String, name: String, password: String) -> Result<SignedIn, ApiError> {
-    use crate::server::{
-        accounts::{sessions, NewAdmin},
-        no_store, request, set_cookie,
-    };
+    use crate::server::{accounts::NewAdmin, request, start_session};
     let (state, caller) = request()?;
     let user = state
         .accounts
@@ -27,11 +24,6 @@ pub async fn setup(email: String, name: String, password: String) -> Result<Sign
         .accounts
         .login(&user.email, &password, &ip, caller.user_agent.as_deref())
         .await?;
-    no_store();
-    set_cookie(&sessions::set_cookie(&token, state.settings.secure_cookies));
-    Ok(SignedIn {
-        id: user.id,
-        email: user.email,
-        name: user.name,
-    })
+    start_session(&state, &token);
+    Ok(super::signed_in(user))
 }

@@ -284,8 +284,8 @@ impl KeyService {
         }
         active.updated_at = Set(now);
         let updated = active.update(&txn).await?;
-        audit::record(
-            &txn,
+        self.commit_change(
+            txn,
             now,
             actor,
             Event {
@@ -295,9 +295,6 @@ impl KeyService {
             },
         )
         .await?;
-        revocation::announce(&txn, &updated.id).await?;
-        txn.commit().await?;
-        self.cache.invalidate(&updated.id);
         Ok(updated)
     }
 
@@ -393,8 +390,8 @@ impl KeyService {
         active.disabled_at = Set(disabled.then_some(now));
         active.updated_at = Set(now);
         let updated = active.update(&txn).await?;
-        audit::record(
-            &txn,
+        self.commit_change(
+            txn,
             now,
             actor,
             Event {
@@ -408,9 +405,6 @@ impl KeyService {
             },
         )
         .await?;
-        revocation::announce(&txn, &updated.id).await?;
-        txn.commit().await?;
-        self.cache.invalidate(&updated.id);
         Ok(updated)
     }
 
@@ -447,8 +441,8 @@ impl KeyService {
         active.rolled_at = Set(Some(now));
         active.updated_at = Set(now);
         let updated = active.update(&txn).await?;
-        audit::record(
-            &txn,
+        self.commit_change(
+            txn,
             now,
             actor,
             Event {
@@ -461,10 +455,24 @@ impl KeyService {
             },
         )
         .await?;
-        revocation::announce(&txn, &updated.id).await?;
-        txn.commit().await?;
-        self.cache.invalidate(&updated.id);
         Ok((updated, secret))
+    }
+
+    /// The tail of every single-key mutation: its audit event, the announcement to other
+    /// replicas, the commit, and dropping the key from this replica's cache.
+    async fn commit_change(
+        &self,
+        txn: DatabaseTransaction,
+        now: i64,
+        actor: &Actor,
+        event: Event<'_>,
+    ) -> ServiceResult<()> {
+        let key_id = event.key.map(|(id, _)| id.to_owned()).unwrap_or_default();
+        audit::record(&txn, now, actor, event).await?;
+        revocation::announce(&txn, &key_id).await?;
+        txn.commit().await?;
+        self.cache.invalidate(&key_id);
+        Ok(())
     }
 
     /// Requests per day for the last `days` days (UTC), oldest first, zero-filled.
