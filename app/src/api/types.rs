@@ -12,6 +12,9 @@ pub enum Scope {
     KeysWrite,
     #[serde(rename = "keys:verify")]
     KeysVerify,
+    /// Any other string: decodes, so that validation can name the `scopes` field (422).
+    #[serde(other)]
+    Unknown,
 }
 
 impl Scope {
@@ -22,6 +25,7 @@ impl Scope {
             Self::KeysRead => "keys:read",
             Self::KeysWrite => "keys:write",
             Self::KeysVerify => "keys:verify",
+            Self::Unknown => "unknown",
         }
     }
 
@@ -34,6 +38,7 @@ impl Scope {
             Self::KeysRead => "List and read API keys",
             Self::KeysWrite => "Create, change and delete API keys",
             Self::KeysVerify => "Verify other keys (for shop plugins)",
+            Self::Unknown => "Not a scope",
         }
     }
 }

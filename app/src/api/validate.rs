@@ -69,12 +69,19 @@ pub fn expiry(
     }
 }
 
-/// Deduplicated, sorted scopes. Unknown scope strings never get this far: they fail to decode.
-pub fn scopes(scopes: &[Scope]) -> Vec<Scope> {
+/// Deduplicated, sorted scopes from the fixed set.
+pub fn scopes(scopes: &[Scope]) -> Result<Vec<Scope>, ApiError> {
+    if scopes.contains(&Scope::Unknown) {
+        let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+        return Err(ApiError::validation(
+            "scopes",
+            format!("Scopes must be among {}.", known.join(", ")),
+        ));
+    }
     let mut out = scopes.to_vec();
     out.sort();
     out.dedup();
-    out
+    Ok(out)
 }
 
 pub fn email(raw: &str) -> Result<String, ApiError> {
@@ -137,6 +144,18 @@ mod tests {
         assert!(name("name", "a\u{0}b").is_err());
         assert!(name("name", "a\nb").is_err());
         assert_eq!(name("name", "Шоп 🛒").unwrap(), "Шоп 🛒");
+    }
+
+    #[test]
+    fn scopes_come_from_the_fixed_set() {
+        let decoded: Vec<Scope> =
+            serde_json::from_str(r#"["keys:write","keys:read","keys:read"]"#).unwrap();
+        assert_eq!(
+            scopes(&decoded).unwrap(),
+            [Scope::KeysRead, Scope::KeysWrite]
+        );
+        let decoded: Vec<Scope> = serde_json::from_str(r#"["keys:admin"]"#).unwrap();
+        assert_eq!(scopes(&decoded).unwrap_err().field(), Some("scopes"));
     }
 
     #[test]

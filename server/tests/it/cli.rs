@@ -148,3 +148,29 @@ fn migrate_and_create_admin_work_from_the_command_line() {
     let line = one_error_line(&short);
     assert!(line.contains("at least 12 characters"), "{line}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wrong_master_key_stops_start_up_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = crate::process::sqlite_url(dir.path());
+    let server = crate::process::start(dir.path(), &url, &[]).await;
+    let cookie = server.setup().await;
+    let (status, _) = server
+        .api("keys.create", serde_json::json!({"name": "sealed"}), &cookie)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    server.signal("TERM");
+    assert!(server.wait().success());
+
+    let site = site(dir.path());
+    let other = app::server::vault::MasterKey::generate_base64();
+    let out = licenseshipper(
+        &["serve", "--site-root", &site, "--listen", "127.0.0.1:0", "--database-url", &url],
+        &[("LS_MASTER_KEY", other.as_str())],
+        dir.path(),
+    );
+    let line = one_error_line(&out);
+    assert!(line.starts_with("error: master key:"), "{line}");
+    assert!(line.contains("not the configured master key"), "{line}");
+}

@@ -102,7 +102,7 @@ impl KeyService {
         let name = validate::name("name", &input.name)?;
         let project = validate::project(input.project.as_deref())?;
         let expires_at = validate::expiry(input.expires_at, from_ms(now))?;
-        let scopes = validate::scopes(&input.scopes);
+        let scopes = validate::scopes(&input.scopes)?;
         let rate_limit = rate_limit(input.rate_limit_per_minute)?;
 
         let id = uuid::Uuid::now_v7().to_string();
@@ -233,7 +233,7 @@ impl KeyService {
             .expires_at
             .map(|e| validate::expiry(e, from_ms(now)))
             .transpose()?;
-        let scopes = patch.scopes.as_deref().map(validate::scopes);
+        let scopes = patch.scopes.as_deref().map(validate::scopes).transpose()?;
         let limit = patch.rate_limit_per_minute.map(rate_limit).transpose()?;
 
         let txn = self.db.begin().await?;
