@@ -78,10 +78,10 @@ async fn run() -> bool {
         tokio::spawn(async move {
             tokio::time::sleep_until(measure_from.into()).await;
             let start = server.rss_kib();
-            let mut peak = start;
+            let mut peak = start.0;
             while Instant::now() < end {
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                peak = peak.max(server.rss_kib());
+                peak = peak.max(server.rss_kib().0);
             }
             (start, server.rss_kib(), peak)
         })
@@ -255,7 +255,8 @@ async fn run() -> bool {
         .filter(|id| !present.contains(*id))
         .count();
     let resurrected = deleted.intersection(&present).count();
-    let growth = (rss_end as f64 / rss_start.max(1) as f64 - 1.0) * 100.0;
+    let growth = (rss_end.0 as f64 / rss_start.0.max(1) as f64 - 1.0) * 100.0;
+    let heap_growth = (rss_end.1 as f64 / rss_start.1.max(1) as f64 - 1.0) * 100.0;
     println!(
         "  5xx: {}   other failures: {}",
         total.server_errors, total.other_failures
@@ -265,7 +266,14 @@ async fn run() -> bool {
         created.len(),
         deleted.len()
     );
-    println!("  server RSS after warm-up {} KiB, at end {} KiB (peak {} KiB): growth {growth:+.1}% (limit 10%)", rss_start, rss_end, rss_peak);
+    println!(
+        "  server RSS after warm-up {} KiB, at end {} KiB (peak {rss_peak} KiB): growth {growth:+.1}% (limit 10%)",
+        rss_start.0, rss_end.0
+    );
+    println!(
+        "  of which heap (RssAnon): {} KiB -> {} KiB: {heap_growth:+.1}%",
+        rss_start.1, rss_end.1
+    );
     let ok = total.server_errors == 0 && lost == 0 && resurrected == 0 && growth < 10.0;
     println!("  {}", if ok { "PASS" } else { "FAIL" });
     ok

@@ -156,7 +156,11 @@ async fn the_wrong_master_key_stops_start_up_with_one_line() {
     let server = crate::process::start(dir.path(), &url, &[]).await;
     let cookie = server.setup().await;
     let (status, _) = server
-        .api("keys.create", serde_json::json!({"name": "sealed"}), &cookie)
+        .api(
+            "keys.create",
+            serde_json::json!({"name": "sealed"}),
+            &cookie,
+        )
         .await
         .unwrap();
     assert_eq!(status, 200);
@@ -166,7 +170,15 @@ async fn the_wrong_master_key_stops_start_up_with_one_line() {
     let site = site(dir.path());
     let other = app::server::vault::MasterKey::generate_base64();
     let out = licenseshipper(
-        &["serve", "--site-root", &site, "--listen", "127.0.0.1:0", "--database-url", &url],
+        &[
+            "serve",
+            "--site-root",
+            &site,
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &url,
+        ],
         &[("LS_MASTER_KEY", other.as_str())],
         dir.path(),
     );

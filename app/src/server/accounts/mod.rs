@@ -5,8 +5,8 @@ pub mod sessions;
 pub mod throttle;
 
 use sea_orm::{
-    AccessMode, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -14,6 +14,7 @@ use crate::api::{error::ApiError, validate};
 use crate::server::{
     audit::{self, Actor, ActorKind, Event},
     clock::SharedClock,
+    db,
     entities::users,
     error::{ServiceError, ServiceResult},
 };
@@ -92,13 +93,7 @@ impl Accounts {
         let model = self.new_user(email, name, hash);
         // Serializable: two concurrent first visitors cannot both become the first admin.
         let attempt = async {
-            let txn = self
-                .db
-                .begin_with_config(
-                    Some(IsolationLevel::Serializable),
-                    Some(AccessMode::ReadWrite),
-                )
-                .await?;
+            let txn = db::begin_serializable(&self.db).await?;
             if users::Entity::find().count(&txn).await? > 0 {
                 return Err(ApiError::AlreadySetUp.into());
             }
@@ -131,7 +126,7 @@ impl Accounts {
         input: NewAdmin<'_>,
     ) -> ServiceResult<users::Model> {
         let (email, name, hash) = Self::validated(&input).await?;
-        let txn = self.db.begin().await?;
+        let txn = db::begin_write(&self.db).await?;
         let user = match self.new_user(email, name, hash).insert(&txn).await {
             Ok(user) => user,
             Err(e) if is_unique_violation(&e) => {
@@ -195,7 +190,7 @@ impl Accounts {
                 return Err(ApiError::InvalidCredentials.into());
             }
         };
-        let txn = self.db.begin().await?;
+        let txn = db::begin_write(&self.db).await?;
         throttle::record(&txn, &email_lower, ip, true, now).await?;
         let mut active = user.into_active_model();
         active.last_login_at = Set(Some(now));
@@ -234,13 +229,7 @@ impl Accounts {
             return Err(ApiError::Forbidden("You cannot disable yourself.".into()).into());
         }
         let now = self.clock.now_ms();
-        let txn = self
-            .db
-            .begin_with_config(
-                Some(IsolationLevel::Serializable),
-                Some(AccessMode::ReadWrite),
-            )
-            .await?;
+        let txn = db::begin_serializable(&self.db).await?;
         let user = users::Entity::find_by_id(user_id)
             .one(&txn)
             .await?
@@ -317,7 +306,7 @@ impl Accounts {
         })?;
         let hash = password::hash(new.to_owned()).await?;
         let now = self.clock.now_ms();
-        let txn = self.db.begin().await?;
+        let txn = db::begin_write(&self.db).await?;
         let mut active = user.clone().into_active_model();
         active.password_hash = Set(hash);
         active.password_changed_at = Set(now);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -24,6 +24,7 @@ use crate::api::{
 use crate::server::{
     audit::{self, Actor, ActorKind, Event},
     clock::{from_ms, to_ms, SharedClock},
+    db,
     entities::{api_keys, audit_events, key_usage_daily},
     error::{ServiceError, ServiceResult},
     vault::{format, hash_secret, Keyring, Secret},
@@ -145,7 +146,7 @@ impl KeyService {
             last_used_user_agent: Set(None),
             usage_count: Set(0),
         };
-        let txn = self.db.begin().await?;
+        let txn = db::begin_write(&self.db).await?;
         let model = model.insert(&txn).await?;
         audit::record(
             &txn,
@@ -236,7 +237,7 @@ impl KeyService {
         let scopes = patch.scopes.as_deref().map(validate::scopes).transpose()?;
         let limit = patch.rate_limit_per_minute.map(rate_limit).transpose()?;
 
-        let txn = self.db.begin().await?;
+        let txn = db::begin_write(&self.db).await?;
         let model = Self::get_for_update(&txn, id).await?;
         let mut changed = serde_json::Map::new();
         let mut active = model.clone().into_active_model();
@@ -320,7 +321,7 @@ impl KeyService {
             ));
         }
         let now = self.clock.now_ms();
-        let txn = self.db.begin().await?;
+        let txn = db::begin_write(&self.db).await?;
         let mut query = api_keys::Entity::find()
             .filter(api_keys::Column::Id.is_in(unique.iter().copied()))
             .order_by_asc(api_keys::Column::Id);
@@ -380,7 +381,7 @@ impl KeyService {
         disabled: bool,
     ) -> ServiceResult<api_keys::Model> {
         let now = self.clock.now_ms();
-        let txn = self.db.begin().await?;
+        let txn = db::begin_write(&self.db).await?;
         let model = Self::get_for_update(&txn, id).await?;
         if model.disabled_at.is_some() == disabled {
             txn.rollback().await?;
@@ -422,7 +423,7 @@ impl KeyService {
             ));
         }
         let now = self.clock.now_ms();
-        let txn = self.db.begin().await?;
+        let txn = db::begin_write(&self.db).await?;
         let model = Self::get_for_update(&txn, id).await?;
         let secret = format::generate();
         let sealed = model

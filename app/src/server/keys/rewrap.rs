@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::server::{
@@ -59,7 +59,7 @@ pub async fn rewrap_all(
     let primary = keyring.primary_id().to_owned();
     let mut done = 0u64;
     loop {
-        let txn = db.begin().await?;
+        let txn = crate::server::db::begin_write(db).await?;
         let batch = api_keys::Entity::find()
             .filter(api_keys::Column::MasterKeyId.is_not_null())
             .filter(api_keys::Column::MasterKeyId.ne(primary.as_str()))

@@ -8,7 +8,7 @@ use std::{
 
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, OnConflict},
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 
 use crate::server::{
@@ -84,7 +84,7 @@ impl UsageBuffer {
 }
 
 async fn write(db: &DatabaseConnection, batch: &HashMap<String, Pending>) -> ServiceResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::server::db::begin_write(db).await?;
     for (key_id, p) in batch {
         let newer = Expr::col(api_keys::Column::LastUsedAt)
             .is_null()
