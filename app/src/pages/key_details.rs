@@ -295,7 +295,7 @@ fn UsageChart(usage: LocalResource<Result<UsageSeries, ApiError>>) -> impl IntoV
                     );
                     view! {
                         <p class="usage-total">{total_text}</p>
-                        <svg class="chart" viewBox=format!("0 0 {w} {}", h + 200) role="img"
+                        <svg class="chart" viewBox=format!("0 0 {w} {h}") role="img"
                             aria-label=format!("Requests per day over the last 30 days, {} in total", series.total)
                             preserveAspectRatio="none">
                             <line x1="0" y1=h.to_string() x2=w.to_string() y2=h.to_string() class="axis"/>
@@ -308,10 +308,12 @@ fn UsageChart(usage: LocalResource<Result<UsageSeries, ApiError>>) -> impl IntoV
                                     </rect>
                                 }
                             }).collect_view()}
-                            <text x="0" y=(h + 160).to_string() class="tick">{series.days.first().map(|d| time::short_day(d.day))}</text>
-                            <text x=w.to_string() y=(h + 160).to_string() class="tick" text-anchor="end">{series.days.last().map(|d| time::short_day(d.day))}</text>
                         </svg>
-                        <table class="visually-hidden">
+                        <div class="chart-ticks" aria-hidden="true">
+                            <span>{series.days.first().map(|d| time::short_day(d.day))}</span>
+                            <span>{series.days.last().map(|d| time::short_day(d.day))}</span>
+                        </div>
+                        <div class="visually-hidden"><table>
                             <caption>"Requests per day"</caption>
                             <thead><tr><th scope="col">"Day"</th><th scope="col">"Requests"</th></tr></thead>
                             <tbody>
@@ -319,7 +321,7 @@ fn UsageChart(usage: LocalResource<Result<UsageSeries, ApiError>>) -> impl IntoV
                                     <tr><td>{time::iso_day(d.day)}</td><td>{d.count.to_string()}</td></tr>
                                 }).collect_view()}
                             </tbody>
-                        </table>
+                        </table></div>
                     }.into_any()
                 }
             }}
