@@ -9,6 +9,7 @@ mod m0001_accounts;
 mod m0002_api_keys;
 mod m0003_audit;
 mod m0004_list_indexes;
+mod m0005_search_index;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_api_keys::Migration),
             Box::new(m0003_audit::Migration),
             Box::new(m0004_list_indexes::Migration),
+            Box::new(m0005_search_index::Migration),
         ]
     }
 }

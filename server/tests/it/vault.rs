@@ -401,6 +401,10 @@ on_both!(
             );
         }
         app.call("keys.delete", json!({"id": id}), &admin).await;
+        let search = app
+            .call("keys.list", json!({"query": "shop"}), &admin)
+            .await;
+        assert_eq!(search.json["total"], 0, "gone from the search index too");
         let r = app.call("whoami", json!({}), &Caller::Key(key)).await;
         assert_eq!(
             (r.status, r.code()),
@@ -427,6 +431,15 @@ on_both!(
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.json["name"], "Renamed");
         assert_eq!(r.json["project"], "a.example", "untouched");
+        // The search index follows the new name.
+        let found = app
+            .call("keys.list", json!({"query": "renamed"}), &admin)
+            .await;
+        assert_eq!(found.json["total"], 1);
+        let gone = app
+            .call("keys.list", json!({"query": "shop"}), &admin)
+            .await;
+        assert_eq!(gone.json["total"], 0);
         let r = app
             .call(
                 "keys.update",
@@ -751,5 +764,50 @@ on_both!(
         let first = page(1).await.json;
         assert_eq!(first["items"][0]["name"], "alpha");
         assert_eq!(first["items"][1]["name"], "Bravo");
+    }
+);
+
+on_both!(
+    the_search_index_covers_keys_created_before_it_existed,
+    |backend| async move {
+        use app::server::keys::list::ListParams;
+        use migration::MigratorTrait;
+        let db = crate::common::TestDb::new(backend).await;
+        let conn = app::server::db::connect(&db.url).await.unwrap();
+        migration::Migrator::up(&conn, Some(4)).await.unwrap();
+        let ring = Keyring::new(
+            MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),
+            vec![],
+        );
+        let state = app::server::AppState::start(
+            conn.clone(),
+            ring,
+            Arc::new(app::server::clock::SystemClock),
+            Default::default(),
+        );
+        let actor = app::server::audit::Actor::system("test");
+        for name in ["older shop", "another shop", "unrelated"] {
+            let input = app::api::types::NewKey {
+                name: name.into(),
+                project: None,
+                expires_at: None,
+                scopes: vec![],
+                recoverable: true,
+                rate_limit_per_minute: None,
+            };
+            state.keys.create(&actor, input).await.unwrap();
+        }
+        migration::Migrator::up(&conn, None).await.unwrap();
+        let page = state
+            .keys
+            .list(ListParams {
+                query: Some("shop".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.total, 2);
+        assert_eq!(page.rows.len(), 2);
+        state.shutdown().await;
     }
 );

@@ -1,8 +1,15 @@
 //! Listing keys: search by name or creator, filters, sorting and pages.
+//!
+//! Search is a case-insensitive substring match on `search_text` (name and creator label,
+//! lower-cased in Rust). On SQLite, queries of three characters or more are answered from the
+//! FTS5 trigram index: few matches are fetched by id and sorted; many matches are found by
+//! walking the sort-order index until the page is full (both are quick), and the count comes
+//! from the index. On PostgreSQL, LIKE uses the pg_trgm index when the extension is present.
 
 use sea_orm::{
-    sea_query::{Expr, NullOrdering, Order},
-    ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, LikeExpr, NullOrdering, Order},
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Statement,
 };
 
 use crate::api::{
@@ -15,6 +22,9 @@ use crate::server::{
 };
 
 use super::KeyService;
+
+/// Up to this many index matches, fetch them by id and sort; above, walk the sort order.
+const FEW_MATCHES: u64 = 1000;
 
 #[derive(Debug, Clone, Default)]
 pub struct ListParams {
@@ -33,6 +43,61 @@ pub struct ListPage {
     pub page_size: u64,
 }
 
+/// `%`, `_` and `\` match themselves; `\` is the escape character.
+fn like_contains(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// An FTS5 phrase: the trigram tokenizer turns it into an exact substring match.
+fn fts_phrase(needle: &str) -> String {
+    format!("\"{}\"", needle.replace('"', "\"\""))
+}
+
+fn sorted(
+    select: Select<api_keys::Entity>,
+    sort: SortField,
+    order: SortOrder,
+) -> Select<api_keys::Entity> {
+    let (order, asc) = match order {
+        SortOrder::Asc => (Order::Asc, true),
+        SortOrder::Desc => (Order::Desc, false),
+    };
+    let select = match sort {
+        SortField::Name => select.order_by(api_keys::Column::NameLower, order.clone()),
+        SortField::Created => select.order_by(api_keys::Column::CreatedAt, order.clone()),
+        // Never used counts as the oldest use.
+        SortField::LastUsed => select.order_by_with_nulls(
+            api_keys::Column::LastUsedAt,
+            order.clone(),
+            if asc {
+                NullOrdering::First
+            } else {
+                NullOrdering::Last
+            },
+        ),
+        // Never expiring counts as the latest expiry.
+        SortField::Expires => select.order_by_with_nulls(
+            api_keys::Column::ExpiresAt,
+            order.clone(),
+            if asc {
+                NullOrdering::Last
+            } else {
+                NullOrdering::First
+            },
+        ),
+    };
+    select.order_by(api_keys::Column::Id, order)
+}
+
 impl KeyService {
     pub async fn list(&self, params: ListParams) -> ServiceResult<ListPage> {
         let page = params.page.unwrap_or(1);
@@ -46,70 +111,99 @@ impl KeyService {
                 format!("Page size must be between 1 and {MAX_PAGE_SIZE}."),
             ));
         }
-        let query = validate::query(params.query.as_deref())?;
+        let query = validate::query(params.query.as_deref())?.map(|q| q.to_lowercase());
+        let filter = params.filter.unwrap_or_default();
         let now = self.now_ms();
 
         let mut select = api_keys::Entity::find();
-        if let Some(q) = query {
-            // A plain substring test on the pre-lowered text: `%` and `_` are just characters,
-            // and it is cheaper than LIKE on a full scan.
-            let needle = q.to_lowercase();
-            select = select.filter(match self.db().get_database_backend() {
-                DbBackend::Postgres => {
-                    Expr::cust_with_values("strpos(search_text, $1) > 0", [needle])
-                }
-                _ => Expr::cust_with_values("instr(search_text, ?) > 0", [needle]),
-            });
-        }
-        select = match params.filter.unwrap_or_default() {
+        select = match filter {
             KeyFilter::All => select,
             KeyFilter::NeverUsed => select.filter(api_keys::Column::LastUsedAt.is_null()),
             KeyFilter::Expired => select.filter(api_keys::Column::ExpiresAt.lte(now)),
             KeyFilter::Disabled => select.filter(api_keys::Column::DisabledAt.is_not_null()),
         };
-        let counting = select.clone();
+        // The total, when the search index already knows it.
+        let mut known_total = None;
+        if let Some(needle) = query {
+            select = match self.db().get_database_backend() {
+                DbBackend::Sqlite if needle.chars().count() >= 3 => {
+                    let phrase = fts_phrase(&needle);
+                    let matches = self.fts_matches(&phrase).await?;
+                    if filter == KeyFilter::All {
+                        known_total = Some(matches);
+                    }
+                    if matches <= FEW_MATCHES {
+                        select.filter(Expr::cust_with_values(
+                            "api_keys.id IN (SELECT key_id FROM api_keys_fts_ids WHERE rowid IN \
+                             (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH ?))",
+                            [phrase],
+                        ))
+                    } else {
+                        select.filter(Expr::cust_with_values(
+                            "instr(search_text, ?) > 0",
+                            [needle],
+                        ))
+                    }
+                }
+                DbBackend::Sqlite => select.filter(Expr::cust_with_values(
+                    "instr(search_text, ?) > 0",
+                    [needle],
+                )),
+                _ => select.filter(
+                    api_keys::Column::SearchText
+                        .like(LikeExpr::new(like_contains(&needle)).escape('\\')),
+                ),
+            };
+        }
 
-        let order = match params.order.unwrap_or_default() {
-            SortOrder::Asc => Order::Asc,
-            SortOrder::Desc => Order::Desc,
+        let rows = sorted(
+            select.clone(),
+            params.sort.unwrap_or_default(),
+            params.order.unwrap_or_default(),
+        )
+        .offset((page - 1).saturating_mul(page_size).min(i64::MAX as u64))
+        .limit(page_size)
+        .all(self.db());
+        let (total, rows) = match known_total {
+            Some(total) => (total, rows.await?),
+            // Both may scan: run them side by side on two pooled connections.
+            None => tokio::try_join!(select.count(self.db()), rows)?,
         };
-        let asc = order == Order::Asc;
-        select = match params.sort.unwrap_or_default() {
-            SortField::Name => select.order_by(api_keys::Column::NameLower, order.clone()),
-            SortField::Created => select.order_by(api_keys::Column::CreatedAt, order.clone()),
-            // Never used counts as the oldest use.
-            SortField::LastUsed => select.order_by_with_nulls(
-                api_keys::Column::LastUsedAt,
-                order.clone(),
-                if asc {
-                    NullOrdering::First
-                } else {
-                    NullOrdering::Last
-                },
-            ),
-            // Never expiring counts as the latest expiry.
-            SortField::Expires => select.order_by_with_nulls(
-                api_keys::Column::ExpiresAt,
-                order.clone(),
-                if asc {
-                    NullOrdering::Last
-                } else {
-                    NullOrdering::First
-                },
-            ),
-        };
-        let rows = select
-            .order_by(api_keys::Column::Id, order)
-            .offset((page - 1).saturating_mul(page_size).min(i64::MAX as u64))
-            .limit(page_size)
-            .all(self.db());
-        // Both may scan: run them side by side on two pooled connections.
-        let (total, rows) = tokio::try_join!(counting.count(self.db()), rows)?;
         Ok(ListPage {
             rows,
             total,
             page,
             page_size,
         })
+    }
+
+    async fn fts_matches(&self, phrase: &str) -> ServiceResult<u64> {
+        let row = self
+            .db()
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "SELECT count(*) FROM api_keys_fts WHERE api_keys_fts MATCH ?",
+                [phrase.into()],
+            ))
+            .await?;
+        Ok(row
+            .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+            .unwrap_or(0)
+            .max(0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fts_phrase, like_contains};
+
+    #[test]
+    fn wildcards_are_escaped() {
+        assert_eq!(like_contains("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn phrases_are_quoted() {
+        assert_eq!(fts_phrase(r#"say "hi""#), r#""say ""hi""""#);
     }
 }
