@@ -1,16 +1,18 @@
 //! A small verification cache keyed by lookup hash.
 //!
-//! It can never keep a revoked key alive: every mutation invalidates the key's entries and bumps
-//! an epoch, and a database read started before an invalidation is not cached afterwards. Across
-//! replicas, invalidations arrive by PostgreSQL NOTIFY; while that channel is down the cache is
-//! switched off.
+//! It can never keep a revoked key alive: every mutation invalidates the key's entries and records
+//! the epoch at which it did, and a database read of that key started before the invalidation is
+//! not cached afterwards (reads of other keys still are, so churn elsewhere costs no hit rate).
+//! Across replicas, invalidations arrive by PostgreSQL NOTIFY; while that channel is down the
+//! cache is switched off.
 
 use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
-        Arc, RwLock,
+        Arc, Mutex, RwLock,
     },
+    time::{Duration, Instant},
 };
 
 use crate::api::types::Scope;
@@ -30,14 +32,25 @@ pub struct KeySnapshot {
     pub previous_secret: bool,
 }
 
+/// When a database read began: the cache epoch and the moment.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadEpoch(u64, Instant);
+
 struct Entry {
     snapshot: Arc<KeySnapshot>,
     fetched_at_ms: i64,
 }
 
+/// A database read older than this is never cached (invalidation records are kept this long).
+const MAX_READ_AGE: Duration = Duration::from_secs(30);
+
 pub struct KeyCache {
     entries: RwLock<HashMap<String, Entry>>,
     epoch: AtomicU64,
+    /// Per key: the epoch of its latest invalidation, and when it happened.
+    invalidated: Mutex<HashMap<String, (u64, Instant)>>,
+    /// The epoch of the latest `clear`: no read started before it may be cached.
+    floor: AtomicU64,
     enabled: AtomicBool,
     ttl_ms: i64,
     capacity: usize,
@@ -48,6 +61,8 @@ impl KeyCache {
         Self {
             entries: RwLock::new(HashMap::new()),
             epoch: AtomicU64::new(0),
+            invalidated: Mutex::new(HashMap::new()),
+            floor: AtomicU64::new(0),
             enabled: AtomicBool::new(enabled),
             ttl_ms,
             capacity,
@@ -66,18 +81,28 @@ impl KeyCache {
     }
 
     /// The epoch to pass to [`insert`](Self::insert) for a read that starts now.
-    pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
+    pub fn epoch(&self) -> ReadEpoch {
+        ReadEpoch(self.epoch.load(Ordering::Acquire), Instant::now())
     }
 
-    /// Caches a snapshot read at `epoch`, unless an invalidation happened since.
-    pub fn insert(&self, hash: String, snapshot: Arc<KeySnapshot>, epoch: u64, now_ms: i64) {
-        if !self.enabled.load(Ordering::Acquire) {
+    /// Caches a snapshot read since `read`, unless its key (or the whole cache) was invalidated
+    /// after the read began.
+    pub fn insert(&self, hash: String, snapshot: Arc<KeySnapshot>, read: ReadEpoch, now_ms: i64) {
+        if !self.enabled.load(Ordering::Acquire) || read.1.elapsed() > MAX_READ_AGE {
             return;
         }
         let mut entries = self.entries.write().expect("cache lock");
-        // Checked under the write lock: invalidate() bumps the epoch while holding it.
-        if self.epoch.load(Ordering::Acquire) != epoch {
+        // Checked under the write lock: invalidations update their records while holding it.
+        if self.floor.load(Ordering::Acquire) > read.0 {
+            return;
+        }
+        let stale = self
+            .invalidated
+            .lock()
+            .expect("cache lock")
+            .get(&snapshot.key_id)
+            .is_some_and(|(at_epoch, _)| *at_epoch > read.0);
+        if stale {
             return;
         }
         if entries.len() >= self.capacity {
@@ -97,13 +122,19 @@ impl KeyCache {
 
     pub fn invalidate(&self, key_id: &str) {
         let mut entries = self.entries.write().expect("cache lock");
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut invalidated = self.invalidated.lock().expect("cache lock");
+        if invalidated.len() > 10_000 {
+            invalidated.retain(|_, (_, at)| at.elapsed() <= MAX_READ_AGE);
+        }
+        invalidated.insert(key_id.to_owned(), (epoch, Instant::now()));
         entries.retain(|_, e| e.snapshot.key_id != key_id);
     }
 
     pub fn clear(&self) {
         let mut entries = self.entries.write().expect("cache lock");
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        self.floor.store(epoch, Ordering::Release);
         entries.clear();
     }
 
@@ -149,6 +180,22 @@ mod tests {
         cache.invalidate("k1");
         cache.insert("h1".into(), snap("k1"), epoch, 0);
         assert!(cache.get("h1", 0).is_none());
+    }
+
+    #[test]
+    fn churn_on_other_keys_does_not_stop_caching() {
+        let cache = KeyCache::new(true, 60_000, 10);
+        let epoch = cache.epoch();
+        cache.invalidate("k2");
+        cache.insert("h1".into(), snap("k1"), epoch, 0);
+        assert!(cache.get("h1", 0).is_some());
+        let epoch = cache.epoch();
+        cache.clear();
+        cache.insert("h1".into(), snap("k1"), epoch, 0);
+        assert!(
+            cache.get("h1", 0).is_none(),
+            "a clear rejects reads begun before it"
+        );
     }
 
     #[test]
