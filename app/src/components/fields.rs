@@ -29,3 +29,41 @@ pub fn FieldError(#[prop(into)] message: Signal<Option<String>>, id: String) -> 
         </p>
     }
 }
+
+/// A labelled input whose validation message (from `errors`, when it names `name`) shows
+/// under it and is linked with `aria-describedby`.
+#[component]
+pub fn TextField(
+    label: &'static str,
+    /// The API field a validation error names.
+    name: &'static str,
+    /// Makes element ids unique on the page.
+    form: &'static str,
+    value: RwSignal<String>,
+    errors: RwSignal<Option<ApiError>>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+    #[prop(optional)] maxlength: Option<&'static str>,
+    #[prop(optional)] minlength: Option<&'static str>,
+    #[prop(optional)] min: Option<&'static str>,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let error_id = format!("{form}-{name}-error");
+    let message = Signal::derive(move || message_for(errors.get(), name));
+    view! {
+        <div class="field">
+            <label class="field-label">
+                <span>{label}</span>
+                <input type=kind required=required autocomplete=autocomplete placeholder=placeholder
+                    maxlength=maxlength minlength=minlength min=min
+                    aria-describedby=error_id.clone()
+                    aria-invalid=move || message.get().is_some().to_string()
+                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+            </label>
+            {hint.map(|h| view! { <small class="hint">{h}</small> })}
+            <FieldError message=message id=error_id/>
+        </div>
+    }
+}

@@ -8,7 +8,7 @@ use crate::{
         ApiError,
     },
     components::{
-        fields::{form_message, message_for, FieldError},
+        fields::{form_message, TextField},
         session::use_error_reporter,
         time::Time,
         toast::use_toasts,
@@ -75,7 +75,6 @@ pub fn AdminsPage() -> impl IntoView {
             }
         });
     };
-    let field = move |f: &'static str| Signal::derive(move || message_for(error.get(), f));
     view! {
         <section class="page admins-page">
             <div class="page-head"><h1>"Admins"</h1></div>
@@ -129,31 +128,9 @@ pub fn AdminsPage() -> impl IntoView {
                 <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &["email", "name", "password"]).is_none()>
                     {move || form_message(error.get(), &["email", "name", "password"]).unwrap_or_default()}
                 </p>
-                <div class="field">
-                    <label class="field-label">
-                        <span>"Email"</span>
-                        <input type="email" required aria-describedby="admin-email-error" autocomplete="off"
-                            prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
-                    </label>
-                    <FieldError message=field("email") id="admin-email-error".into()/>
-                </div>
-                <div class="field">
-                    <label class="field-label">
-                        <span>"Name"</span>
-                        <input type="text" required aria-describedby="admin-name-error" autocomplete="off"
-                            prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                    </label>
-                    <FieldError message=field("name") id="admin-name-error".into()/>
-                </div>
-                <div class="field">
-                    <label class="field-label">
-                        <span>"Password"</span>
-                        <input type="password" required minlength="12" autocomplete="new-password" aria-describedby="admin-password-error"
-                            prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
-                    </label>
-                    <small class="hint">"At least 12 characters. Share it with them securely."</small>
-                    <FieldError message=field("password") id="admin-password-error".into()/>
-                </div>
+                <TextField label="Email" name="email" form="admin" kind="email" required=true autocomplete="off" value=email errors=error/>
+                <TextField label="Name" name="name" form="admin" required=true autocomplete="off" value=name errors=error/>
+                <TextField label="Password" name="password" form="admin" kind="password" required=true minlength="12" autocomplete="new-password" hint="At least 12 characters. Share it with them securely." value=password errors=error/>
                 <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Add admin"</button>
             </form>
         </section>

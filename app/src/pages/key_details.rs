@@ -16,7 +16,7 @@ use crate::{
         validate, ApiError,
     },
     components::{
-        fields::{form_message, message_for, FieldError},
+        fields::{form_message, TextField},
         icons,
         modal::Modal,
         secret::{self, use_copy_secret, Revealed},
@@ -465,49 +465,17 @@ fn EditDialog(open: RwSignal<bool>, item: KeyItem, on_saved: Callback<()>) -> im
             busy.set(false);
         });
     };
-    let field = move |f: &'static str| Signal::derive(move || message_for(error.get(), f));
     view! {
         <Modal open=open title="Edit API key".to_string()>
             <form class="form dialog-body" on:submit=submit novalidate>
                 <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &fields).is_none()>
                     {move || form_message(error.get(), &fields).unwrap_or_default()}
                 </p>
-                <div class="field">
-                    <label class="field-label">
-                        <span>"Name"</span>
-                        <input type="text" required aria-describedby="edit-name-error"
-                            aria-invalid=move || field("name").get().is_some().to_string()
-                            prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                    </label>
-                    <FieldError message=field("name") id="edit-name-error".into()/>
-                </div>
-                <div class="field">
-                    <label class="field-label">
-                        <span>"Project"</span>
-                        <input type="text" aria-describedby="edit-project-error"
-                            prop:value=move || project.get() on:input=move |ev| project.set(event_target_value(&ev))/>
-                    </label>
-                    <FieldError message=field("project") id="edit-project-error".into()/>
-                </div>
-                <div class="field">
-                    <label class="field-label">
-                        <span>"Expiry date"</span>
-                        <input type="date" aria-describedby="edit-expiry-error"
-                            prop:value=move || expires.get() on:input=move |ev| expires.set(event_target_value(&ev))/>
-                    </label>
-                    <small class="hint">"Leave empty for a key that never expires."</small>
-                    <FieldError message=field("expires_at") id="edit-expiry-error".into()/>
-                </div>
+                <TextField label="Name" name="name" form="edit" required=true value=name errors=error/>
+                <TextField label="Project" name="project" form="edit" value=project errors=error/>
+                <TextField label="Expiry date" name="expires_at" form="edit" kind="date" hint="Leave empty for a key that never expires." value=expires errors=error/>
                 <ScopeChecks selected=scopes/>
-                <div class="field">
-                    <label class="field-label">
-                        <span>"Rate limit (requests per minute)"</span>
-                        <input type="number" min="1" inputmode="numeric" aria-describedby="edit-limit-error"
-                            prop:value=move || limit.get() on:input=move |ev| limit.set(event_target_value(&ev))/>
-                    </label>
-                    <small class="hint">"Empty: no limit."</small>
-                    <FieldError message=field("rate_limit_per_minute") id="edit-limit-error".into()/>
-                </div>
+                <TextField label="Rate limit (requests per minute)" name="rate_limit_per_minute" form="edit" kind="number" min="1" hint="Empty: no limit." value=limit errors=error/>
                 <div class="dialog-actions">
                     <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
                     <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Save"</button>

@@ -11,7 +11,7 @@ use crate::{
     },
     components::{
         clipboard,
-        fields::{form_message, message_for, FieldError},
+        fields::{form_message, message_for, FieldError, TextField},
         icons,
         modal::Modal,
         time,
@@ -221,24 +221,8 @@ pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> i
                             class:hidden=move || form_message(error.get(), &["name", "project", "expires_at", "scopes"]).is_none()>
                             {move || form_message(error.get(), &["name", "project", "expires_at", "scopes"]).unwrap_or_default()}
                         </p>
-                        <div class="field">
-                            <label class="field-label">
-                                <span>"Name"</span>
-                                <input type="text" required maxlength="100" placeholder="e.g. WooCommerce shop"
-                                    aria-describedby="add-name-error" aria-invalid=move || field("name").get().is_some().to_string()
-                                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                            </label>
-                            <FieldError message=field("name") id="add-name-error".into()/>
-                        </div>
-                        <div class="field">
-                            <label class="field-label">
-                                <span>"Project"</span>
-                                <input type="text" maxlength="253" placeholder="e.g. licenseshipper.com"
-                                    aria-describedby="add-project-error"
-                                    prop:value=move || project.get() on:input=move |ev| project.set(event_target_value(&ev))/>
-                            </label>
-                            <FieldError message=field("project") id="add-project-error".into()/>
-                        </div>
+                        <TextField label="Name" name="name" form="add" required=true maxlength="100" placeholder="e.g. WooCommerce shop" value=name errors=error/>
+                        <TextField label="Project" name="project" form="add" maxlength="253" placeholder="e.g. licenseshipper.com" value=project errors=error/>
                         <label class="field">
                             <span>"Expiry"</span>
                             <select on:change=move |ev| expiry.set(ExpiryChoice::parse(&event_target_value(&ev)))>

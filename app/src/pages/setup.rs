@@ -9,7 +9,7 @@ use crate::{
         validate, ApiError,
     },
     components::{
-        fields::{form_message, message_for, FieldError},
+        fields::{form_message, TextField},
         session::use_session,
     },
 };
@@ -70,7 +70,6 @@ pub fn SetupPage() -> impl IntoView {
         });
     };
 
-    let field = move |f: &'static str| Signal::derive(move || message_for(error.get(), f));
     view! {
         <section class="page narrow auth-page">
             <h1>"Set up LicenseShipper"</h1>
@@ -89,39 +88,10 @@ pub fn SetupPage() -> impl IntoView {
                             class:hidden=move || form_message(error.get(), &["email", "name", "password", "confirm"]).is_none()>
                             {move || form_message(error.get(), &["email", "name", "password", "confirm"]).unwrap_or_default()}
                         </p>
-                        <div class="field">
-                            <label class="field-label">
-                                <span>"Email"</span>
-                                <input type="email" autocomplete="username" required aria-describedby="setup-email-error"
-                                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
-                            </label>
-                            <FieldError message=field("email") id="setup-email-error".into()/>
-                        </div>
-                        <div class="field">
-                            <label class="field-label">
-                                <span>"Name"</span>
-                                <input type="text" autocomplete="name" required aria-describedby="setup-name-error"
-                                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                            </label>
-                            <FieldError message=field("name") id="setup-name-error".into()/>
-                        </div>
-                        <div class="field">
-                            <label class="field-label">
-                                <span>"Password"</span>
-                                <input type="password" autocomplete="new-password" required minlength="12" aria-describedby="setup-password-error"
-                                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
-                            </label>
-                            <small class="hint">"At least 12 characters."</small>
-                            <FieldError message=field("password") id="setup-password-error".into()/>
-                        </div>
-                        <div class="field">
-                            <label class="field-label">
-                                <span>"Confirm password"</span>
-                                <input type="password" autocomplete="new-password" required aria-describedby="setup-confirm-error"
-                                    prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev))/>
-                            </label>
-                            <FieldError message=field("confirm") id="setup-confirm-error".into()/>
-                        </div>
+                        <TextField label="Email" name="email" form="setup" kind="email" required=true autocomplete="username" value=email errors=error/>
+                        <TextField label="Name" name="name" form="setup" required=true autocomplete="name" value=name errors=error/>
+                        <TextField label="Password" name="password" form="setup" kind="password" required=true minlength="12" autocomplete="new-password" hint="At least 12 characters." value=password errors=error/>
+                        <TextField label="Confirm password" name="confirm" form="setup" kind="password" required=true autocomplete="new-password" value=confirm errors=error/>
                         <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Create admin"</button>
                     </form>
                 }.into_any(),
