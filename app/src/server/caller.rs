@@ -75,6 +75,20 @@ impl Caller {
         }
     }
 
+    /// An API key may grant only scopes it holds itself (admins may grant any).
+    pub fn may_grant(&self, scopes: &[Scope]) -> Result<(), ApiError> {
+        match &*self.principal {
+            Principal::Key(key) => match scopes.iter().find(|s| !key.scopes.contains(s)) {
+                Some(s) => Err(ApiError::Forbidden(format!(
+                    "An API key cannot grant the scope {} it does not hold.",
+                    s.as_str()
+                ))),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         let (kind, id, label) = match &*self.principal {
             Principal::Admin(a) => (ActorKind::User, Some(a.user_id.clone()), a.name.clone()),

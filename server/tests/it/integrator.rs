@@ -609,3 +609,44 @@ async fn revocation_reaches_another_replica_within_a_second() {
         .json;
     assert_eq!(item["usage_count"], 10, "uses on both replicas add up");
 }
+
+on_both!(
+    a_key_cannot_grant_scopes_it_does_not_hold,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        let (id, writer) = app
+            .create_key(
+                &admin,
+                json!({"name": "provisioner", "scopes": ["keys:write", "keys:read"]}),
+            )
+            .await;
+        let writer = Caller::Key(writer);
+        let r = app
+            .call(
+                "keys.create",
+                json!({"name": "escalated", "scopes": ["keys:verify"]}),
+                &writer,
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden"));
+        let r = app
+            .call(
+                "keys.create",
+                json!({"name": "narrower", "scopes": ["keys:read"]}),
+                &writer,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let r = app
+            .call(
+                "keys.update",
+                json!({"id": id, "scopes": ["keys:write", "keys:read", "keys:verify"]}),
+                &writer,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let list = app.call("keys.list", json!({}), &admin).await;
+        assert_eq!(list.json["total"], 2, "nothing escalated was created");
+    }
+);
