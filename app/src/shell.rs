@@ -10,6 +10,7 @@ use leptos_router::{
 use crate::{
     api::auth::logout,
     components::{
+        password_dialog::ChangePasswordDialog,
         session::{provide_session, use_error_reporter, use_session, RequireAdmin},
         time::provide_now,
         toast::{provide_toasts, ToastHost},
@@ -80,6 +81,7 @@ fn TopBar() -> impl IntoView {
     let session = use_session();
     let report = use_error_reporter();
     let navigate = use_navigate();
+    let password_open = RwSignal::new(false);
     let sign_out = move |_| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
@@ -106,8 +108,10 @@ fn TopBar() -> impl IntoView {
                 </nav>
                 <div class="user-menu">
                     <span class="user-name">{move || session.user.get().map(|u| u.name).unwrap_or_default()}</span>
+                    <button class="btn btn-ghost" on:click=move |_| password_open.set(true)>"Change password"</button>
                     <button class="btn btn-ghost" on:click=sign_out.clone()>"Log out"</button>
                 </div>
+                <ChangePasswordDialog open=password_open/>
             </Show>
         </header>
     }

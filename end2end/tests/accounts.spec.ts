@@ -79,3 +79,41 @@ test("an absolute or protocol-relative next is ignored", async ({ page, admin })
     await expect(page).toHaveURL(/\/login/);
   }
 });
+
+test("changing the password signs out other sessions", async ({ page, admin, browser, server }) => {
+  await page.goto("/keys");
+  const other = await browser.newContext({ baseURL: server.url });
+  const otherPage = await other.newPage();
+  await otherPage.goto("/login");
+  await otherPage.getByLabel("Email").fill(admin.email);
+  await otherPage.getByLabel("Password").fill(admin.password);
+  await otherPage.getByRole("button", { name: "Log in" }).click();
+  await expect(otherPage.getByRole("heading", { name: "API Keys" })).toBeVisible();
+  await captureSessionCookie(otherPage);
+
+  await page.getByRole("button", { name: "Change password" }).click();
+  const dialog = page.getByRole("dialog", { name: "Change password" });
+  const fresh = "a brand new passphrase";
+  rememberSecret(fresh);
+  await dialog.getByLabel("Current password").fill("not my password");
+  await dialog.getByLabel("New password", { exact: true }).fill(fresh);
+  await dialog.getByLabel("Confirm new password").fill(fresh);
+  await dialog.getByRole("button", { name: "Change password" }).click();
+  await expect(dialog.getByText("Current password is incorrect.")).toBeVisible();
+  await dialog.getByLabel("Current password").fill(admin.password);
+  await dialog.getByRole("button", { name: "Change password" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("status").getByText("Password changed.")).toBeVisible();
+  await captureSessionCookie(page);
+
+  // This browser stays signed in; the other one is signed out.
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "API Keys" })).toBeVisible();
+  await otherPage.reload();
+  await expect(otherPage).toHaveURL(/\/login/);
+  await otherPage.getByLabel("Email").fill(admin.email);
+  await otherPage.getByLabel("Password").fill(fresh);
+  await otherPage.getByRole("button", { name: "Log in" }).click();
+  await expect(otherPage.getByRole("heading", { name: "API Keys" })).toBeVisible();
+  await other.close();
+});

@@ -4,6 +4,7 @@ pub mod clipboard;
 pub mod fields;
 pub mod icons;
 pub mod modal;
+pub mod password_dialog;
 pub mod secret;
 pub mod session;
 pub mod time;

@@ -1,5 +1,5 @@
 //! Modal dialogs on the native `<dialog>`: the page behind is inert (focus stays inside),
-//! Escape closes, and focus returns to where it was.
+//! Escape closes, and focus returns to where it was. The content exists only while open.
 
 use leptos::{html, prelude::*};
 
@@ -7,7 +7,7 @@ use leptos::{html, prelude::*};
 pub fn Modal(
     open: RwSignal<bool>,
     #[prop(into)] title: Signal<String>,
-    children: Children,
+    children: ChildrenFn,
     #[prop(optional)] on_close: Option<Callback<()>>,
 ) -> impl IntoView {
     let node = NodeRef::<html::Dialog>::new();
@@ -32,8 +32,11 @@ pub fn Modal(
                 cb.run(());
             }
         }>
-            <h2 id=heading_id>{move || title.get()}</h2>
-            {children()}
+            // Rendered only while open: a closed dialog is empty (no stray labels or forms).
+            {move || open.get().then(|| view! {
+                <h2 id=heading_id.clone()>{move || title.get()}</h2>
+                {children()}
+            })}
         </dialog>
     }
 }

@@ -1,0 +1,75 @@
+//! "Change password" from the user menu: every other session of the admin ends.
+
+use leptos::prelude::*;
+
+use crate::api::{auth::change_password, validate, ApiError};
+
+use super::{
+    fields::{form_message, TextField},
+    modal::Modal,
+    toast::use_toasts,
+};
+
+#[component]
+pub fn ChangePasswordDialog(open: RwSignal<bool>) -> impl IntoView {
+    let toasts = use_toasts();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let reset = move || {
+        for field in [current, new, confirm] {
+            field.set(String::new());
+        }
+        error.set(None);
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        if let Err(ApiError::Validation { message, .. }) = validate::password(&new.get_untracked())
+        {
+            error.set(Some(ApiError::validation("new_password", message)));
+            return;
+        }
+        if new.get_untracked() != confirm.get_untracked() {
+            error.set(Some(ApiError::validation(
+                "confirm",
+                "The passwords do not match.",
+            )));
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match change_password(current.get_untracked(), new.get_untracked()).await {
+                Ok(()) => {
+                    toasts.info("Password changed. Your other sessions were signed out.");
+                    open.set(false);
+                    reset();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    const FIELDS: [&str; 3] = ["current_password", "new_password", "confirm"];
+    view! {
+        <Modal open=open title="Change password".to_string() on_close=Callback::new(move |_| reset())>
+            <form class="form dialog-body" on:submit=submit novalidate>
+                <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &FIELDS).is_none()>
+                    {move || form_message(error.get(), &FIELDS).unwrap_or_default()}
+                </p>
+                <TextField label="Current password" name="current_password" form="pw" kind="password"
+                    required=true autocomplete="current-password" value=current errors=error/>
+                <TextField label="New password" name="new_password" form="pw" kind="password" required=true
+                    minlength="12" autocomplete="new-password" hint="At least 12 characters." value=new errors=error/>
+                <TextField label="Confirm new password" name="confirm" form="pw" kind="password" required=true
+                    autocomplete="new-password" value=confirm errors=error/>
+                <div class="dialog-actions">
+                    <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Change password"</button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
