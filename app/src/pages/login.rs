@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos_router::{
-    components::A,
     hooks::{use_navigate, use_query_map},
     NavigateOptions,
 };
@@ -104,7 +103,6 @@ pub fn LoginPage() -> impl IntoView {
                 </label>
                 <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Log in"</button>
             </form>
-            <p class="muted small">"First time here? " <A href="/setup">"Set up LicenseShipper"</A></p>
         </section>
     }
 }
