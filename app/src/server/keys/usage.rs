@@ -23,7 +23,8 @@ struct Pending {
     last_at: i64,
     ip: Option<String>,
     user_agent: Option<String>,
-    per_day: BTreeMap<String, i64>,
+    /// Uses per UTC day (days since the Unix epoch), named only when written.
+    per_day: BTreeMap<i64, i64>,
 }
 
 #[derive(Default)]
@@ -33,20 +34,31 @@ pub struct UsageBuffer {
 
 pub const USER_AGENT_MAX: usize = 512;
 
-pub fn day_of(at_ms: i64) -> String {
-    from_ms(at_ms).format("%Y-%m-%d").to_string()
+const DAY_MS: i64 = 86_400_000;
+
+/// `YYYY-MM-DD` (UTC) of a day number.
+pub fn day_name(day: i64) -> String {
+    from_ms(day * DAY_MS).format("%Y-%m-%d").to_string()
 }
 
 impl UsageBuffer {
     pub fn record(&self, key_id: &str, at_ms: i64, ip: Option<&str>, user_agent: Option<&str>) {
         let mut pending = self.pending.lock().expect("usage lock");
-        let entry = pending.entry(key_id.to_owned()).or_default();
+        // The hot path: no allocation once a key has a pending entry.
+        if !pending.contains_key(key_id) {
+            pending.insert(key_id.to_owned(), Pending::default());
+        }
+        let entry = pending.get_mut(key_id).expect("inserted above");
         entry.count += 1;
-        *entry.per_day.entry(day_of(at_ms)).or_default() += 1;
+        *entry.per_day.entry(at_ms.div_euclid(DAY_MS)).or_default() += 1;
         if at_ms >= entry.last_at {
             entry.last_at = at_ms;
-            entry.ip = ip.map(str::to_owned);
-            entry.user_agent = user_agent.map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
+            if entry.ip.as_deref() != ip {
+                entry.ip = ip.map(str::to_owned);
+            }
+            if entry.user_agent.as_deref() != user_agent {
+                entry.user_agent = user_agent.map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
+            }
         }
     }
 
@@ -128,7 +140,7 @@ async fn write(db: &DatabaseConnection, batch: &HashMap<String, Pending>) -> Ser
             .iter()
             .map(|(day, n)| key_usage_daily::ActiveModel {
                 key_id: sea_orm::Set(key_id.clone()),
-                day: sea_orm::Set(day.clone()),
+                day: sea_orm::Set(day_name(*day)),
                 count: sea_orm::Set(*n),
             });
         key_usage_daily::Entity::insert_many(rows)
