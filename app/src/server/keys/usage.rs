@@ -62,10 +62,6 @@ impl UsageBuffer {
         }
     }
 
-    pub fn pending_keys(&self) -> usize {
-        self.pending.lock().expect("usage lock").len()
-    }
-
     /// Writes everything buffered so far; on failure the counts are put back for the next try.
     pub async fn flush(&self, db: &DatabaseConnection) -> ServiceResult<usize> {
         let batch = std::mem::take(&mut *self.pending.lock().expect("usage lock"));
