@@ -153,25 +153,29 @@ pub fn precompress(root: &Path) {
         if !compressible || !path.is_file() {
             continue;
         }
-        let Ok(data) = std::fs::read(&path) else {
+        let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
             continue;
         };
+        let mut data = None;
         for (ext, encode) in [("br", brotli_11 as fn(&[u8]) -> Vec<u8>), ("gz", gzip_9)] {
-            let target = path.with_extension(format!(
-                "{}.{ext}",
-                path.extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or_default()
-            ));
+            let target = std::path::PathBuf::from(format!("{}.{ext}", path.display()));
             let fresh = std::fs::metadata(&target)
-                .and_then(|t| Ok(t.modified()? >= entry.metadata()?.modified()?))
-                .unwrap_or(false);
+                .and_then(|t| t.modified())
+                .is_ok_and(|t| t >= modified);
             if fresh {
                 continue;
             }
+            // Read only when something is missing: restarts do no work for fresh files.
+            let data = match &data {
+                Some(data) => data,
+                None => match std::fs::read(&path) {
+                    Ok(read) => data.insert(read),
+                    Err(_) => break,
+                },
+            };
             let tmp = target.with_extension(format!("{ext}.tmp"));
             let written =
-                std::fs::write(&tmp, encode(&data)).and_then(|()| std::fs::rename(&tmp, &target));
+                std::fs::write(&tmp, encode(data)).and_then(|()| std::fs::rename(&tmp, &target));
             if let Err(e) = written {
                 let _ = std::fs::remove_file(&tmp);
                 tracing::debug!(path = %target.display(), error = %e, "not precompressing");

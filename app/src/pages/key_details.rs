@@ -38,10 +38,10 @@ pub const GRACE_CHOICES: [(u64, &str); 4] = [
 #[component]
 fn BackButton() -> impl IntoView {
     let navigate = use_navigate();
-    let last = use_context::<LastListUrl>();
+    let last = expect_context::<LastListUrl>();
     view! {
         <button type="button" class="btn btn-ghost back" on:click=move |_| {
-            let url = last.map(|l| l.get()).unwrap_or_else(|| "/keys".into());
+            let url = last.get();
             navigate(&url, NavigateOptions::default());
         }>
             <icons::ArrowLeft/>"Back"
@@ -110,7 +110,7 @@ fn KeyDetails(
     let toasts = use_toasts();
     let navigate = use_navigate();
     let now = use_now();
-    let last_list = use_context::<LastListUrl>();
+    let last_list = expect_context::<LastListUrl>();
     let id = StoredValue::new(item.id.clone());
     let bump = move || reload.update(|n| *n += 1);
 
@@ -170,8 +170,7 @@ fn KeyDetails(
                 Ok(()) => {
                     toasts.info(format!("Deleted “{name}”"));
                     delete_open.set(false);
-                    let url = last_list.map(|l| l.get()).unwrap_or_else(|| "/keys".into());
-                    navigate(&url, NavigateOptions::default());
+                    navigate(&last_list.get(), NavigateOptions::default());
                 }
                 Err(e) => report(e, None),
             }

@@ -153,7 +153,7 @@ pub fn KeysPage() -> impl IntoView {
     let report = use_error_reporter();
     let toasts = use_toasts();
     let now = use_now();
-    let last_list = use_context::<LastListUrl>();
+    let last_list = expect_context::<LastListUrl>();
 
     let go = {
         let navigate = navigate.clone();
@@ -173,8 +173,8 @@ pub fn KeysPage() -> impl IntoView {
     let location = use_location();
     Effect::new(move |_| {
         let url = view_state.get().url();
-        if let (Some(last), "/keys") = (last_list, location.pathname.get().as_str()) {
-            last.set(url);
+        if location.pathname.get() == "/keys" {
+            last_list.set(url);
         }
     });
 

@@ -21,6 +21,9 @@ pub const PUBLIC_PATHS: &[&str] = &[
     "/api/v1/auth.session",
 ];
 
+/// User agents are kept (for Last Used and sessions) up to this many characters.
+pub const USER_AGENT_MAX: usize = 512;
+
 pub fn is_public(path: &str) -> bool {
     PUBLIC_PATHS.contains(&path)
 }
@@ -94,8 +97,8 @@ pub async fn resolve(
 ) -> Result<Caller, ApiError> {
     let headers = &parts.headers;
     let ip = client_ip(headers, peer, state.settings.trust_proxy);
-    let user_agent =
-        header_str(headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect::<String>());
+    let user_agent = header_str(headers, header::USER_AGENT)
+        .map(|ua| ua.chars().take(USER_AGENT_MAX).collect::<String>());
     let caller = |principal| Caller {
         principal: Arc::new(principal),
         ip: ip.clone(),

@@ -57,7 +57,7 @@ pub async fn create<C: ConnectionTrait>(
         created_at: Set(now_ms),
         last_seen_at: Set(now_ms),
         ip: Set(ip.map(str::to_owned)),
-        user_agent: Set(user_agent.map(|ua| ua.chars().take(512).collect())),
+        user_agent: Set(user_agent.map(str::to_owned)),
     }
     .insert(conn)
     .await?;

@@ -125,27 +125,25 @@ impl KeyService {
         // The total, when the search index already knows it.
         let mut known_total = None;
         if let Some(needle) = query {
-            select = match self.db().get_database_backend() {
-                DbBackend::Sqlite if needle.chars().count() >= 3 => {
-                    let phrase = fts_phrase(&needle);
-                    let matches = self.fts_matches(&phrase).await?;
-                    if filter == KeyFilter::All {
-                        known_total = Some(matches);
-                    }
-                    if matches <= FEW_MATCHES {
-                        select.filter(Expr::cust_with_values(
-                            "api_keys.id IN (SELECT key_id FROM api_keys_fts_ids WHERE rowid IN \
-                             (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH ?))",
-                            [phrase],
-                        ))
-                    } else {
-                        select.filter(Expr::cust_with_values(
-                            "instr(search_text, ?) > 0",
-                            [needle],
-                        ))
-                    }
+            let backend = self.db().get_database_backend();
+            // SQLite's trigram index answers three characters or more.
+            let indexed = backend == DbBackend::Sqlite && needle.chars().count() >= 3;
+            let mut few_matches = None;
+            if indexed {
+                let phrase = fts_phrase(&needle);
+                let matches = self.fts_matches(&phrase).await?;
+                if filter == KeyFilter::All {
+                    known_total = Some(matches);
                 }
-                DbBackend::Sqlite => select.filter(Expr::cust_with_values(
+                few_matches = (matches <= FEW_MATCHES).then_some(phrase);
+            }
+            select = match (backend, few_matches) {
+                (_, Some(phrase)) => select.filter(Expr::cust_with_values(
+                    "api_keys.id IN (SELECT key_id FROM api_keys_fts_ids WHERE rowid IN \
+                     (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH ?))",
+                    [phrase],
+                )),
+                (DbBackend::Sqlite, None) => select.filter(Expr::cust_with_values(
                     "instr(search_text, ?) > 0",
                     [needle],
                 )),

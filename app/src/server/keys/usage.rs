@@ -32,12 +32,10 @@ pub struct UsageBuffer {
     pending: Mutex<HashMap<String, Pending>>,
 }
 
-pub const USER_AGENT_MAX: usize = 512;
-
 const DAY_MS: i64 = 86_400_000;
 
 /// `YYYY-MM-DD` (UTC) of a day number.
-pub fn day_name(day: i64) -> String {
+fn day_name(day: i64) -> String {
     from_ms(day * DAY_MS).format("%Y-%m-%d").to_string()
 }
 
@@ -57,7 +55,7 @@ impl UsageBuffer {
                 entry.ip = ip.map(str::to_owned);
             }
             if entry.user_agent.as_deref() != user_agent {
-                entry.user_agent = user_agent.map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
+                entry.user_agent = user_agent.map(str::to_owned);
             }
         }
     }
