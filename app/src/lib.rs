@@ -2,6 +2,7 @@
 //! components); with `ssr` it also holds the server-only services behind every server function.
 
 pub mod api;
+pub mod nav;
 
 #[cfg(feature = "csr")]
 mod components;

@@ -66,9 +66,11 @@ test("first-run setup, logout, failed and successful login, return to next, add 
   await other.close();
 });
 
-test("an absolute or protocol-relative next is ignored", async ({ page, admin }) => {
+test("an absolute, protocol-relative or disguised next is ignored", async ({ page, admin }) => {
   await page.context().clearCookies();
-  for (const next of ["https://evil.example/", "//evil.example/x"]) {
+  // Browsers drop tabs and newlines from URLs and read "\\" as "/", so these are all off-site;
+  // and back to the login page itself is no place to land.
+  for (const next of ["https://evil.example/", "//evil.example/x", "/\t/evil.example", "/\\evil.example", "/login"]) {
     await page.goto(`/login?next=${encodeURIComponent(next)}`);
     await page.getByLabel("Email").fill(ADMIN.email);
     await page.getByLabel("Password").fill(ADMIN.password);

@@ -137,3 +137,33 @@ test("usage chart shows requests per day with an accessible table", async ({ pag
   await expect(lastUsed).toContainText("just now");
   await expect(lastUsed).toContainText("from 127.0.0.1");
 });
+
+test("details: disabling a leaked management key can disable the keys it created too", async ({ page, admin }) => {
+  const manager = await createKey(page.request, { name: "Leaked manager", scopes: ["keys:read", "keys:write"] });
+  const res = await page.request.post("/api/v1/keys.create", {
+    headers: { Authorization: `Bearer ${manager.secret}` },
+    data: { name: "Minted by the manager" },
+  });
+  expect(res.status()).toBe(200);
+  const child = await res.json();
+  rememberSecret(child.secret);
+  const bystander = await createKey(page.request, { name: "Bystander" });
+
+  await page.goto(`/keys/${manager.key.id}`);
+  await page.getByRole("button", { name: "Disable" }).click();
+  const dialog = page.getByRole("dialog", { name: "Disable API key “Leaked manager”?" });
+  const cascade = dialog.getByRole("checkbox", { name: "Also disable the key this key created" });
+  await expect(cascade).not.toBeChecked();
+  await cascade.check();
+  await dialog.getByRole("button", { name: "Disable" }).click();
+  await expect(page.getByRole("button", { name: "Enable" })).toBeVisible();
+
+  expect(await whoami(page.request, manager.secret)).toBe(401);
+  expect(await whoami(page.request, child.secret)).toBe(401);
+  expect(await whoami(page.request, bystander.secret)).toBe(200);
+  // The list shows the minted key disabled, created by the manager.
+  await page.goto("/keys");
+  const row = page.getByRole("row", { name: /Minted by the manager/ });
+  await expect(row).toContainText("API key: Leaked manager");
+  await expect(row).toContainText("Disabled");
+});

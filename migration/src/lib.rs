@@ -10,6 +10,7 @@ mod m0002_api_keys;
 mod m0003_audit;
 mod m0004_list_indexes;
 mod m0005_search_index;
+mod m0006_key_lineage;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_audit::Migration),
             Box::new(m0004_list_indexes::Migration),
             Box::new(m0005_search_index::Migration),
+            Box::new(m0006_key_lineage::Migration),
         ]
     }
 }

@@ -18,6 +18,40 @@ use leptos::prelude::provide_context;
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+fn is_json(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The argument of a JSON body that holds a NUL character somewhere (PostgreSQL text cannot
+/// store one, whatever the field): refused for every function before any of them runs.
+fn nul_text_field(body: &[u8]) -> Option<String> {
+    fn holds_nul(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(holds_nul),
+            serde_json::Value::Object(map) => {
+                map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v))
+            }
+            _ => false,
+        }
+    }
+    // Only a body that spells the escape can hold one; parse just those.
+    if !body.windows(6).any(|w| w == b"\\u0000") {
+        return None;
+    }
+    match serde_json::from_slice::<serde_json::Value>(body).ok()? {
+        serde_json::Value::Object(args) => args
+            .iter()
+            .find(|(k, v)| k.contains('\0') || holds_nul(v))
+            .map(|(k, _)| k.replace('\0', "")),
+        other => holds_nul(&other).then(String::new),
+    }
+}
+
 /// Functions integrators may also call with GET (no arguments).
 const GET_ALLOWED: &[&str] = &["/api/v1/whoami"];
 
@@ -88,6 +122,8 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
             "API keys are accepted only in the Authorization header, never in the URL.".into(),
         ));
     }
+    // A GET carries no body, so only a POST can be a forged form submission.
+    let posted = parts.method == Method::POST;
     if parts.method == Method::GET && GET_ALLOWED.contains(&path.as_str()) {
         parts.method = Method::POST;
     } else if parts.method != Method::POST {
@@ -106,16 +142,8 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     if declared_too_large {
         return error_response(&ApiError::PayloadTooLarge);
     }
-    let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
-        return error_response(&ApiError::PayloadTooLarge);
-    };
-    // An empty body means "no arguments" (e.g. `curl -X POST .../whoami`).
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
-        axum::body::Bytes::from_static(b"{}")
-    } else {
-        bytes
-    };
-
+    // Who is calling is settled from the headers before the body is read: an anonymous or
+    // refused caller cannot make the server wait for (or buffer) a body.
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -126,6 +154,40 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     };
     if caller.is_anonymous() && !gate::is_public(&path) {
         return error_response(&ApiError::Unauthenticated);
+    }
+    // A browser can send a cross-site `text/plain` or form POST without a preflight, with the
+    // session cookie (or to log someone in); only bearer-key callers, which a browser cannot
+    // forge, may leave the content type out.
+    if !caller.is_key() && posted && !is_json(&parts.headers) {
+        return error_response(&ApiError::BadRequest(
+            "Send the arguments as JSON, with Content-Type: application/json.".into(),
+        ));
+    }
+
+    let bytes =
+        match tokio::time::timeout(api.app.settings.body_timeout, to_bytes(body, BODY_LIMIT)).await
+        {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(_)) => return error_response(&ApiError::PayloadTooLarge),
+            Err(_) => {
+                let mut res = error_response(&ApiError::BadRequest(
+                    "The request body was not received in time.".into(),
+                ));
+                *res.status_mut() = StatusCode::REQUEST_TIMEOUT;
+                return res;
+            }
+        };
+    // An empty body means "no arguments" (e.g. `curl -X POST .../whoami`).
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+        axum::body::Bytes::from_static(b"{}")
+    } else {
+        bytes
+    };
+    if let Some(field) = nul_text_field(&bytes) {
+        return error_response(&ApiError::validation(
+            &field,
+            "Text must not contain NUL characters.",
+        ));
     }
     // leptos_axum turns responses to HTML-accepting requests with a Referer into redirects
     // (for no-JS forms); this is a JSON API.

@@ -45,12 +45,33 @@ pub struct DbArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct MasterKeyArgs {
-    /// The master key, base64 of 32 bytes (prefer the env variable or the file).
+    /// The current master key, base64 of 32 bytes. As a flag it shows in the process list:
+    /// prefer the file or the env variable.
     #[arg(long, env = "LS_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
-    /// File holding the master key; created with mode 0600 on first run.
+    /// File holding the current master key (it seals new secrets). Created with mode 0600 on
+    /// the first start of an empty database only.
     #[arg(long, env = "LS_MASTER_KEY_FILE", default_value = "data/master.key")]
     pub master_key_file: PathBuf,
+    /// Files holding previous master keys (comma-separated): they still open secrets sealed
+    /// under them, during and after a rotation, but never seal.
+    #[arg(long, env = "LS_PREVIOUS_MASTER_KEY_FILE")]
+    pub previous_master_key_file: Option<String>,
+}
+
+impl MasterKeyArgs {
+    /// The previous key files; empty entries (`LS_PREVIOUS_MASTER_KEY_FILE=` in a template)
+    /// name none.
+    pub fn previous_files(&self) -> Vec<PathBuf> {
+        self.previous_master_key_file
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -73,6 +94,12 @@ pub struct ServeArgs {
     /// How often buffered key usage is written, in milliseconds.
     #[arg(long, env = "LS_USAGE_FLUSH_MS", default_value_t = 1000)]
     pub usage_flush_ms: u64,
+    /// Seconds a client has to send a request's headers (and an idle connection is kept).
+    #[arg(long, env = "LS_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body once its headers are in.
+    #[arg(long, env = "LS_BODY_TIMEOUT_SECS", default_value_t = 10)]
+    pub body_timeout_secs: u64,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
@@ -91,9 +118,13 @@ pub struct CreateAdminArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RotateArgs {
-    /// The new master key file (created with mode 0600 if missing).
+    /// The new master key file (created with mode 0600 if missing). Rerunning with the same
+    /// file resumes an interrupted rotation.
     #[arg(long)]
     pub new_key_file: PathBuf,
+    /// Secrets re-sealed per transaction.
+    #[arg(long, default_value_t = app::server::keys::rewrap::DEFAULT_BATCH)]
+    pub batch_size: u64,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]

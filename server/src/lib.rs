@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod headers;
 pub mod health;

@@ -1,6 +1,6 @@
 //! The subcommands: serve, migrate, create-admin, rotate-master-key.
 
-use std::{io::BufRead, net::SocketAddr, sync::Arc, time::Duration};
+use std::{io::BufRead, sync::Arc, time::Duration};
 
 use app::server::{
     accounts::{password, NewAdmin},
@@ -43,13 +43,54 @@ pub async fn open_database(args: &DbArgs) -> Result<DatabaseConnection, StartupE
     Ok(conn)
 }
 
-pub fn load_master_key(args: &MasterKeyArgs) -> Result<MasterKey, StartupError> {
-    match &args.master_key {
-        Some(encoded) => MasterKey::from_base64(encoded)
-            .map_err(|e| StartupError::MasterKey(format!("LS_MASTER_KEY: {e}"))),
-        None => MasterKey::load_or_create(&args.master_key_file)
-            .map_err(|e| StartupError::MasterKey(e.to_string())),
+/// True when the master key was given as a command-line flag, which any local user can read
+/// in the process list.
+fn master_key_on_command_line() -> bool {
+    std::env::args_os().any(|a| {
+        a.to_str()
+            .is_some_and(|a| a == "--master-key" || a.starts_with("--master-key="))
+    })
+}
+
+/// The configured keyring: the current key seals, it and every previous key open. A key file is
+/// created only for an empty database: a replica without the key must not invent its own.
+pub async fn load_keyring(
+    db: &DatabaseConnection,
+    args: &MasterKeyArgs,
+) -> Result<Keyring, StartupError> {
+    if master_key_on_command_line() {
+        tracing::warn!(
+            "--master-key shows the key in the process list (ps); prefer LS_MASTER_KEY_FILE or LS_MASTER_KEY"
+        );
     }
+    let current = match &args.master_key {
+        Some(encoded) => MasterKey::from_base64(encoded)
+            .map_err(|e| StartupError::MasterKey(format!("LS_MASTER_KEY: {e}")))?,
+        None if args.master_key_file.exists() => MasterKey::load(&args.master_key_file)
+            .map_err(|e| StartupError::MasterKey(e.to_string()))?,
+        None => {
+            let sealed = rewrap::sealed_counts(db)
+                .await
+                .map_err(|e| StartupError::MasterKey(e.to_string()))?;
+            if !sealed.is_empty() {
+                let ids: Vec<&str> = sealed.iter().map(|(id, _)| id.as_str()).collect();
+                return Err(StartupError::MasterKey(format!(
+                    "{} does not exist, but the database holds secrets sealed under master key {}: \
+                     copy the master key file from the server that created them (a new key cannot open them)",
+                    args.master_key_file.display(),
+                    ids.join(", ")
+                )));
+            }
+            MasterKey::load_or_create(&args.master_key_file)
+                .map_err(|e| StartupError::MasterKey(e.to_string()))?
+        }
+    };
+    let previous = args
+        .previous_files()
+        .iter()
+        .map(|path| MasterKey::load(path).map_err(|e| StartupError::MasterKey(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Keyring::new(current, previous))
 }
 
 async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Result<(), StartupError> {
@@ -61,7 +102,7 @@ async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Result<(),
 pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let site = Arc::new(Site::load(&args.site_root)?);
     let db = open_database(&args.db).await?;
-    let keyring = Keyring::new(load_master_key(&args.master_key)?, vec![]);
+    let keyring = load_keyring(&db, &args.master_key).await?;
     check_keyring(&db, &keyring).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -74,6 +115,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         trust_proxy: args.trust_proxy,
         failed_auth_per_minute: args.failed_auth_per_minute,
         usage_flush_interval: Duration::from_millis(args.usage_flush_ms.max(10)),
+        body_timeout: Duration::from_secs(args.body_timeout_secs.max(1)),
         ..Settings::default()
     };
     let state = AppState::start(db, keyring, Arc::new(SystemClock), settings);
@@ -82,15 +124,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     tokio::spawn(password::warm_up());
     let app = crate::router(state.clone(), site);
     tracing::info!(addr = %args.listen, "listening on http://{}", args.listen);
-    let served = axum::serve(
+    crate::connections::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        shutdown_signal(),
+        Duration::from_secs(args.header_timeout_secs.max(1)),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await;
     state.shutdown().await;
     tracing::info!("stopped; usage flushed");
-    served.map_err(|e| StartupError::Command(format!("server error: {e}")))
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -148,21 +191,42 @@ async fn create_admin(args: CreateAdminArgs) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// Re-seals every stored secret under the new key. The configured keys (current and previous)
+/// and the new one all open, so an interrupted run is finished by running it again.
 async fn rotate_master_key(args: RotateArgs) -> Result<(), StartupError> {
     let db = open_database(&args.db).await?;
-    let old = load_master_key(&args.master_key)?;
-    check_keyring(&db, &Keyring::new(old, vec![])).await?;
-    let old = load_master_key(&args.master_key)?;
+    let configured = load_keyring(&db, &args.master_key).await?;
     let new = MasterKey::load_or_create(&args.new_key_file)
         .map_err(|e| StartupError::MasterKey(e.to_string()))?;
     let new_id = new.id().to_owned();
-    let keyring = Keyring::new(new, vec![old]);
-    let count = rewrap::rewrap_all(&db, &keyring, chrono::Utc::now().timestamp_millis())
-        .await
-        .map_err(|e| StartupError::Command(format!("rotation failed: {e}")))?;
+    let keyring = configured.rotating_to(new);
+    check_keyring(&db, &keyring).await?;
+    let done = rewrap::rewrap_all(
+        &db,
+        &keyring,
+        chrono::Utc::now().timestamp_millis(),
+        args.batch_size,
+    )
+    .await
+    .map_err(|e| StartupError::Command(format!("rotation failed (run it again to resume): {e}")))?;
     println!(
-        "re-encrypted {count} secrets under master key {new_id}; start the server with LS_MASTER_KEY_FILE={}",
-        args.new_key_file.display()
+        "re-sealed {} secrets under master key {new_id}",
+        done.rewrapped
     );
+    if done.remaining > 0 {
+        println!(
+            "{} secrets are still sealed under an older key (a server still seals with it): start \
+             every server with LS_MASTER_KEY_FILE={} and the old key in LS_PREVIOUS_MASTER_KEY_FILE, \
+             then run this again",
+            done.remaining,
+            args.new_key_file.display()
+        );
+    } else {
+        println!(
+            "every secret is sealed under {new_id}: start every server with LS_MASTER_KEY_FILE={} \
+             (the old key is no longer needed once they all run with it)",
+            args.new_key_file.display()
+        );
+    }
     Ok(())
 }

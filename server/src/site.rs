@@ -14,7 +14,7 @@ use axum::{
 use base64::{engine::general_purpose::STANDARD, Engine};
 use http::{header, HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
-use tower_http::services::ServeDir;
+use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 
 use crate::error::StartupError;
 
@@ -135,6 +135,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Arc<Site>) -> Router<S> {
     Router::new()
         .fallback_service(serve)
         .layer(middleware::from_fn(cache_headers))
+        // Every variant of a file depends on Accept-Encoding (ServeDir picks .br/.gz by it), so
+        // a shared cache must not hand a brotli body to a client that did not ask for one.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
 }
 
 /// Writes `.br` (quality 11) and `.gz` (level 9) next to each text or wasm asset that lacks

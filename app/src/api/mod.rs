@@ -1,6 +1,7 @@
 //! The typed surface shared by the SPA and integrators: server functions, their data and errors.
 
 pub mod admins;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod keys;

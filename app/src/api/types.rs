@@ -93,6 +93,10 @@ pub struct KeyItem {
     /// While a rolled key's previous secret still works: when it stops.
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
     pub rate_limit_per_minute: Option<u32>,
+    /// How many keys this key created (answered by `keys.get` only): what a cascading disable
+    /// or delete would also reach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_keys: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -213,6 +217,8 @@ impl KeyFilter {
 pub const MAX_PAGE_SIZE: u64 = 100;
 pub const DEFAULT_PAGE_SIZE: u64 = 10;
 pub const MAX_BULK_DELETE: usize = 500;
+/// Audit events answered per `audit.list` call at most.
+pub const MAX_AUDIT_PAGE: u64 = 200;
 
 /// The `whoami` answer: which key is calling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -293,6 +299,11 @@ pub struct AuditItem {
     pub actor_label: String,
     pub action: String,
     pub ip: Option<String>,
+    /// The key the event is about, if any (kept after the key is deleted).
+    #[serde(default)]
+    pub key_id: Option<String>,
+    #[serde(default)]
+    pub key_name: Option<String>,
     pub detail: serde_json::Value,
 }
 

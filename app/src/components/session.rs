@@ -60,12 +60,6 @@ pub fn use_error_reporter() -> impl Fn(ApiError, Option<Callback<()>>) + Copy {
     }
 }
 
-/// A same-site path to return to after login; anything else (absolute, `//host`) is ignored.
-pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/keys".into())
-}
-
 /// Shows its children to a signed-in admin; sends anyone else to `/login?next=<here>`.
 #[component]
 pub fn RequireAdmin(children: ChildrenFn) -> impl IntoView {

@@ -131,16 +131,24 @@ fn KeyDetails(
     };
     let copy = move |_| copy_secret(id.get_value(), revealed.get_untracked());
 
-    // Enable / disable.
+    // Enable / disable; a key that created keys asks first whether to disable those too.
     let toggling = RwSignal::new(false);
     let disabled = item.status == KeyStatus::Disabled;
-    let toggle_disabled = move |_| {
+    let children = item.created_keys.unwrap_or(0);
+    let children_text = move |verb: &str| match children {
+        0 => String::new(),
+        1 => format!("Also {verb} the key this key created"),
+        n => format!("Also {verb} the {n} keys this key created"),
+    };
+    let disable_open = RwSignal::new(false);
+    let cascade_disable = RwSignal::new(false);
+    let set_disabled = Callback::new(move |_| {
         toggling.set(true);
         leptos::task::spawn_local(async move {
             let result = if disabled {
-                enable_key(id.get_value()).await
+                enable_key(id.get_value(), false).await
             } else {
-                disable_key(id.get_value()).await
+                disable_key(id.get_value(), cascade_disable.get_untracked()).await
             };
             match result {
                 Ok(k) => {
@@ -149,24 +157,33 @@ fn KeyDetails(
                     } else {
                         format!("Disabled “{}”", k.name)
                     });
+                    disable_open.set(false);
                     bump();
                 }
                 Err(e) => report(e, None),
             }
             toggling.set(false);
         });
+    });
+    let toggle_disabled = move |_| {
+        if !disabled && children > 0 {
+            disable_open.set(true);
+        } else {
+            set_disabled.run(());
+        }
     };
 
     // Delete.
     let delete_open = RwSignal::new(false);
     let deleting = RwSignal::new(false);
+    let cascade_delete = RwSignal::new(false);
     let name_for_delete = item.name.clone();
     let confirm_delete = Callback::new(move |_| {
         deleting.set(true);
         let navigate = navigate.clone();
         let name = name_for_delete.clone();
         leptos::task::spawn_local(async move {
-            match delete_key(id.get_value()).await {
+            match delete_key(id.get_value(), cascade_delete.get_untracked()).await {
                 Ok(()) => {
                     toasts.info(format!("Deleted “{name}”"));
                     delete_open.set(false);
@@ -193,6 +210,7 @@ fn KeyDetails(
     };
     let masked = item.masked.clone();
     let delete_title = format!("Delete API key “{}”?", item.name);
+    let disable_title = format!("Disable API key “{}”?", item.name);
     view! {
         <div class="details-head">
             <h1>{item.name.clone()}</h1>
@@ -267,9 +285,16 @@ fn KeyDetails(
         <History history=history/>
         <EditDialog open=edit_open item=item.clone() on_saved=Callback::new(move |_| bump())/>
         <RollDialog open=roll_open id=item.id.clone() on_done=Callback::new(move |_| bump())/>
+        {(children > 0).then(|| view! {
+            <ConfirmDialog open=disable_open title=disable_title
+                message="Integrations using this key stop working until it is enabled again.".to_string()
+                confirm_label="Disable" on_confirm=set_disabled busy=toggling
+                cascade=cascade_disable cascade_label=children_text("disable")/>
+        })}
         <ConfirmDialog open=delete_open title=delete_title
             message="Integrations using this key stop working immediately. This cannot be undone.".to_string()
-            confirm_label="Delete" on_confirm=confirm_delete busy=deleting/>
+            confirm_label="Delete" on_confirm=confirm_delete busy=deleting
+            cascade=cascade_delete cascade_label=children_text("delete")/>
     }
 }
 

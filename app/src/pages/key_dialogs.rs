@@ -259,7 +259,8 @@ pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> i
     }
 }
 
-/// A yes/no question before something destructive.
+/// A yes/no question before something destructive; with `cascade` and a non-empty label, a
+/// checkbox to do the same to the keys the target created (unchecked each time it opens).
 #[component]
 pub fn ConfirmDialog(
     open: RwSignal<bool>,
@@ -268,11 +269,26 @@ pub fn ConfirmDialog(
     confirm_label: &'static str,
     on_confirm: Callback<()>,
     #[prop(into)] busy: Signal<bool>,
+    #[prop(optional)] cascade: Option<RwSignal<bool>>,
+    #[prop(optional, into)] cascade_label: Option<Signal<String>>,
 ) -> impl IntoView {
+    Effect::new(move |_| {
+        if open.get() {
+            if let Some(cascade) = cascade {
+                cascade.set(false);
+            }
+        }
+    });
     view! {
         <Modal open=open title=title>
             <div class="dialog-body">
                 <p>{move || message.get()}</p>
+                {cascade.zip(cascade_label).filter(|(_, label)| !label.get_untracked().is_empty()).map(|(checked, label)| view! {
+                    <label class="check">
+                        <input type="checkbox" bind:checked=checked/>
+                        {move || label.get()}
+                    </label>
+                })}
                 <div class="dialog-actions">
                     <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
                     <button type="button" class="btn btn-danger" disabled=move || busy.get()

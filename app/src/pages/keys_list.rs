@@ -287,13 +287,14 @@ pub fn KeysPage() -> impl IntoView {
     let delete_target = RwSignal::new(None::<KeyItem>);
     let delete_open = RwSignal::new(false);
     let deleting = RwSignal::new(false);
+    let cascade_delete = RwSignal::new(false);
     let confirm_delete = Callback::new(move |_| {
         let Some(item) = delete_target.get_untracked() else {
             return;
         };
         deleting.set(true);
         leptos::task::spawn_local(async move {
-            match delete_key(item.id.clone()).await {
+            match delete_key(item.id.clone(), cascade_delete.get_untracked()).await {
                 Ok(()) => {
                     toasts.info(format!("Deleted “{}”", item.name));
                     delete_open.set(false);
@@ -308,11 +309,12 @@ pub fn KeysPage() -> impl IntoView {
     // Bulk Delete.
     let bulk_open = RwSignal::new(false);
     let bulk_deleting = RwSignal::new(false);
+    let cascade_bulk = RwSignal::new(false);
     let confirm_bulk = Callback::new(move |_| {
         let ids: Vec<String> = selected.get_untracked().into_iter().collect();
         bulk_deleting.set(true);
         leptos::task::spawn_local(async move {
-            match bulk_delete_keys(ids).await {
+            match bulk_delete_keys(ids, cascade_bulk.get_untracked()).await {
                 Ok(n) => {
                     toasts.info(format!(
                         "Deleted {n} API {}",
@@ -637,10 +639,12 @@ pub fn KeysPage() -> impl IntoView {
             <ConfirmDialog open=delete_open
                 title=Signal::derive(move || delete_target.get().map(|k| format!("Delete API key “{}”?", k.name)).unwrap_or_default())
                 message="Integrations using this key stop working immediately. This cannot be undone.".to_string()
-                confirm_label="Delete" on_confirm=confirm_delete busy=deleting/>
+                confirm_label="Delete" on_confirm=confirm_delete busy=deleting
+                cascade=cascade_delete cascade_label="Also delete the keys this key created".to_string()/>
             <ConfirmDialog open=bulk_open title=Signal::derive(count_label)
                 message="Integrations using these keys stop working immediately. This cannot be undone.".to_string()
-                confirm_label="Delete" on_confirm=confirm_bulk busy=bulk_deleting/>
+                confirm_label="Delete" on_confirm=confirm_bulk busy=bulk_deleting
+                cascade=cascade_bulk cascade_label="Also delete the keys these keys created".to_string()/>
         </section>
     }
 }

@@ -6,10 +6,7 @@ use leptos_router::{
     NavigateOptions,
 };
 
-use crate::{
-    api::auth::login,
-    components::session::{safe_next, use_session},
-};
+use crate::{api::auth::login, components::session::use_session, nav::safe_next};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -20,7 +17,7 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let next = move || safe_next(query.get_untracked().get("next"));
+    let next = move || safe_next(query.get_untracked().get("next").as_deref());
 
     // First run: nobody can log in yet, so go to setup.
     {

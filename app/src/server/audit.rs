@@ -1,8 +1,11 @@
 //! Who did what: actors and the audit events written inside each mutation's transaction.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 
-use super::{entities::audit_events, error::ServiceResult};
+use super::{caller::KeyBounds, entities::audit_events, error::ServiceResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActorKind {
@@ -29,6 +32,8 @@ pub struct Actor {
     /// Display name of the admin, or name of the key.
     pub label: String,
     pub ip: Option<String>,
+    /// Set when the actor is an API key: what it may do to keys (admins and the system: none).
+    pub bounds: Option<KeyBounds>,
 }
 
 impl Actor {
@@ -38,7 +43,18 @@ impl Actor {
             id: None,
             label: label.to_owned(),
             ip: None,
+            bounds: None,
         }
+    }
+
+    /// Fails unless this actor may act on a key holding `scopes` (admins always may).
+    pub fn may_act_on(
+        &self,
+        scopes: &[crate::api::types::Scope],
+    ) -> Result<(), crate::api::error::ApiError> {
+        self.bounds
+            .as_ref()
+            .map_or(Ok(()), |b| b.may_act_on(scopes))
     }
 
     /// The "Created By" text: the admin's name, or `API key: <name>`.
@@ -77,4 +93,42 @@ pub async fn record<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// Events newest first: `limit` of them older than the event `before`, optionally only those
+/// whose action starts with `action_prefix`.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    limit: u64,
+    before: Option<&str>,
+    action_prefix: Option<&str>,
+) -> ServiceResult<Vec<audit_events::Model>> {
+    let mut query = audit_events::Entity::find();
+    if let Some(before) = before {
+        let Some(cursor) = audit_events::Entity::find_by_id(before).one(conn).await? else {
+            return Err(crate::api::error::ApiError::validation(
+                "before",
+                "No such audit event: page from an event this log answered.",
+            )
+            .into());
+        };
+        query = query.filter(
+            Condition::any()
+                .add(audit_events::Column::At.lt(cursor.at))
+                .add(
+                    Condition::all()
+                        .add(audit_events::Column::At.eq(cursor.at))
+                        .add(audit_events::Column::Id.lt(cursor.id)),
+                ),
+        );
+    }
+    if let Some(prefix) = action_prefix {
+        query = query.filter(audit_events::Column::Action.starts_with(prefix));
+    }
+    Ok(query
+        .order_by_desc(audit_events::Column::At)
+        .order_by_desc(audit_events::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
 }

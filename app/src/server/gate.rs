@@ -32,24 +32,57 @@ fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&s
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The client address: the socket peer, or behind a trusted proxy the address it appended last.
-pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, trust_proxy: bool) -> Option<String> {
-    if trust_proxy {
-        if let Some(forwarded) = header_str(headers, "x-forwarded-for") {
-            if let Some(ip) = forwarded
-                .rsplit(',')
-                .map(str::trim)
-                .find_map(|s| s.parse::<IpAddr>().ok())
-            {
-                return Some(ip.to_string());
-            }
-        }
-    }
-    peer.map(|ip| ip.to_string())
+/// One `X-Forwarded-For` entry: an address, `ip:port` or `[v6]:port`.
+fn forwarded_addr(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
 }
 
-/// True when a browser says this request comes from another origin.
-pub fn is_cross_origin(headers: &HeaderMap, trust_proxy: bool) -> bool {
+/// The client address: the socket peer or, behind a trusted proxy, the right-most entry of all
+/// `X-Forwarded-For` lines (the one the proxy itself added; entries left of it are whatever
+/// the client sent). An entry that does not parse is not trusted: the peer is used.
+pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, trust_proxy: bool) -> Option<String> {
+    let forwarded = trust_proxy
+        .then(|| {
+            headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
+                .and_then(|line| line.to_str().ok())
+                .and_then(|line| line.rsplit(',').next())
+                .and_then(forwarded_addr)
+        })
+        .flatten();
+    forwarded.or(peer).map(|ip| ip.to_string())
+}
+
+/// The scheme and authority this request was made to, as an `Origin` would name it.
+fn request_origin(parts: &Parts, trust_proxy: bool, secure_cookies: bool) -> Option<String> {
+    let headers = &parts.headers;
+    let forwarded = |name| {
+        trust_proxy
+            .then(|| header_str(headers, name))
+            .flatten()
+            .and_then(|v| v.split(',').next_back())
+            .map(str::trim)
+    };
+    let scheme = forwarded("x-forwarded-proto")
+        .or_else(|| parts.uri.scheme_str())
+        .unwrap_or(if secure_cookies { "https" } else { "http" });
+    // HTTP/2 requests carry the authority in the URI and may have no Host header.
+    let authority = forwarded("x-forwarded-host")
+        .or_else(|| header_str(headers, header::HOST))
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))?;
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// True when a browser says this request comes from another origin (scheme, host and port
+/// must all match).
+pub fn is_cross_origin(parts: &Parts, trust_proxy: bool, secure_cookies: bool) -> bool {
+    let headers = &parts.headers;
     if let Some(site) = header_str(headers, "sec-fetch-site") {
         if !matches!(site, "same-origin" | "none") {
             return true;
@@ -58,17 +91,9 @@ pub fn is_cross_origin(headers: &HeaderMap, trust_proxy: bool) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return false;
     };
-    let host = trust_proxy
-        .then(|| header_str(headers, "x-forwarded-host"))
-        .flatten()
-        .or_else(|| header_str(headers, header::HOST));
-    let origin_authority = origin
-        .to_str()
-        .ok()
-        .and_then(|o| o.split_once("://"))
-        .map(|(_, rest)| rest.trim_end_matches('/'));
-    match (origin_authority, host) {
-        (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
+    let origin = origin.to_str().ok().map(|o| o.trim_end_matches('/'));
+    match (origin, request_origin(parts, trust_proxy, secure_cookies)) {
+        (Some(o), Some(expected)) => !o.eq_ignore_ascii_case(&expected),
         _ => true,
     }
 }
@@ -109,7 +134,11 @@ pub async fn resolve(
         let principal = authenticate_key(state, auth, ip.as_deref(), user_agent.as_deref()).await?;
         return Ok(caller(principal));
     }
-    if is_cross_origin(headers, state.settings.trust_proxy) {
+    if is_cross_origin(
+        parts,
+        state.settings.trust_proxy,
+        state.settings.secure_cookies,
+    ) {
         return Err(ApiError::CrossOrigin);
     }
     let token = headers
@@ -137,11 +166,6 @@ async fn authenticate_key(
     user_agent: Option<&str>,
 ) -> Result<Principal, ApiError> {
     let now = state.clock.now_ms();
-    let limit = state.settings.failed_auth_per_minute;
-    let subject = ip.unwrap_or("unknown");
-    if let Some(retry_after) = state.auth_failures.blocked(subject, limit, now) {
-        return Err(ApiError::RateLimited { retry_after });
-    }
     let presented = auth
         .to_str()
         .ok()
@@ -152,10 +176,16 @@ async fn authenticate_key(
         Some(token) => state.keys.verify(token).await?,
         None => Outcome::Malformed,
     };
+    // Verification comes first (parse and checksum cost nothing, a lookup one indexed read):
+    // a key that verifies is never refused for other callers' failures from the same address.
     let snapshot = match outcome {
         Outcome::Valid(snapshot) => snapshot,
         rejected => {
-            let _ = state.auth_failures.hit(subject, limit, now);
+            let limit = state.settings.failed_auth_per_minute;
+            let subject = ip.unwrap_or("unknown");
+            if let Err(retry_after) = state.auth_failures.hit(subject, limit, now) {
+                return Err(ApiError::RateLimited { retry_after });
+            }
             return Err(ApiError::InvalidKey(match rejected {
                 Outcome::Malformed | Outcome::Valid(_) => KeyRejection::Malformed,
                 Outcome::NotFound => KeyRejection::NotFound,
@@ -177,6 +207,7 @@ async fn authenticate_key(
         project: snapshot.project.clone(),
         scopes: snapshot.scopes.clone(),
         expires_at: snapshot.expires_at,
+        rate_limit_per_minute: snapshot.rate_limit_per_minute,
     }))
 }
 
@@ -195,23 +226,77 @@ mod tests {
         h
     }
 
+    fn parts(uri: &str, pairs: &[(&str, &str)]) -> Parts {
+        let mut req = http::Request::post(uri).body(()).unwrap();
+        *req.headers_mut() = headers(pairs);
+        req.into_parts().0
+    }
+
     #[test]
     fn origin_must_match_host() {
-        let same = headers(&[
-            ("host", "127.0.0.1:3000"),
-            ("origin", "http://127.0.0.1:3000"),
-        ]);
-        assert!(!is_cross_origin(&same, false));
-        let evil = headers(&[
-            ("host", "127.0.0.1:3000"),
-            ("origin", "https://evil.example"),
-        ]);
-        assert!(is_cross_origin(&evil, false));
-        let null = headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]);
-        assert!(is_cross_origin(&null, false));
-        let fetch_meta = headers(&[("host", "a"), ("sec-fetch-site", "cross-site")]);
-        assert!(is_cross_origin(&fetch_meta, false));
-        assert!(!is_cross_origin(&headers(&[("host", "a")]), false));
+        let same = parts(
+            "/api/v1/keys.list",
+            &[
+                ("host", "127.0.0.1:3000"),
+                ("origin", "http://127.0.0.1:3000"),
+            ],
+        );
+        assert!(!is_cross_origin(&same, false, false));
+        let evil = parts(
+            "/",
+            &[
+                ("host", "127.0.0.1:3000"),
+                ("origin", "https://evil.example"),
+            ],
+        );
+        assert!(is_cross_origin(&evil, false, false));
+        let null = parts("/", &[("host", "127.0.0.1:3000"), ("origin", "null")]);
+        assert!(is_cross_origin(&null, false, false));
+        let fetch_meta = parts("/", &[("host", "a"), ("sec-fetch-site", "cross-site")]);
+        assert!(is_cross_origin(&fetch_meta, false, false));
+        assert!(!is_cross_origin(
+            &parts("/", &[("host", "a")]),
+            false,
+            false
+        ));
+    }
+
+    #[test]
+    fn origin_scheme_must_match_too() {
+        let plain_page = parts(
+            "/",
+            &[("host", "keys.example"), ("origin", "http://keys.example")],
+        );
+        assert!(
+            is_cross_origin(&plain_page, false, true),
+            "an http page may not call an https deployment"
+        );
+        assert!(!is_cross_origin(&plain_page, false, false));
+        let behind_tls = parts(
+            "/",
+            &[
+                ("host", "10.0.0.5:3000"),
+                ("x-forwarded-host", "keys.example"),
+                ("x-forwarded-proto", "https"),
+                ("origin", "https://keys.example"),
+            ],
+        );
+        assert!(!is_cross_origin(&behind_tls, true, false));
+        assert!(is_cross_origin(&behind_tls, false, false));
+    }
+
+    #[test]
+    fn http2_requests_without_host_use_the_authority() {
+        let h2 = parts(
+            "https://keys.example/api/v1/keys.list",
+            &[("origin", "https://keys.example")],
+        );
+        assert!(!is_cross_origin(&h2, false, false));
+        let other = parts(
+            "https://keys.example/api/v1/keys.list",
+            &[("origin", "https://evil.example")],
+        );
+        assert!(is_cross_origin(&other, false, false));
     }
 
     #[test]
@@ -228,5 +313,29 @@ mod tests {
         let peer = Some("127.0.0.1".parse().unwrap());
         assert_eq!(client_ip(&h, peer, false).as_deref(), Some("127.0.0.1"));
         assert_eq!(client_ip(&h, peer, true).as_deref(), Some("10.0.0.1"));
+    }
+
+    #[test]
+    fn the_proxy_entry_is_the_last_of_all_lines() {
+        let peer = Some("127.0.0.1".parse().unwrap());
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", "198.51.100.7".parse().unwrap());
+        h.append(
+            "x-forwarded-for",
+            "203.0.113.9, 192.0.2.44".parse().unwrap(),
+        );
+        assert_eq!(client_ip(&h, peer, true).as_deref(), Some("192.0.2.44"));
+        // Ports, IPv4 and bracketed IPv6, as some proxies write them.
+        let h = headers(&[("x-forwarded-for", "203.0.113.9, 192.0.2.44:5123")]);
+        assert_eq!(client_ip(&h, peer, true).as_deref(), Some("192.0.2.44"));
+        let h = headers(&[("x-forwarded-for", "[2001:db8::7]:443")]);
+        assert_eq!(client_ip(&h, peer, true).as_deref(), Some("2001:db8::7"));
+        let h = headers(&[("x-forwarded-for", "2001:db8::8")]);
+        assert_eq!(client_ip(&h, peer, true).as_deref(), Some("2001:db8::8"));
+        // An unparsable last entry is not skipped over to a client-chosen one: the peer is used.
+        let h = headers(&[("x-forwarded-for", "203.0.113.9, unknown")]);
+        assert_eq!(client_ip(&h, peer, true).as_deref(), Some("127.0.0.1"));
+        let h = headers(&[("x-forwarded-for", "203.0.113.9, ")]);
+        assert_eq!(client_ip(&h, peer, true).as_deref(), Some("127.0.0.1"));
     }
 }

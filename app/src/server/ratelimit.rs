@@ -1,47 +1,60 @@
-//! In-process fixed-window counters: failed authentications per IP and requests per key.
+//! In-process fixed-window counters (failed authentications per address, requests per key),
+//! bounded in memory: the least recently seen subjects are forgotten first, and every call is
+//! O(1).
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{num::NonZeroUsize, sync::Mutex};
+
+use lru::LruCache;
+
+/// Subjects remembered at most; beyond that the least recently seen one is dropped.
+pub const MAX_SUBJECTS: usize = 100_000;
 
 pub struct WindowLimiter {
     window_ms: i64,
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    windows: Mutex<LruCache<String, (i64, u32)>>,
 }
 
 impl WindowLimiter {
     pub fn new(window_ms: i64) -> Self {
-        Self {
-            window_ms,
-            windows: Mutex::new(HashMap::new()),
-        }
+        Self::bounded(window_ms, MAX_SUBJECTS)
     }
 
-    /// Seconds until `subject` may try again, if it has used up `limit` in the current window.
-    pub fn blocked(&self, subject: &str, limit: u32, now_ms: i64) -> Option<u64> {
-        let windows = self.windows.lock().expect("limiter lock");
-        match windows.get(subject) {
-            Some(&(start, count)) if now_ms - start < self.window_ms && count >= limit => {
-                Some(retry_after(start + self.window_ms - now_ms))
-            }
-            _ => None,
+    pub fn bounded(window_ms: i64, capacity: usize) -> Self {
+        Self {
+            window_ms,
+            windows: Mutex::new(LruCache::new(
+                NonZeroUsize::new(capacity.max(1)).expect("capacity is at least 1"),
+            )),
         }
     }
 
     /// Counts one event; answers `Err(retry_after)` when this event goes over `limit`.
     pub fn hit(&self, subject: &str, limit: u32, now_ms: i64) -> Result<(), u64> {
         let mut windows = self.windows.lock().expect("limiter lock");
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| now_ms - *start < self.window_ms);
-        }
-        let entry = windows.entry(subject.to_owned()).or_insert((now_ms, 0));
+        let entry = match windows.get_mut(subject) {
+            Some(entry) => entry,
+            None => {
+                windows.push(subject.to_owned(), (now_ms, 0));
+                windows.get_mut(subject).expect("inserted above")
+            }
+        };
         if now_ms - entry.0 >= self.window_ms {
             *entry = (now_ms, 0);
         }
-        entry.1 += 1;
+        entry.1 = entry.1.saturating_add(1);
         if entry.1 > limit {
             Err(retry_after(entry.0 + self.window_ms - now_ms))
         } else {
             Ok(())
         }
+    }
+
+    pub fn len(&self) -> usize {
+        self.windows.lock().expect("limiter lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -54,15 +67,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn blocks_after_the_limit_until_the_window_passes() {
+    fn refuses_over_the_limit_until_the_window_passes() {
         let l = WindowLimiter::new(60_000);
         for _ in 0..3 {
             assert!(l.hit("a", 3, 0).is_ok());
         }
-        assert_eq!(l.blocked("a", 3, 1_000), Some(59));
         assert_eq!(l.hit("a", 3, 1_000), Err(59));
-        assert_eq!(l.blocked("b", 3, 1_000), None);
-        assert_eq!(l.blocked("a", 3, 60_000), None);
+        assert!(l.hit("b", 3, 1_000).is_ok());
         assert!(l.hit("a", 3, 60_000).is_ok());
+    }
+
+    #[test]
+    fn memory_is_bounded_by_forgetting_the_least_recent() {
+        let l = WindowLimiter::bounded(60_000, 1_000);
+        for i in 0..50_000 {
+            let _ = l.hit(&format!("198.51.{}.{}", i / 256, i % 256), 20, 0);
+        }
+        assert_eq!(l.len(), 1_000);
+        // The most recent subjects are still counted.
+        for _ in 0..20 {
+            let _ = l.hit("203.0.113.1", 20, 0);
+        }
+        assert!(l.hit("203.0.113.1", 20, 0).is_err());
     }
 }

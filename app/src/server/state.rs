@@ -23,6 +23,8 @@ pub struct Settings {
     pub failed_auth_per_minute: u32,
     pub usage_flush_interval: Duration,
     pub cache_ttl: Duration,
+    /// A request body must arrive within this long (slow uploads cannot hold a connection).
+    pub body_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -33,6 +35,7 @@ impl Default for Settings {
             failed_auth_per_minute: 20,
             usage_flush_interval: Duration::from_secs(1),
             cache_ttl: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(10),
         }
     }
 }

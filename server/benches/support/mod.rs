@@ -83,9 +83,11 @@ impl Server {
         body: &str,
         headers: &[(&str, &str)],
     ) -> Result<(StatusCode, http::HeaderMap, Bytes), String> {
+        // JSON, as every API call is (cookie calls without it are refused).
         let mut req = Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base));
+            .uri(format!("{}{path}", self.base))
+            .header("content-type", "application/json");
         for (k, v) in headers {
             req = req.header(*k, *v);
         }

@@ -141,7 +141,7 @@ on_both!(
 );
 
 on_both!(
-    failed_logins_are_throttled_per_email_and_per_ip,
+    failed_logins_are_throttled_per_account_and_address_and_per_address,
     |backend| async move {
         let app = TestApp::new(backend).await;
         app.setup_admin().await;
@@ -171,8 +171,8 @@ on_both!(
             StatusCode::OK
         );
 
-        // Per IP: five different unknown emails from one address block that address.
-        for i in 0..5 {
+        // Per address: twenty failures for any accounts from one address block that address.
+        for i in 0..app::server::accounts::throttle::MAX_PER_ADDRESS {
             let r = app
                 .call(
                     "auth.login",

@@ -232,7 +232,9 @@ impl TestApp {
             .header("x-forwarded-for", caller.ip());
         match caller {
             Caller::Anonymous => {}
-            Caller::Key(key) => req = req.header(header::AUTHORIZATION, format!("Bearer {key}")),
+            Caller::Key(key) | Caller::KeyFromIp(key, _) => {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {key}"))
+            }
             Caller::RawAuthorization(v) => req = req.header(header::AUTHORIZATION, v.as_str()),
             Caller::Admin(s) => {
                 req = req
@@ -334,6 +336,8 @@ pub enum Caller {
     Admin(Session),
     CrossOrigin(Session),
     Key(String),
+    /// A key presented from a given client address.
+    KeyFromIp(String, String),
     RawAuthorization(String),
     FromIp(String),
 }
@@ -341,7 +345,7 @@ pub enum Caller {
 impl Caller {
     fn ip(&self) -> &str {
         match self {
-            Caller::FromIp(ip) => ip,
+            Caller::FromIp(ip) | Caller::KeyFromIp(_, ip) => ip,
             _ => "192.0.2.10",
         }
     }

@@ -141,7 +141,12 @@ async fn sigterm_finishes_in_flight_requests_and_flushes_usage() {
                 let body = json!({"email": "ops@example.com", "password": crate::common::PASSWORD})
                     .to_string();
                 server
-                    .request(http::Method::POST, "/api/v1/auth.login", &body, &[])
+                    .request(
+                        http::Method::POST,
+                        "/api/v1/auth.login",
+                        &body,
+                        &[("content-type", "application/json")],
+                    )
                     .await
                     .map(|r| r.0)
             })

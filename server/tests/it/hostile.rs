@@ -131,7 +131,11 @@ on_both!(
                 &Caller::Anonymous,
             )
             .await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        // Refused before any function runs, naming an argument that holds one.
+        assert_eq!(
+            (r.status, r.json["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("email"))
+        );
         healthy_and_empty(&app, &admin).await;
     }
 );

@@ -104,7 +104,10 @@ impl Proc {
             Method::POST,
             &format!("/api/v1/{name}"),
             &body.to_string(),
-            &[(header::COOKIE.as_str(), cookie)],
+            &[
+                (header::COOKIE.as_str(), cookie),
+                (header::CONTENT_TYPE.as_str(), "application/json"),
+            ],
         )
         .await
         .map(|(s, _, v)| (s, v))
@@ -114,7 +117,12 @@ impl Proc {
     pub async fn setup(&self) -> String {
         let body = serde_json::json!({"email": "ops@example.com", "name": "Ops", "password": crate::common::PASSWORD});
         let (status, headers, _) = self
-            .request(Method::POST, "/api/v1/auth.setup", &body.to_string(), &[])
+            .request(
+                Method::POST,
+                "/api/v1/auth.setup",
+                &body.to_string(),
+                &[(header::CONTENT_TYPE.as_str(), "application/json")],
+            )
             .await
             .unwrap();
         assert_eq!(status, StatusCode::OK);

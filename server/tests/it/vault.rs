@@ -527,10 +527,10 @@ on_both!(
 
         let new_b64 = MasterKey::generate_base64();
         let both = Keyring::new(MasterKey::from_base64(&new_b64).unwrap(), vec![old()]);
-        let moved = rewrap::rewrap_all(&app.conn, &both, app.clock.now_ms())
+        let moved = rewrap::rewrap_all(&app.conn, &both, app.clock.now_ms(), 2)
             .await
             .unwrap();
-        assert_eq!(moved, 5);
+        assert_eq!((moved.rewrapped, moved.remaining), (5, 0));
         let new_only = Arc::new(Keyring::new(
             MasterKey::from_base64(&new_b64).unwrap(),
             vec![],
@@ -559,7 +559,10 @@ on_both!(
         }
         // Rotating again is a no-op.
         assert_eq!(
-            rewrap::rewrap_all(&app.conn, &new_only, 0).await.unwrap(),
+            rewrap::rewrap_all(&app.conn, &new_only, 0, 2)
+                .await
+                .unwrap()
+                .rewrapped,
             0
         );
     }

@@ -9,7 +9,10 @@ pub async fn logout() -> Result<(), ApiError> {
     use crate::server::{accounts::sessions, request, set_cookie};
     let (state, caller) = request()?;
     let admin = caller.require_admin()?;
-    state.accounts.logout(&admin.session_hash).await?;
+    state
+        .accounts
+        .logout(&caller.actor(), &admin.session_hash)
+        .await?;
     set_cookie(&sessions::clear_cookie(state.settings.secure_cookies));
     Ok(())
 }

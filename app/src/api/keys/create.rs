@@ -12,11 +12,10 @@ pub async fn create_key(#[server(flatten)] key: NewKey) -> Result<CreatedKey, Ap
     use crate::api::types::Scope;
     let (state, caller) = crate::server::request()?;
     caller.require_scope(Scope::KeysWrite)?;
-    caller.may_grant(&key.scopes)?;
     let (model, secret) = state.keys.create(&caller.actor(), key).await?;
     crate::server::no_store();
     Ok(CreatedKey {
-        key: super::item(&state, &model),
+        key: super::item(&state, &caller, &model),
         secret: secret.into_string(),
     })
 }

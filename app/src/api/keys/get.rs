@@ -9,5 +9,7 @@ pub async fn get_key(id: String) -> Result<KeyItem, ApiError> {
     let (state, caller) = crate::server::request()?;
     caller.require_scope(Scope::KeysRead)?;
     let model = state.keys.get(&id).await?;
-    Ok(super::item(&state, &model))
+    let mut item = super::item(&state, &caller, &model);
+    item.created_keys = Some(state.keys.created_count(&model.id).await?);
+    Ok(item)
 }

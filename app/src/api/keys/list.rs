@@ -31,7 +31,11 @@ pub async fn list_keys(
         })
         .await?;
     Ok(KeyPage {
-        items: page.rows.iter().map(|m| super::item(&state, m)).collect(),
+        items: page
+            .rows
+            .iter()
+            .map(|m| super::item(&state, &caller, m))
+            .collect(),
         total: page.total,
         page: page.page,
         page_size: page.page_size,

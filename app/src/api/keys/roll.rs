@@ -15,7 +15,7 @@ pub async fn roll_key(
     let (model, secret) = state.keys.roll(&caller.actor(), &id, grace_seconds).await?;
     crate::server::no_store();
     Ok(CreatedKey {
-        key: super::item(&state, &model),
+        key: super::item(&state, &caller, &model),
         secret: secret.into_string(),
     })
 }

@@ -15,7 +15,6 @@ pub async fn update_key(
     use crate::api::types::Scope;
     let (state, caller) = crate::server::request()?;
     caller.require_scope(Scope::KeysWrite)?;
-    caller.may_grant(patch.scopes.as_deref().unwrap_or_default())?;
     let model = state.keys.update(&caller.actor(), &id, patch).await?;
-    Ok(super::item(&state, &model))
+    Ok(super::item(&state, &caller, &model))
 }

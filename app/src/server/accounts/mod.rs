@@ -38,6 +38,7 @@ pub fn user_actor(user: &users::Model, ip: Option<&str>) -> Actor {
         id: Some(user.id.clone()),
         label: user.name.clone(),
         ip: ip.map(str::to_owned),
+        bounds: None,
     }
 }
 
@@ -46,6 +47,28 @@ fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
         e.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// Records that `count` sessions of a user were ended (by a password change or a disable).
+async fn sessions_ended<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    now: i64,
+    actor: &Actor,
+    user_id: &str,
+    count: u64,
+    reason: &str,
+) -> ServiceResult<()> {
+    audit::record(
+        conn,
+        now,
+        actor,
+        Event {
+            action: "auth.sessions_ended",
+            key: None,
+            detail: json!({"user_id": user_id, "sessions": count, "reason": reason}),
+        },
+    )
+    .await
 }
 
 impl Accounts {
@@ -171,31 +194,67 @@ impl Accounts {
             .take(validate::EMAIL_MAX)
             .collect();
         let now = self.clock.now_ms();
-        if let Some(retry_after) = throttle::retry_after(&self.db, &email_lower, ip, now).await? {
-            return Err(ApiError::RateLimited { retry_after }.into());
-        }
+        // A hashing slot first (bounded memory), then the attempt is counted before it is made.
+        let slot = password::slot().await?;
+        let reservation = throttle::reserve(&self.db, &email_lower, ip, now).await?;
         let user = users::Entity::find()
             .filter(users::Column::EmailLower.eq(email_lower.as_str()))
             .one(&self.db)
             .await?;
-        let ok = password::verify(
+        let ok = password::verify_in(
+            &slot,
             password.to_owned(),
             user.as_ref().map(|u| u.password_hash.clone()),
         )
         .await?;
+        drop(slot);
         let user = match user {
             Some(user) if ok && user.disabled_at.is_none() => user,
-            _ => {
-                throttle::record(&self.db, &email_lower, ip, false, now).await?;
+            other => {
+                // The reservation stays a failure. Only a known account is named: what was
+                // typed into the email field may be anything, even a password.
+                let reason = match &other {
+                    Some(u) if ok && u.disabled_at.is_some() => "disabled",
+                    _ => "invalid_credentials",
+                };
+                audit::record(
+                    &self.db,
+                    now,
+                    &Actor {
+                        ip: Some(ip.to_owned()),
+                        ..Actor::system("anonymous")
+                    },
+                    Event {
+                        action: "auth.login_failed",
+                        key: None,
+                        detail: json!({
+                            "user_id": other.as_ref().map(|u| &u.id),
+                            "email": other.as_ref().map(|u| &u.email),
+                            "reason": reason,
+                        }),
+                    },
+                )
+                .await?;
                 return Err(ApiError::InvalidCredentials.into());
             }
         };
         let txn = db::begin_write(&self.db).await?;
-        throttle::record(&txn, &email_lower, ip, true, now).await?;
+        throttle::succeeded(&txn, reservation).await?;
         let mut active = user.into_active_model();
         active.last_login_at = Set(Some(now));
         let user = active.update(&txn).await?;
         let token = sessions::create(&txn, &user.id, Some(ip), user_agent, now).await?;
+        audit::record(
+            &txn,
+            now,
+            &user_actor(&user, Some(ip)),
+            Event {
+                action: "auth.login",
+                key: None,
+                detail: json!({"user_id": user.id, "user_agent": user_agent}),
+            },
+        )
+        .await?;
         txn.commit().await?;
         Ok((token, user))
     }
@@ -206,8 +265,22 @@ impl Accounts {
             .map(|(s, u)| (s.token_hash, u)))
     }
 
-    pub async fn logout(&self, token_hash: &str) -> ServiceResult<()> {
-        sessions::delete(&self.db, token_hash).await
+    pub async fn logout(&self, actor: &Actor, token_hash: &str) -> ServiceResult<()> {
+        let txn = db::begin_write(&self.db).await?;
+        sessions::delete(&txn, token_hash).await?;
+        audit::record(
+            &txn,
+            self.clock.now_ms(),
+            actor,
+            Event {
+                action: "auth.logout",
+                key: None,
+                detail: json!({"user_id": actor.id}),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     pub async fn list(&self) -> ServiceResult<Vec<users::Model>> {
@@ -255,7 +328,8 @@ impl Accounts {
         active.disabled_at = Set(disabled.then_some(now));
         let user = active.update(&txn).await?;
         if disabled {
-            sessions::delete_for_user(&txn, &user.id).await?;
+            let ended = sessions::delete_for_user(&txn, &user.id).await?;
+            sessions_ended(&txn, now, actor, &user.id, ended, "admin_disabled").await?;
         }
         audit::record(
             &txn,
@@ -311,7 +385,16 @@ impl Accounts {
         active.password_hash = Set(hash);
         active.password_changed_at = Set(now);
         active.update(&txn).await?;
-        sessions::delete_for_user(&txn, &user.id).await?;
+        let ended = sessions::delete_for_user(&txn, &user.id).await?;
+        sessions_ended(
+            &txn,
+            now,
+            &user_actor(&user, ip),
+            &user.id,
+            ended,
+            "password_changed",
+        )
+        .await?;
         let token = sessions::create(&txn, &user.id, ip, user_agent, now).await?;
         audit::record(
             &txn,

@@ -1,72 +1,153 @@
 //! Login throttling, stored in the database so every replica sees the same counts.
+//!
+//! An attempt is *reserved* (recorded as a failure) before its password is checked, in one
+//! serialized transaction with the count, so parallel guesses cannot all slip past the check;
+//! a correct password then marks its reservation as a success.
+//!
+//! Counts are kept per (account, address) and per address, so a stranger's failures from
+//! elsewhere never lock the owner out (OWASP ASVS 6.3.1). A per-account limit across addresses
+//! exists too, far higher, and only for addresses that have failed for that account themselves.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
-use crate::server::{entities::login_attempts, error::ServiceResult};
+use crate::api::error::ApiError;
+use crate::server::{
+    db,
+    entities::login_attempts,
+    error::{ServiceError, ServiceResult},
+};
 
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
-pub const MAX_FAILURES: u64 = 5;
+/// Failures for one account from one address.
+pub const MAX_PER_ACCOUNT_AND_ADDRESS: u64 = 5;
+/// Failures from one address, whatever the accounts.
+pub const MAX_PER_ADDRESS: u64 = 20;
+/// Failures for one account from all addresses (distributed guessing), applied only to
+/// addresses that have themselves failed for this account.
+pub const MAX_PER_ACCOUNT: u64 = 100;
+/// Attempts are kept this long, then dropped as new failures are written.
+const KEEP_MS: i64 = 24 * 3600 * 1000;
+/// Serializes reservations across PostgreSQL replicas (SQLite's write lock already does).
+const ADVISORY_LOCK: i64 = 0x4c53_4c4f_4749_4e00; // "LSLOGIN\0"
 
-/// Seconds until the next attempt may be made, when this email or IP has used up its failures.
-pub async fn retry_after<C: ConnectionTrait>(
+/// A reserved attempt: counted as a failure unless [`succeeded`] marks it.
+#[derive(Debug, Clone, Copy)]
+pub struct Reservation(i64);
+
+/// Seconds until the window reopens when `limit` failures matching `subject` are in it.
+async fn wait<C: ConnectionTrait>(
     conn: &C,
-    email_lower: &str,
-    ip: &str,
+    subject: Condition,
+    limit: u64,
     now_ms: i64,
 ) -> ServiceResult<Option<u64>> {
-    let since = now_ms - WINDOW_MS;
-    let mut wait = None;
-    for subject in [
-        login_attempts::Column::EmailLower.eq(email_lower),
-        login_attempts::Column::Ip.eq(ip),
-    ] {
-        let recent = login_attempts::Entity::find()
-            .filter(
-                Condition::all()
-                    .add(subject)
-                    .add(login_attempts::Column::Succeeded.eq(false))
-                    .add(login_attempts::Column::At.gt(since)),
-            )
-            .order_by_desc(login_attempts::Column::At);
-        if recent.clone().count(conn).await? < MAX_FAILURES {
-            continue;
-        }
-        // The window reopens when the MAX_FAILURES-th most recent failure leaves it.
-        let failures = recent.all(conn).await?;
-        if let Some(oldest) = failures.get(MAX_FAILURES as usize - 1) {
-            let ms = oldest.at + WINDOW_MS - now_ms;
-            let secs = (ms.max(0) as u64).div_ceil(1000).max(1);
-            wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
-        }
-    }
-    Ok(wait)
+    // The window reopens when the limit-th most recent failure leaves it.
+    let nth: Option<i64> = login_attempts::Entity::find()
+        .select_only()
+        .column(login_attempts::Column::At)
+        .filter(subject)
+        .filter(login_attempts::Column::Succeeded.eq(false))
+        .filter(login_attempts::Column::At.gt(now_ms - WINDOW_MS))
+        .order_by_desc(login_attempts::Column::At)
+        .offset(limit - 1)
+        .limit(1)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(nth.map(|at| {
+        ((at + WINDOW_MS - now_ms).max(0) as u64)
+            .div_ceil(1000)
+            .max(1)
+    }))
 }
 
-pub async fn record<C: ConnectionTrait>(
-    conn: &C,
+/// Counts and reserves one attempt atomically; `Err(RateLimited)` when a limit is used up.
+pub async fn reserve(
+    conn: &DatabaseConnection,
     email_lower: &str,
     ip: &str,
-    succeeded: bool,
     now_ms: i64,
-) -> ServiceResult<()> {
-    login_attempts::ActiveModel {
+) -> ServiceResult<Reservation> {
+    let txn = db::begin_write(conn).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [ADVISORY_LOCK.into()],
+        ))
+        .await?;
+    }
+    let account = || login_attempts::Column::EmailLower.eq(email_lower);
+    let address = || login_attempts::Column::Ip.eq(ip);
+    let pair = wait(
+        &txn,
+        Condition::all().add(account()).add(address()),
+        MAX_PER_ACCOUNT_AND_ADDRESS,
+        now_ms,
+    )
+    .await?;
+    let from_address = wait(
+        &txn,
+        Condition::all().add(address()),
+        MAX_PER_ADDRESS,
+        now_ms,
+    )
+    .await?;
+    let pair_failed = wait(
+        &txn,
+        Condition::all().add(account()).add(address()),
+        1,
+        now_ms,
+    )
+    .await?
+    .is_some();
+    let across = if pair_failed {
+        wait(
+            &txn,
+            Condition::all().add(account()),
+            MAX_PER_ACCOUNT,
+            now_ms,
+        )
+        .await?
+    } else {
+        None
+    };
+    if let Some(retry_after) = [pair, from_address, across].into_iter().flatten().max() {
+        txn.rollback().await?;
+        return Err(ServiceError::Api(ApiError::RateLimited { retry_after }));
+    }
+    let row = login_attempts::ActiveModel {
         at: Set(now_ms),
         email_lower: Set(email_lower.to_owned()),
         ip: Set(ip.to_owned()),
-        succeeded: Set(succeeded),
+        succeeded: Set(false),
         ..Default::default()
     }
-    .insert(conn)
+    .insert(&txn)
     .await?;
-    if !succeeded {
-        // Old attempts are useless: drop those beyond a day as we go.
-        login_attempts::Entity::delete_many()
-            .filter(login_attempts::Column::At.lt(now_ms - 24 * 3600 * 1000))
-            .exec(conn)
-            .await?;
+    // Old attempts are useless: drop those beyond a day as we go.
+    login_attempts::Entity::delete_many()
+        .filter(login_attempts::Column::At.lt(now_ms - KEEP_MS))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Reservation(row.id))
+}
+
+/// Marks a reserved attempt as a successful login (it no longer counts as a failure).
+pub async fn succeeded<C: ConnectionTrait>(
+    conn: &C,
+    reservation: Reservation,
+) -> ServiceResult<()> {
+    login_attempts::ActiveModel {
+        id: Set(reservation.0),
+        succeeded: Set(true),
+        ..Default::default()
     }
+    .update(conn)
+    .await?;
     Ok(())
 }

@@ -139,10 +139,10 @@ impl KeyCache {
     }
 
     /// Switches caching on or off (off while cross-replica invalidations cannot be received).
+    /// Either way the cache is cleared and its floor raised first: a read begun while it was
+    /// off may predate an invalidation that was missed, so it must never be cached afterwards.
     pub fn set_enabled(&self, enabled: bool) {
-        if !enabled {
-            self.clear();
-        }
+        self.clear();
         self.enabled.store(enabled, Ordering::Release);
     }
 
@@ -209,6 +209,22 @@ mod tests {
         assert!(cache.get("h2", 0).is_none());
         assert!(cache.get("h3", 0).is_some());
         assert!(cache.get("h3", 60_000).is_none(), "expired by ttl");
+    }
+
+    #[test]
+    fn a_read_begun_while_off_is_not_cached_after_switching_on() {
+        // The listener is down: the cache is off and an invalidation can be missed.
+        let cache = KeyCache::new(false, 60_000, 10);
+        let read_while_off = cache.epoch();
+        // The listener comes back and the cache is switched on before that read finishes.
+        cache.set_enabled(true);
+        cache.insert("h1".into(), snap("k1"), read_while_off, 0);
+        assert!(
+            cache.get("h1", 0).is_none(),
+            "a read from before the cache came back may be stale"
+        );
+        cache.insert("h1".into(), snap("k1"), cache.epoch(), 0);
+        assert!(cache.get("h1", 0).is_some());
     }
 
     #[test]

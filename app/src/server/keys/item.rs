@@ -1,7 +1,15 @@
 //! Stored rows turned into what the wire shows.
 
-use crate::api::types::{CreatorKind, KeyItem, KeyStatus, Scope};
-use crate::server::{clock::from_ms, entities::api_keys, vault::format::mask};
+use crate::api::types::{AuditItem, CreatorKind, KeyItem, KeyStatus, Scope};
+use crate::server::{
+    caller::KeyBounds,
+    clock::from_ms,
+    entities::{api_keys, audit_events},
+    vault::format::mask,
+};
+
+/// How an admin shows to an API key that may not act on the key in question.
+pub const ADMIN_REDACTED: &str = "Admin";
 
 pub fn scopes_from_column(column: &str) -> Vec<Scope> {
     column.split_whitespace().filter_map(Scope::parse).collect()
@@ -52,5 +60,46 @@ pub fn to_item(model: &api_keys::Model, now_ms: i64) -> KeyItem {
             .filter(|at| *at > now_ms)
             .map(from_ms),
         rate_limit_per_minute: model.rate_limit_per_minute.map(|n| n as u32),
+        created_keys: None,
+    }
+}
+
+/// True when `viewer` (an API key's bounds; `None` for an admin) may see who used and changed
+/// a key holding `scopes`: its last-used address and user agent, and the admins behind it.
+pub fn sees_details(viewer: Option<&KeyBounds>, scopes: &[Scope]) -> bool {
+    viewer.is_none_or(|b| b.may_act_on(scopes).is_ok())
+}
+
+/// A key as `viewer` may see it: a key outside the viewer's rights shows no last-used address
+/// or user agent and no admin's name.
+pub fn to_item_for(model: &api_keys::Model, now_ms: i64, viewer: Option<&KeyBounds>) -> KeyItem {
+    let mut item = to_item(model, now_ms);
+    if !sees_details(viewer, &item.scopes) {
+        item.last_used_ip = None;
+        item.last_used_user_agent = None;
+        if item.created_by_kind == CreatorKind::User {
+            item.created_by = ADMIN_REDACTED.to_owned();
+        }
+    }
+    item
+}
+
+/// One audit event as the wire shows it; `details` false hides addresses and admins' names.
+pub fn to_audit_item(event: audit_events::Model, details: bool) -> AuditItem {
+    let admin = event.actor_kind == "user";
+    AuditItem {
+        id: event.id,
+        at: from_ms(event.at),
+        actor_label: if admin && !details {
+            ADMIN_REDACTED.to_owned()
+        } else {
+            event.actor_label
+        },
+        actor_kind: event.actor_kind,
+        action: event.action,
+        ip: event.ip.filter(|_| details),
+        key_id: event.key_id,
+        key_name: event.key_name,
+        detail: serde_json::from_str(&event.detail).unwrap_or(serde_json::Value::Null),
     }
 }

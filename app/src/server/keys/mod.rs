@@ -8,11 +8,11 @@ pub mod rewrap;
 pub mod usage;
 pub mod verify;
 
-use std::sync::Arc;
+use std::{collections::HashSet, sync::Arc};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -30,7 +30,11 @@ use crate::server::{
     vault::{format, hash_secret, Keyring, Secret},
 };
 
-use self::{cache::KeyCache, item::scopes_to_column, usage::UsageBuffer};
+use self::{
+    cache::KeyCache,
+    item::{scopes_from_column, scopes_to_column},
+    usage::UsageBuffer,
+};
 
 pub struct KeyService {
     db: DatabaseConnection,
@@ -105,6 +109,11 @@ impl KeyService {
         let expires_at = validate::expiry(input.expires_at, from_ms(now))?;
         let scopes = validate::scopes(&input.scopes)?;
         let rate_limit = rate_limit(input.rate_limit_per_minute)?;
+        if let Some(bounds) = &actor.bounds {
+            bounds.may_grant(&scopes)?;
+            bounds.may_set_expiry(expires_at.map(to_ms))?;
+            bounds.may_set_rate_limit(input.rate_limit_per_minute)?;
+        }
 
         let id = uuid::Uuid::now_v7().to_string();
         let secret = format::generate();
@@ -236,9 +245,21 @@ impl KeyService {
             .transpose()?;
         let scopes = patch.scopes.as_deref().map(validate::scopes).transpose()?;
         let limit = patch.rate_limit_per_minute.map(rate_limit).transpose()?;
+        if let Some(bounds) = &actor.bounds {
+            if let Some(scopes) = &scopes {
+                bounds.may_grant(scopes)?;
+            }
+            if let Some(expires_at) = expires_at {
+                bounds.may_set_expiry(expires_at.map(to_ms))?;
+            }
+            if let Some(limit) = patch.rate_limit_per_minute {
+                bounds.may_set_rate_limit(limit)?;
+            }
+        }
 
         let txn = db::begin_write(&self.db).await?;
         let model = Self::get_for_update(&txn, id).await?;
+        actor.may_act_on(&scopes_from_column(&model.scopes))?;
         let mut changed = serde_json::Map::new();
         let mut active = model.clone().into_active_model();
         if let Some(name) = name.filter(|n| *n != model.name) {
@@ -299,12 +320,19 @@ impl KeyService {
         Ok(updated)
     }
 
-    pub async fn delete(&self, actor: &Actor, id: &str) -> ServiceResult<()> {
-        self.bulk_delete(actor, &[id.to_owned()]).await.map(|_| ())
+    /// Deletes one key and, with `cascade`, every key it created (transitively).
+    pub async fn delete(&self, actor: &Actor, id: &str, cascade: bool) -> ServiceResult<u64> {
+        self.bulk_delete(actor, &[id.to_owned()], cascade).await
     }
 
-    /// Deletes all of `ids` or, if any is unknown, none of them.
-    pub async fn bulk_delete(&self, actor: &Actor, ids: &[String]) -> ServiceResult<u64> {
+    /// Deletes all of `ids` (and with `cascade` the keys they created) or, if any is unknown
+    /// or outside the actor's rights, none of them. Answers how many keys were deleted.
+    pub async fn bulk_delete(
+        &self,
+        actor: &Actor,
+        ids: &[String],
+        cascade: bool,
+    ) -> ServiceResult<u64> {
         if ids.len() > MAX_BULK_DELETE {
             return Err(ServiceError::validation(
                 "ids",
@@ -322,19 +350,13 @@ impl KeyService {
         }
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
-        let mut query = api_keys::Entity::find()
-            .filter(api_keys::Column::Id.is_in(unique.iter().copied()))
-            .order_by_asc(api_keys::Column::Id);
-        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-            query = query.lock_exclusive();
-        }
-        let found = query.all(&txn).await?;
-        if found.len() != unique.len() {
-            let missing: Vec<&str> = unique
-                .iter()
-                .copied()
-                .filter(|id| !found.iter().any(|m| m.id == *id))
-                .collect();
+        let targets = Self::lock_family(&txn, &unique, cascade).await?;
+        let missing: Vec<&str> = unique
+            .iter()
+            .copied()
+            .filter(|id| !targets.iter().any(|m| m.id == *id))
+            .collect();
+        if !missing.is_empty() {
             txn.rollback().await?;
             let what = if missing.len() == 1 {
                 format!("API key {}", missing[0])
@@ -343,17 +365,24 @@ impl KeyService {
             };
             return Err(ServiceError::Api(ApiError::NotFound(what)));
         }
-        let deleted = api_keys::Entity::delete_many()
-            .filter(api_keys::Column::Id.is_in(unique.iter().copied()))
-            .exec(&txn)
-            .await?
-            .rows_affected;
+        for model in &targets {
+            actor.may_act_on(&scopes_from_column(&model.scopes))?;
+        }
+        let target_ids: Vec<&str> = targets.iter().map(|m| m.id.as_str()).collect();
+        let mut deleted = 0;
+        for chunk in target_ids.chunks(500) {
+            deleted += api_keys::Entity::delete_many()
+                .filter(api_keys::Column::Id.is_in(chunk.iter().copied()))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+        }
         let action = if unique.len() == 1 {
             "key.deleted"
         } else {
             "key.bulk_deleted"
         };
-        for model in &found {
+        for (model, cascade_from) in targets.iter().zip(lineage(&targets, &unique)) {
             audit::record(
                 &txn,
                 now,
@@ -361,52 +390,157 @@ impl KeyService {
                 Event {
                     action,
                     key: Some((&model.id, &model.name)),
-                    detail: json!({"batch_size": unique.len()}),
+                    detail: json!({"batch_size": unique.len(), "cascade_from": cascade_from}),
                 },
             )
             .await?;
             revocation::announce(&txn, &model.id).await?;
         }
         txn.commit().await?;
-        for model in &found {
+        for model in &targets {
             self.cache.invalidate(&model.id);
         }
         Ok(deleted)
     }
 
+    /// Reads and (on PostgreSQL) locks the rows of `ids`, in id order: every writer that locks
+    /// several keys (deletes, cascades, the usage flush) takes them in that one order, so none
+    /// can wait on another in a cycle.
+    async fn lock_keys(
+        txn: &DatabaseTransaction,
+        ids: &[&str],
+    ) -> ServiceResult<Vec<api_keys::Model>> {
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut rows = Vec::with_capacity(sorted.len());
+        for chunk in sorted.chunks(500) {
+            let mut query = api_keys::Entity::find()
+                .filter(api_keys::Column::Id.is_in(chunk.iter().copied()))
+                .order_by_asc(api_keys::Column::Id);
+            if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+                query = query.lock_exclusive();
+            }
+            rows.extend(query.all(txn).await?);
+        }
+        Ok(rows)
+    }
+
+    /// The ids of every key created by one of `roots`, transitively (read, not locked).
+    async fn descendant_ids(
+        txn: &DatabaseTransaction,
+        roots: &[&str],
+    ) -> ServiceResult<Vec<String>> {
+        let mut seen: HashSet<String> = roots.iter().map(|id| (*id).to_owned()).collect();
+        let mut frontier: Vec<String> = seen.iter().cloned().collect();
+        let mut found = Vec::new();
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for parents in frontier.chunks(500) {
+                let children: Vec<String> = api_keys::Entity::find()
+                    .select_only()
+                    .column(api_keys::Column::Id)
+                    .filter(api_keys::Column::CreatedByKind.eq("key"))
+                    .filter(api_keys::Column::CreatedById.is_in(parents.iter().map(String::as_str)))
+                    .into_tuple()
+                    .all(txn)
+                    .await?;
+                for child in children {
+                    if seen.insert(child.clone()) {
+                        next.push(child.clone());
+                        found.push(child);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        Ok(found)
+    }
+
+    /// Locks `roots` and, with `cascade`, every key they created (transitively), all in id
+    /// order. A key created meanwhile by one of them is found by a second look and locked too.
+    async fn lock_family(
+        txn: &DatabaseTransaction,
+        roots: &[&str],
+        cascade: bool,
+    ) -> ServiceResult<Vec<api_keys::Model>> {
+        if !cascade {
+            return Self::lock_keys(txn, roots).await;
+        }
+        let family = Self::descendant_ids(txn, roots).await?;
+        let mut ids: Vec<&str> = roots.to_vec();
+        ids.extend(family.iter().map(String::as_str));
+        let mut locked = Self::lock_keys(txn, &ids).await?;
+        let again = Self::descendant_ids(txn, roots).await?;
+        let late: Vec<&str> = again
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !locked.iter().any(|m| m.id == *id))
+            .collect();
+        if !late.is_empty() {
+            locked.extend(Self::lock_keys(txn, &late).await?);
+        }
+        Ok(locked)
+    }
+
+    /// Disables or enables a key and, with `cascade`, every key it created (transitively).
+    /// Answers the key itself as it now is.
     pub async fn set_disabled(
         &self,
         actor: &Actor,
         id: &str,
         disabled: bool,
+        cascade: bool,
     ) -> ServiceResult<api_keys::Model> {
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
-        let model = Self::get_for_update(&txn, id).await?;
-        if model.disabled_at.is_some() == disabled {
+        let targets = Self::lock_family(&txn, &[id], cascade).await?;
+        let Some(mut root) = targets.iter().find(|m| m.id == id).cloned() else {
             txn.rollback().await?;
-            return Ok(model);
+            return Err(ServiceError::not_found(KEY));
+        };
+        for model in &targets {
+            actor.may_act_on(&scopes_from_column(&model.scopes))?;
         }
-        let mut active = model.into_active_model();
-        active.disabled_at = Set(disabled.then_some(now));
-        active.updated_at = Set(now);
-        let updated = active.update(&txn).await?;
-        self.commit_change(
-            txn,
-            now,
-            actor,
-            Event {
-                action: if disabled {
-                    "key.disabled"
-                } else {
-                    "key.enabled"
+        let changing: Vec<(&api_keys::Model, Option<&str>)> = targets
+            .iter()
+            .zip(lineage(&targets, &[id]))
+            .filter(|(m, _)| m.disabled_at.is_some() != disabled)
+            .collect();
+        if changing.is_empty() {
+            txn.rollback().await?;
+            return Ok(root);
+        }
+        for (model, cascade_from) in &changing {
+            let mut active = (*model).clone().into_active_model();
+            active.disabled_at = Set(disabled.then_some(now));
+            active.updated_at = Set(now);
+            let updated = active.update(&txn).await?;
+            audit::record(
+                &txn,
+                now,
+                actor,
+                Event {
+                    action: if disabled {
+                        "key.disabled"
+                    } else {
+                        "key.enabled"
+                    },
+                    key: Some((&updated.id, &updated.name)),
+                    detail: json!({"cascade_from": cascade_from}),
                 },
-                key: Some((&updated.id, &updated.name)),
-                detail: json!({}),
-            },
-        )
-        .await?;
-        Ok(updated)
+            )
+            .await?;
+            revocation::announce(&txn, &updated.id).await?;
+            if updated.id == root.id {
+                root = updated;
+            }
+        }
+        txn.commit().await?;
+        for (model, _) in &changing {
+            self.cache.invalidate(&model.id);
+        }
+        Ok(root)
     }
 
     /// Gives the key a new secret; the old one keeps working for `grace_seconds`.
@@ -425,6 +559,7 @@ impl KeyService {
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
         let model = Self::get_for_update(&txn, id).await?;
+        actor.may_act_on(&scopes_from_column(&model.scopes))?;
         let secret = format::generate();
         let sealed = model
             .recoverable
@@ -476,6 +611,15 @@ impl KeyService {
         Ok(())
     }
 
+    /// How many keys this key created (directly).
+    pub async fn created_count(&self, id: &str) -> ServiceResult<u64> {
+        Ok(api_keys::Entity::find()
+            .filter(api_keys::Column::CreatedByKind.eq("key"))
+            .filter(api_keys::Column::CreatedById.eq(id))
+            .count(&self.db)
+            .await?)
+    }
+
     /// Requests per day for the last `days` days (UTC), oldest first, zero-filled.
     pub async fn usage(&self, id: &str, days: u32) -> ServiceResult<Vec<(chrono::NaiveDate, u64)>> {
         self.get(id).await?;
@@ -513,4 +657,29 @@ impl KeyService {
         self.usage
             .record(key_id, self.clock.now_ms(), ip, user_agent);
     }
+}
+
+/// For each of `targets`, the requested key it was reached from by cascading (`None` for the
+/// requested keys themselves).
+fn lineage<'a>(targets: &'a [api_keys::Model], requested: &[&str]) -> Vec<Option<&'a str>> {
+    targets
+        .iter()
+        .map(|m| {
+            if requested.contains(&m.id.as_str()) {
+                return None;
+            }
+            // Walk up through creators until a requested key is met.
+            let mut at = m;
+            loop {
+                let parent = at.created_by_id.as_deref()?;
+                if requested.contains(&parent) {
+                    return targets
+                        .iter()
+                        .find(|t| t.id == parent)
+                        .map(|t| t.id.as_str());
+                }
+                at = targets.iter().find(|t| t.id == parent)?;
+            }
+        })
+        .collect()
 }

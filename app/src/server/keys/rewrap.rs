@@ -1,8 +1,12 @@
 //! Master-key checks at start-up and re-encryption of every stored secret under a new key.
+//!
+//! A rotation is resumable and idempotent: each row is re-sealed with a compare-and-set on its
+//! nonce, so a secret rolled meanwhile (new nonce) is never overwritten with its old value, and a
+//! crash leaves rows under the old and the new key, both of which the keyring still opens.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    sea_query::Expr, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::server::{
@@ -12,22 +16,45 @@ use crate::server::{
     vault::Keyring,
 };
 
-/// Fails unless every master key id found on a row is loaded and opens a sample row.
-pub async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> ServiceResult<()> {
-    let ids: Vec<String> = api_keys::Entity::find()
+/// Rows re-sealed per transaction by default.
+pub const DEFAULT_BATCH: u64 = 200;
+
+/// How many stored secrets each master key id seals, most first.
+pub async fn sealed_counts(db: &DatabaseConnection) -> ServiceResult<Vec<(String, u64)>> {
+    let mut counts: Vec<(String, i64)> = api_keys::Entity::find()
         .select_only()
         .column(api_keys::Column::MasterKeyId)
+        .column_as(api_keys::Column::Id.count(), "rows")
         .filter(api_keys::Column::MasterKeyId.is_not_null())
-        .distinct()
+        .group_by(api_keys::Column::MasterKeyId)
         .into_tuple()
         .all(db)
         .await?;
-    for id in ids {
-        if !keyring.knows(&id) {
-            return Err(ServiceError::Internal(format!(
-                "stored secrets are encrypted with master key {id}, which is not the configured master key"
-            )));
-        }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(counts
+        .into_iter()
+        .map(|(id, n)| (id, n.max(0) as u64))
+        .collect())
+}
+
+/// Fails only for rows that no key of the ring opens (naming those key ids and row counts), or
+/// when a known key does not open a sample row (a wrong key file or tampered data).
+pub async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> ServiceResult<()> {
+    let counts = sealed_counts(db).await?;
+    let unknown: Vec<String> = counts
+        .iter()
+        .filter(|(id, _)| !keyring.knows(id))
+        .map(|(id, n)| format!("{id} ({n} secrets)"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ServiceError::Internal(format!(
+            "stored secrets are sealed under master keys that are not the configured master key \
+             or a previous one: {}; configure the key files that hold them \
+             (--master-key-file, --previous-master-key-file)",
+            unknown.join(", ")
+        )));
+    }
+    for (id, _) in &counts {
         let sample = api_keys::Entity::find()
             .filter(api_keys::Column::MasterKeyId.eq(id.as_str()))
             .one(db)
@@ -39,7 +66,7 @@ pub async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Servic
             ) else {
                 continue;
             };
-            keyring.open(&row.id, ct, nonce, &id).map_err(|_| {
+            keyring.open(&row.id, ct, nonce, id).map_err(|_| {
                 ServiceError::Internal(format!(
                     "the configured master key {id} cannot decrypt stored secrets (wrong key or tampered data)"
                 ))
@@ -49,47 +76,38 @@ pub async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Servic
     Ok(())
 }
 
-/// Re-encrypts every recoverable secret not yet under the keyring's primary key, in batches.
-/// Rows under an older key stay readable (the keyring knows both) until the end.
+/// What a rotation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rewrapped {
+    /// Secrets re-sealed under the new key by this run.
+    pub rewrapped: u64,
+    /// Secrets still sealed under another key (sealed meanwhile by a replica that still seals
+    /// with the old key): restart every replica with the new key current, then run again.
+    pub remaining: u64,
+}
+
+/// Re-seals every recoverable secret not yet under the keyring's primary key, `batch` rows per
+/// transaction. Passes over the table until a pass finds nothing left to do (at most a few).
 pub async fn rewrap_all(
     db: &DatabaseConnection,
     keyring: &Keyring,
     now_ms: i64,
-) -> ServiceResult<u64> {
+    batch: u64,
+) -> ServiceResult<Rewrapped> {
     let primary = keyring.primary_id().to_owned();
-    let mut done = 0u64;
-    loop {
-        let txn = crate::server::db::begin_write(db).await?;
-        let batch = api_keys::Entity::find()
-            .filter(api_keys::Column::MasterKeyId.is_not_null())
-            .filter(api_keys::Column::MasterKeyId.ne(primary.as_str()))
-            .order_by_asc(api_keys::Column::Id)
-            .limit(200)
-            .all(&txn)
-            .await?;
-        if batch.is_empty() {
-            txn.commit().await?;
+    let mut rewrapped = 0u64;
+    for _pass in 0..5 {
+        let done = rewrap_pass(db, keyring, &primary, batch.max(1)).await?;
+        rewrapped += done;
+        if done == 0 {
             break;
         }
-        for row in batch {
-            let (Some(ct), Some(nonce), Some(kid)) = (
-                row.secret_ciphertext.clone(),
-                row.secret_nonce.clone(),
-                row.master_key_id.clone(),
-            ) else {
-                continue;
-            };
-            let secret = keyring.open(&row.id, &ct, &nonce, &kid)?;
-            let sealed = keyring.seal(&row.id, &secret);
-            let mut active = row.into_active_model();
-            active.secret_ciphertext = Set(Some(sealed.ciphertext));
-            active.secret_nonce = Set(Some(sealed.nonce));
-            active.master_key_id = Set(Some(sealed.master_key_id));
-            active.update(&txn).await?;
-            done += 1;
-        }
-        txn.commit().await?;
     }
+    let remaining = api_keys::Entity::find()
+        .filter(api_keys::Column::MasterKeyId.is_not_null())
+        .filter(api_keys::Column::MasterKeyId.ne(primary.as_str()))
+        .count(db)
+        .await?;
     audit::record(
         db,
         now_ms,
@@ -97,9 +115,75 @@ pub async fn rewrap_all(
         Event {
             action: "vault.master_key_rotated",
             key: None,
-            detail: serde_json::json!({"rewrapped": done, "master_key_id": primary}),
+            detail: serde_json::json!({
+                "rewrapped": rewrapped,
+                "remaining": remaining,
+                "master_key_id": primary,
+            }),
         },
     )
     .await?;
-    Ok(done)
+    Ok(Rewrapped {
+        rewrapped,
+        remaining,
+    })
+}
+
+/// One pass in id order; answers how many rows it re-sealed.
+async fn rewrap_pass(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    primary: &str,
+    batch: u64,
+) -> ServiceResult<u64> {
+    let mut done = 0u64;
+    let mut after = String::new();
+    loop {
+        let rows = api_keys::Entity::find()
+            .filter(api_keys::Column::MasterKeyId.is_not_null())
+            .filter(api_keys::Column::MasterKeyId.ne(primary))
+            .filter(api_keys::Column::Id.gt(after.as_str()))
+            .order_by_asc(api_keys::Column::Id)
+            .limit(batch)
+            .all(db)
+            .await?;
+        let Some(last) = rows.last() else {
+            return Ok(done);
+        };
+        after = last.id.clone();
+        let txn = crate::server::db::begin_write(db).await?;
+        for row in rows {
+            let (Some(ct), Some(nonce), Some(kid)) = (
+                row.secret_ciphertext.as_deref(),
+                row.secret_nonce.as_deref(),
+                row.master_key_id.as_deref(),
+            ) else {
+                continue;
+            };
+            let secret = keyring.open(&row.id, ct, nonce, kid)?;
+            let sealed = keyring.seal(&row.id, &secret);
+            // Compare-and-set: only if the row still holds the ciphertext read above. A roll
+            // committed meanwhile gave it a new nonce (sealed by its replica); that one stays.
+            let updated = api_keys::Entity::update_many()
+                .col_expr(
+                    api_keys::Column::SecretCiphertext,
+                    Expr::value(sealed.ciphertext.clone()),
+                )
+                .col_expr(
+                    api_keys::Column::SecretNonce,
+                    Expr::value(sealed.nonce.clone()),
+                )
+                .col_expr(
+                    api_keys::Column::MasterKeyId,
+                    Expr::value(sealed.master_key_id.clone()),
+                )
+                .filter(api_keys::Column::Id.eq(row.id.as_str()))
+                .filter(api_keys::Column::SecretNonce.eq(nonce.to_vec()))
+                .filter(api_keys::Column::MasterKeyId.eq(kid))
+                .exec(&txn)
+                .await?;
+            done += updated.rows_affected;
+        }
+        txn.commit().await?;
+    }
 }

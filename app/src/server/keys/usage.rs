@@ -90,8 +90,12 @@ impl UsageBuffer {
 }
 
 async fn write(db: &DatabaseConnection, batch: &HashMap<String, Pending>) -> ServiceResult<()> {
+    // Rows are locked in key-id order, as bulk deletes and other replicas' flushes lock them,
+    // so two of these can never wait on each other in a cycle (deadlock) on PostgreSQL.
+    let mut ordered: Vec<(&String, &Pending)> = batch.iter().collect();
+    ordered.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let txn = crate::server::db::begin_write(db).await?;
-    for (key_id, p) in batch {
+    for (key_id, p) in ordered {
         let newer = Expr::col(api_keys::Column::LastUsedAt)
             .is_null()
             .or(Expr::col(api_keys::Column::LastUsedAt).lt(p.last_at));

@@ -12,11 +12,14 @@ use aes_gcm::{
 use base64::{engine::general_purpose::STANDARD, Engine};
 use rand::{rngs::OsRng, TryRngCore};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use super::{format::hex, Secret, VaultError};
 
 pub const NONCE_LEN: usize = 12;
 
+/// One master key. Its AES round keys are wiped from memory when it is dropped (the `aes`
+/// crate's `zeroize` feature), and the bytes it was made from never outlive its construction.
 pub struct MasterKey {
     id: String,
     cipher: Aes256Gcm,
@@ -46,19 +49,21 @@ impl MasterKey {
     }
 
     pub fn from_base64(encoded: &str) -> Result<Self, VaultError> {
-        let bytes = STANDARD
-            .decode(encoded.trim())
-            .map_err(|_| VaultError::InvalidMasterKey("not valid base64".into()))?;
+        let bytes = Zeroizing::new(
+            STANDARD
+                .decode(encoded.trim())
+                .map_err(|_| VaultError::InvalidMasterKey("not valid base64".into()))?,
+        );
         Self::from_bytes(&bytes)
     }
 
     /// 32 fresh bytes from the OS CSPRNG, base64-encoded.
     pub fn generate_base64() -> String {
-        let mut bytes = [0u8; 32];
+        let mut bytes = Zeroizing::new([0u8; 32]);
         OsRng
-            .try_fill_bytes(&mut bytes)
+            .try_fill_bytes(bytes.as_mut())
             .expect("the OS random number generator failed");
-        STANDARD.encode(bytes)
+        STANDARD.encode(bytes.as_ref())
     }
 
     pub fn id(&self) -> &str {
@@ -82,7 +87,8 @@ impl MasterKey {
                 .mode(0o600)
                 .open(path)
                 .map_err(|e| err(e.to_string()))?;
-            writeln!(file, "{}", Self::generate_base64()).map_err(|e| err(e.to_string()))?;
+            let encoded = Zeroizing::new(Self::generate_base64());
+            writeln!(file, "{}", encoded.as_str()).map_err(|e| err(e.to_string()))?;
         }
         Self::load(path)
     }
@@ -102,7 +108,7 @@ impl MasterKey {
                 path.display()
             )));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?);
         Self::from_base64(&text).map_err(|e| err(e.to_string()))
     }
 }
@@ -122,12 +128,37 @@ pub struct Keyring {
 }
 
 impl Keyring {
+    /// `previous` keys that repeat the primary or each other are dropped.
     pub fn new(primary: MasterKey, previous: Vec<MasterKey>) -> Self {
-        Self { primary, previous }
+        let mut ring = Self {
+            primary,
+            previous: Vec::new(),
+        };
+        for key in previous {
+            if !ring.knows(&key.id) {
+                ring.previous.push(key);
+            }
+        }
+        ring
+    }
+
+    /// The ring for a rotation to `new`: it seals, and every key of this ring still opens.
+    pub fn rotating_to(self, new: MasterKey) -> Self {
+        let mut previous = vec![self.primary];
+        previous.extend(self.previous);
+        Self::new(new, previous)
     }
 
     pub fn primary_id(&self) -> &str {
         self.primary.id()
+    }
+
+    /// Every key id this ring opens, the primary first.
+    pub fn ids(&self) -> Vec<&str> {
+        std::iter::once(&self.primary)
+            .chain(&self.previous)
+            .map(|k| k.id())
+            .collect()
     }
 
     pub fn knows(&self, id: &str) -> bool {
@@ -257,6 +288,35 @@ mod tests {
             ),
             Err(VaultError::UnknownMasterKey(_))
         ));
+    }
+
+    #[test]
+    fn a_rotating_ring_seals_with_the_new_key_and_opens_with_all() {
+        let old_b64 = MasterKey::generate_base64();
+        let old = || MasterKey::from_base64(&old_b64).unwrap();
+        let sealed_old = Keyring::new(old(), vec![]).seal("row-1", &generate());
+        let new_b64 = MasterKey::generate_base64();
+        let new = || MasterKey::from_base64(&new_b64).unwrap();
+        let ring = Keyring::new(old(), vec![]).rotating_to(new());
+        assert_eq!(ring.primary_id(), new().id());
+        assert!(ring
+            .open(
+                "row-1",
+                &sealed_old.ciphertext,
+                &sealed_old.nonce,
+                &sealed_old.master_key_id
+            )
+            .is_ok());
+        assert_eq!(ring.seal("row-2", &generate()).master_key_id, new().id());
+        // Rotating to the key that is already current keeps one copy of it.
+        let again = Keyring::new(new(), vec![old()]).rotating_to(new());
+        assert_eq!(again.ids(), vec![new().id(), old().id()]);
+    }
+
+    #[test]
+    fn master_keys_wipe_their_aes_round_keys() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<aes::Aes256>();
     }
 
     #[test]

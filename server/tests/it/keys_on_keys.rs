@@ -1,0 +1,386 @@
+//! A key acting on keys: only on keys within its own scopes, never beyond its own expiry or rate
+//! limit, and what it learns about keys outside its rights (issue: key takeover by key holders).
+
+use app::server::clock::Clock;
+use http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::{
+    common::{Caller, TestApp},
+    on_both,
+};
+
+async fn admin_app(backend: crate::common::Backend) -> (TestApp, Caller) {
+    let app = TestApp::new(backend).await;
+    let admin = Caller::Admin(app.setup_admin().await);
+    (app, admin)
+}
+
+fn future(app: &TestApp, days: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(app.clock.now_ms() + days * 86_400_000)
+        .unwrap()
+        .to_rfc3339()
+}
+
+async fn whoami(app: &TestApp, secret: &str) -> StatusCode {
+    app.call("whoami", json!({}), &Caller::Key(secret.to_owned()))
+        .await
+        .status
+}
+
+on_both!(
+    a_write_key_cannot_take_over_a_key_holding_a_scope_it_lacks,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let (_, manager) = app
+            .create_key(
+                &admin,
+                json!({"name": "manager", "scopes": ["keys:read", "keys:write"]}),
+            )
+            .await;
+        let (plugin_id, plugin) = app
+            .create_key(
+                &admin,
+                json!({"name": "shop plugin", "scopes": ["keys:verify"]}),
+            )
+            .await;
+        let as_manager = Caller::Key(manager.clone());
+        let attempts: [(&str, Value); 7] = [
+            (
+                "keys.roll",
+                json!({"id": plugin_id, "grace_seconds": 604800}),
+            ),
+            ("keys.update", json!({"id": plugin_id, "name": "mine now"})),
+            ("keys.disable", json!({"id": plugin_id})),
+            ("keys.enable", json!({"id": plugin_id})),
+            ("keys.delete", json!({"id": plugin_id})),
+            ("keys.bulk_delete", json!({"ids": [plugin_id]})),
+            ("keys.reveal", json!({"id": plugin_id})),
+        ];
+        for (path, body) in attempts {
+            let r = app.call(path, body, &as_manager).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text);
+            assert!(r.text.find("lsk_").is_none(), "{path} leaked a secret");
+            if path != "keys.reveal" {
+                assert_eq!(r.code(), "missing_scope", "{path}");
+                assert_eq!(r.json["error"]["scope"], "keys:verify", "{path}");
+            }
+        }
+        // Nothing changed: the plugin's own secret still works, name and status intact.
+        assert_eq!(whoami(&app, &plugin).await, StatusCode::OK);
+        let item = app.call("keys.get", json!({"id": plugin_id}), &admin).await;
+        assert_eq!(item.json["name"], "shop plugin");
+        assert_eq!(item.json["status"], "active");
+        assert!(item.json["previous_secret_expires_at"].is_null());
+
+        // Keys within its scopes are fair game; admins may act on anything.
+        let (reader_id, _) = app
+            .create_key(&admin, json!({"name": "reader", "scopes": ["keys:read"]}))
+            .await;
+        let r = app
+            .call("keys.roll", json!({"id": reader_id}), &as_manager)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let r = app
+            .call("keys.roll", json!({"id": plugin_id}), &admin)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+);
+
+on_both!(
+    a_key_sees_addresses_and_admins_only_for_keys_it_may_act_on,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let (_, reader) = app
+            .create_key(&admin, json!({"name": "reader", "scopes": ["keys:read"]}))
+            .await;
+        let (plugin_id, plugin) = app
+            .create_key(&admin, json!({"name": "plugin", "scopes": ["keys:verify"]}))
+            .await;
+        let (peer_id, peer) = app
+            .create_key(&admin, json!({"name": "peer", "scopes": []}))
+            .await;
+        for secret in [&plugin, &peer] {
+            let r = app
+                .call(
+                    "whoami",
+                    json!({}),
+                    &Caller::KeyFromIp(secret.to_string(), "203.0.113.50".into()),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK);
+        }
+        app.flush_usage().await;
+        let as_reader = Caller::Key(reader.clone());
+
+        let outside = app
+            .call("keys.get", json!({"id": plugin_id}), &as_reader)
+            .await;
+        assert_eq!(outside.status, StatusCode::OK);
+        assert!(
+            outside.json["last_used_at"].is_string(),
+            "when stays visible"
+        );
+        assert!(outside.json["last_used_ip"].is_null(), "{}", outside.text);
+        assert!(outside.json["last_used_user_agent"].is_null());
+        assert_eq!(outside.json["created_by"], "Admin");
+        assert!(!outside.text.contains("Ann Admin"));
+
+        let inside = app
+            .call("keys.get", json!({"id": peer_id}), &as_reader)
+            .await;
+        assert_eq!(inside.json["last_used_ip"], "203.0.113.50");
+        assert_eq!(inside.json["created_by"], "Ann Admin");
+
+        let list = app.call("keys.list", json!({}), &as_reader).await;
+        for item in list.json["items"].as_array().unwrap() {
+            let within = item["scopes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s == "keys:read");
+            if within {
+                assert_eq!(item["created_by"], "Ann Admin", "{item}");
+            } else {
+                assert_eq!(item["created_by"], "Admin", "{item}");
+                assert!(item["last_used_ip"].is_null(), "{item}");
+            }
+        }
+        let history = app
+            .call("keys.history", json!({"id": plugin_id}), &as_reader)
+            .await;
+        assert_eq!(history.status, StatusCode::OK);
+        assert!(!history.text.contains("Ann Admin"), "{}", history.text);
+        assert!(!history.text.contains("192.0.2.10"), "{}", history.text);
+        // An admin sees everything.
+        let full = app.call("keys.get", json!({"id": plugin_id}), &admin).await;
+        assert_eq!(full.json["last_used_ip"], "203.0.113.50");
+        let history = app
+            .call("keys.history", json!({"id": plugin_id}), &admin)
+            .await;
+        assert!(history.text.contains("Ann Admin"));
+    }
+);
+
+on_both!(
+    a_key_cannot_extend_itself_or_mint_keys_that_outlive_or_outpace_it,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let expiry = future(&app, 30);
+        let (manager_id, manager) = app
+            .create_key(
+                &admin,
+                json!({"name": "manager", "scopes": ["keys:read", "keys:write"],
+                       "expires_at": expiry, "rate_limit_per_minute": 100}),
+            )
+            .await;
+        let as_manager = Caller::Key(manager.clone());
+        let refused: [(&str, Value, &str); 6] = [
+            (
+                "keys.update",
+                json!({"id": manager_id, "expires_at": null}),
+                "expires_at",
+            ),
+            (
+                "keys.update",
+                json!({"id": manager_id, "expires_at": future(&app, 365)}),
+                "expires_at",
+            ),
+            (
+                "keys.update",
+                json!({"id": manager_id, "rate_limit_per_minute": null}),
+                "rate_limit_per_minute",
+            ),
+            (
+                "keys.update",
+                json!({"id": manager_id, "rate_limit_per_minute": 101}),
+                "rate_limit_per_minute",
+            ),
+            (
+                "keys.create",
+                json!({"name": "forever", "rate_limit_per_minute": 10}),
+                "expires_at",
+            ),
+            (
+                "keys.create",
+                json!({"name": "unlimited", "expires_at": expiry}),
+                "rate_limit_per_minute",
+            ),
+        ];
+        for (path, body, field) in refused {
+            let r = app.call(path, body.clone(), &as_manager).await;
+            assert_eq!(
+                (r.status, r.code(), r.json["error"]["field"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, "validation", Some(field)),
+                "{path} {body}: {}",
+                r.text
+            );
+        }
+        let me = app
+            .call("keys.get", json!({"id": manager_id}), &admin)
+            .await;
+        assert_eq!(me.json["rate_limit_per_minute"], 100);
+        assert!(me.json["expires_at"].is_string());
+        let list = app.call("keys.list", json!({}), &admin).await;
+        assert_eq!(list.json["total"], 1, "no child was created");
+
+        // Within its own bounds it may shorten itself and create children.
+        let r = app
+            .call(
+                "keys.update",
+                json!({"id": manager_id, "rate_limit_per_minute": 50, "expires_at": future(&app, 10)}),
+                &as_manager,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let r = app
+            .call(
+                "keys.create",
+                json!({"name": "child", "scopes": ["keys:read"], "expires_at": future(&app, 5),
+                       "rate_limit_per_minute": 50}),
+                &as_manager,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.json["key"]["created_by"], "API key: manager");
+        assert_eq!(r.json["key"]["created_by_kind"], "key");
+        // Nor may it lengthen a child beyond its own expiry later.
+        let child_id = r.json["key"]["id"].as_str().unwrap().to_owned();
+        let r = app
+            .call(
+                "keys.update",
+                json!({"id": child_id, "expires_at": null}),
+                &as_manager,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
+
+/// An admin-made management key, a child it made, and a grandchild the child made.
+async fn family(app: &TestApp, admin: &Caller) -> [(String, String); 3] {
+    let manager = app
+        .create_key(
+            admin,
+            json!({"name": "manager", "scopes": ["keys:read", "keys:write"]}),
+        )
+        .await;
+    let child = app
+        .create_key(
+            &Caller::Key(manager.1.clone()),
+            json!({"name": "child", "scopes": ["keys:read", "keys:write"]}),
+        )
+        .await;
+    let grandchild = app
+        .create_key(
+            &Caller::Key(child.1.clone()),
+            json!({"name": "grandchild", "scopes": ["keys:read"]}),
+        )
+        .await;
+    [manager, child, grandchild]
+}
+
+on_both!(
+    disabling_or_deleting_a_leaked_key_can_take_its_offspring_along,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let [manager, child, grandchild] = family(&app, &admin).await;
+        let bystander = app
+            .create_key(&admin, json!({"name": "bystander", "scopes": []}))
+            .await;
+        let got = app.call("keys.get", json!({"id": manager.0}), &admin).await;
+        assert_eq!(got.json["created_keys"], 1);
+
+        // Without cascade only the key itself.
+        let r = app
+            .call("keys.disable", json!({"id": manager.0}), &admin)
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(whoami(&app, &manager.1).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(whoami(&app, &child.1).await, StatusCode::OK);
+
+        // With cascade, its whole line.
+        let r = app
+            .call(
+                "keys.disable",
+                json!({"id": manager.0, "cascade": true}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        for secret in [&manager.1, &child.1, &grandchild.1] {
+            assert_eq!(whoami(&app, secret).await, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(whoami(&app, &bystander.1).await, StatusCode::OK);
+        let history = app
+            .call("keys.history", json!({"id": grandchild.0}), &admin)
+            .await;
+        assert_eq!(history.json[0]["action"], "key.disabled");
+        assert_eq!(
+            history.json[0]["detail"]["cascade_from"],
+            manager.0.as_str()
+        );
+
+        let r = app
+            .call(
+                "keys.delete",
+                json!({"id": manager.0, "cascade": true}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let list = app.call("keys.list", json!({}), &admin).await;
+        let names: Vec<&str> = list.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["bystander"]);
+
+        // Bulk delete cascades too.
+        let [m2, c2, g2] = family(&app, &admin).await;
+        let r = app
+            .call(
+                "keys.bulk_delete",
+                json!({"ids": [m2.0], "cascade": true}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.json, 3, "{}", r.text);
+        for secret in [&m2.1, &c2.1, &g2.1] {
+            assert_eq!(whoami(&app, secret).await, StatusCode::UNAUTHORIZED);
+        }
+    }
+);
+
+on_both!(
+    a_cascade_reaching_a_key_outside_the_callers_rights_changes_nothing,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let [manager, child, _] = family(&app, &admin).await;
+        // An admin later widens the child beyond what the manager holds.
+        let r = app
+            .call(
+                "keys.update",
+                json!({"id": child.0, "scopes": ["keys:read", "keys:write", "keys:verify"]}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let r = app
+            .call(
+                "keys.delete",
+                json!({"id": manager.0, "cascade": true}),
+                &Caller::Key(manager.1.clone()),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::FORBIDDEN, "missing_scope")
+        );
+        let list = app.call("keys.list", json!({}), &admin).await;
+        assert_eq!(list.json["total"], 3, "all or nothing");
+    }
+);

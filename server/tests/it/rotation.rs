@@ -1,0 +1,365 @@
+//! Master-key rotation that never bricks a deployment: a keyring of current and previous keys,
+//! a resumable compare-and-set rotation, and the replica-safe procedure, with real processes.
+
+use std::{
+    collections::BTreeMap,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+    sync::Arc,
+    time::Duration,
+};
+
+use app::{
+    api::types::NewKey,
+    server::{
+        audit::Actor,
+        clock::SystemClock,
+        db,
+        entities::api_keys,
+        state::Settings,
+        vault::{Keyring, MasterKey},
+        AppState,
+    },
+};
+use http::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+
+use crate::{
+    common::{Backend, TestDb},
+    process::{self, Proc},
+};
+
+/// A fresh master key in a 0600 file; answers (path, key id).
+fn key_file(dir: &Path, name: &str) -> (PathBuf, String) {
+    let path = dir.join(name);
+    let b64 = MasterKey::generate_base64();
+    std::fs::write(&path, format!("{b64}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let id = MasterKey::from_base64(&b64).unwrap().id().to_owned();
+    (path, id)
+}
+
+fn previous(paths: &[&Path]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn rotate_command(db_url: &str, current: &Path, prev: &[&Path], new: &Path, batch: u64) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_licenseshipper"));
+    cmd.args(["rotate-master-key", "--new-key-file"])
+        .arg(new)
+        .args(["--batch-size", &batch.to_string()])
+        .env_remove("LS_MASTER_KEY")
+        .env("DATABASE_URL", db_url)
+        .env("LS_MASTER_KEY_FILE", current)
+        .env("LS_PREVIOUS_MASTER_KEY_FILE", previous(prev))
+        .env("LS_LOG", "warn")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn rotate(db_url: &str, current: &Path, prev: &[&Path], new: &Path) -> Output {
+    let out = rotate_command(db_url, current, prev, new, 50)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rotation failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+async fn start(dir: &Path, db_url: &str, current: &Path, prev: &[&Path]) -> Proc {
+    let current = current.display().to_string();
+    let prev = previous(prev);
+    process::start(
+        dir,
+        db_url,
+        &[
+            ("LS_MASTER_KEY_FILE", current.as_str()),
+            ("LS_PREVIOUS_MASTER_KEY_FILE", prev.as_str()),
+        ],
+    )
+    .await
+}
+
+async fn stop(p: Proc) {
+    p.signal("TERM");
+    let status = tokio::task::spawn_blocking(move || p.wait()).await.unwrap();
+    assert!(status.success(), "{status}");
+}
+
+async fn reveal(p: &Proc, cookie: &str, id: &str) -> String {
+    let (status, body) = p
+        .api("keys.reveal", json!({"id": id}), cookie)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["secret"].as_str().unwrap().to_owned()
+}
+
+async fn create(p: &Proc, cookie: &str, name: &str) -> (String, String) {
+    let (status, body) = p
+        .api("keys.create", json!({"name": name}), cookie)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (
+        body["key"]["id"].as_str().unwrap().to_owned(),
+        body["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn login(p: &Proc) -> String {
+    let body = json!({"email": "ops@example.com", "password": crate::common::PASSWORD});
+    let (status, headers, _) = p
+        .request(
+            http::Method::POST,
+            "/api/v1/auth.login",
+            &body.to_string(),
+            &[("content-type", "application/json")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    headers[http::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_documented_procedure_keeps_every_secret_while_a_replica_seals_and_rolls() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let keys = tempfile::tempdir().unwrap();
+    let (old, _) = key_file(keys.path(), "old.key");
+    let (new, new_id) = key_file(keys.path(), "new.key");
+    let dir = tempfile::tempdir().unwrap();
+    let replica = start(dir.path(), &db.url, &old, &[]).await;
+    let cookie = replica.setup().await;
+    let mut secrets = BTreeMap::new();
+    for i in 0..150 {
+        let (id, secret) = create(&replica, &cookie, &format!("shop {i}")).await;
+        secrets.insert(id, secret);
+    }
+
+    // Rotate while the replica, still sealing with the old key, creates and rolls keys.
+    let rotation = rotate_command(&db.url, &old, &[], &new, 5)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rolled: Vec<String> = secrets.keys().step_by(10).cloned().collect();
+    for (i, id) in rolled.iter().enumerate() {
+        let (id2, secret) = create(&replica, &cookie, &format!("during {i}")).await;
+        secrets.insert(id2, secret);
+        let (status, body) = replica
+            .api("keys.roll", json!({"id": id}), &cookie)
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::OK);
+        secrets.insert(id.clone(), body["secret"].as_str().unwrap().to_owned());
+    }
+    let out = tokio::task::spawn_blocking(move || rotation.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One more after the rotation, before the replica learns of the new key.
+    let (id, secret) = create(&replica, &cookie, "after").await;
+    secrets.insert(id, secret);
+    stop(replica).await;
+
+    // Every replica restarts with the new key current and the old one previous...
+    let replica = start(dir.path(), &db.url, &new, &[&old]).await;
+    for (id, secret) in &secrets {
+        assert_eq!(&reveal(&replica, &cookie, id).await, secret, "{id}");
+    }
+    // ...the rotation runs again and finishes what the replica sealed meanwhile...
+    let out = rotate(&db.url, &new, &[&old], &new);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("every secret is sealed under {new_id}")),
+        "{text}"
+    );
+    stop(replica).await;
+
+    // ...and the old key can go.
+    let replica = start(dir.path(), &db.url, &new, &[]).await;
+    for (id, secret) in &secrets {
+        assert_eq!(&reveal(&replica, &cookie, id).await, secret, "{id}");
+    }
+    stop(replica).await;
+}
+
+/// Fills a SQLite file with `n` recoverable keys sealed under `key`; answers their secrets.
+async fn fill(url: &str, key: &Path, n: usize) -> BTreeMap<String, String> {
+    let conn = db::connect(url).await.unwrap();
+    db::migrate(&conn).await.unwrap();
+    let state = AppState::start(
+        conn.clone(),
+        Keyring::new(MasterKey::load(key).unwrap(), vec![]),
+        Arc::new(SystemClock),
+        Settings::default(),
+    );
+    let mut secrets = BTreeMap::new();
+    for i in 0..n {
+        let (model, secret) = state
+            .keys
+            .create(
+                &Actor::system("test"),
+                NewKey {
+                    name: format!("k{i}"),
+                    project: None,
+                    expires_at: None,
+                    scopes: vec![],
+                    recoverable: true,
+                    rate_limit_per_minute: None,
+                },
+            )
+            .await
+            .unwrap();
+        secrets.insert(model.id, secret.expose().to_owned());
+    }
+    state.shutdown().await;
+    conn.close().await.unwrap();
+    secrets
+}
+
+async fn sealed_under(url: &str, key_id: &str) -> u64 {
+    let conn = db::connect(url).await.unwrap();
+    let n = api_keys::Entity::find()
+        .filter(api_keys::Column::MasterKeyId.eq(key_id))
+        .count(&conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_killed_midway_leaves_a_startable_server_and_a_rerun_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/keys.db?mode=rwc", dir.path().display());
+    let (old, old_id) = key_file(dir.path(), "old.key");
+    let (new, new_id) = key_file(dir.path(), "new.key");
+    let secrets = fill(&url, &old, 3000).await;
+
+    let mut rotation = rotate_command(&url, &old, &[], &new, 10).spawn().unwrap();
+    let conn = db::connect(&url).await.unwrap();
+    let moved = loop {
+        let moved = api_keys::Entity::find()
+            .filter(api_keys::Column::MasterKeyId.eq(new_id.as_str()))
+            .count(&conn)
+            .await
+            .unwrap();
+        if moved > 0 {
+            rotation.kill().unwrap();
+            break moved;
+        }
+        assert!(
+            rotation.try_wait().unwrap().is_none(),
+            "the rotation ended before it could be killed"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    rotation.wait().unwrap();
+    conn.close().await.unwrap();
+    let left = sealed_under(&url, &old_id).await;
+    assert!(
+        moved > 0 && left > 0,
+        "killed mid-way: {moved} moved, {left} left"
+    );
+
+    // Rows under two keys: the server starts with both configured.
+    let site = tempfile::tempdir().unwrap();
+    let p = start(site.path(), &url, &new, &[&old]).await;
+    stop(p).await;
+    // The rerun finishes, and the new key alone serves every secret.
+    rotate(&url, &new, &[&old], &new);
+    assert_eq!(sealed_under(&url, &old_id).await, 0);
+    assert_eq!(sealed_under(&url, &new_id).await, 3000);
+    let p = start(site.path(), &url, &new, &[]).await;
+    let cookie = p.setup().await;
+    for (id, secret) in secrets.iter().step_by(97) {
+        assert_eq!(&reveal(&p, &cookie, id).await, secret);
+    }
+    let _ = login(&p).await;
+    stop(p).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_names_the_keys_no_configured_key_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/keys.db?mode=rwc", dir.path().display());
+    let (old, old_id) = key_file(dir.path(), "old.key");
+    let (other, _) = key_file(dir.path(), "other.key");
+    fill(&url, &old, 3).await;
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), "<html></html>").unwrap();
+    let serve = |current: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_licenseshipper"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--site-root"])
+            .arg(site.path())
+            .env_remove("LS_MASTER_KEY")
+            .env_remove("LS_PREVIOUS_MASTER_KEY_FILE")
+            .env("DATABASE_URL", &url)
+            .env("LS_MASTER_KEY_FILE", current)
+            .env("LS_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = serve(&other);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("{old_id} (3 secrets)")),
+        "{stderr}"
+    );
+
+    // A replica without the key file refuses to invent its own.
+    let missing = dir.path().join("missing.key");
+    let out = serve(&missing);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("copy the master key file"), "{stderr}");
+    assert!(stderr.contains(&old_id), "{stderr}");
+    assert!(!missing.exists(), "no key file was created");
+}
+
+#[test]
+fn a_master_key_on_the_command_line_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/keys.db?mode=rwc", dir.path().display());
+    let out = Command::new(env!("CARGO_BIN_EXE_licenseshipper"))
+        .args(["rotate-master-key", "--master-key"])
+        .arg(MasterKey::generate_base64())
+        .arg("--new-key-file")
+        .arg(dir.path().join("new.key"))
+        .env_remove("LS_MASTER_KEY")
+        .env("DATABASE_URL", &url)
+        .env("LS_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("process list"), "{all}");
+}
