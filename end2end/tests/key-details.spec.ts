@@ -152,7 +152,7 @@ test("details: disabling a leaked management key can disable the keys it created
   await page.goto(`/keys/${manager.key.id}`);
   await page.getByRole("button", { name: "Disable" }).click();
   const dialog = page.getByRole("dialog", { name: "Disable API key “Leaked manager”?" });
-  const cascade = dialog.getByRole("checkbox", { name: "Also disable the key this key created" });
+  const cascade = dialog.getByRole("checkbox", { name: "Also disable the key created from this key" });
   await expect(cascade).not.toBeChecked();
   await cascade.check();
   await dialog.getByRole("button", { name: "Disable" }).click();
@@ -166,4 +166,14 @@ test("details: disabling a leaked management key can disable the keys it created
   const row = page.getByRole("row", { name: /Minted by the manager/ });
   await expect(row).toContainText("API key: Leaked manager");
   await expect(row).toContainText("Disabled");
+
+  // Deleting from the list offers the cascade only for a key that created keys.
+  await page.getByRole("row", { name: /^Select Leaked manager/ }).getByRole("button", { name: "Delete" }).click();
+  let dialog2 = page.getByRole("dialog", { name: "Delete API key “Leaked manager”?" });
+  await expect(dialog2.getByRole("checkbox", { name: "Also delete the key created from this key" })).toBeVisible();
+  await dialog2.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("row", { name: /Bystander/ }).getByRole("button", { name: "Delete" }).click();
+  dialog2 = page.getByRole("dialog", { name: "Delete API key “Bystander”?" });
+  await expect(dialog2.getByRole("button", { name: "Delete" })).toBeVisible();
+  await expect(dialog2.getByRole("checkbox")).toHaveCount(0);
 });

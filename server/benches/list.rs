@@ -211,6 +211,7 @@ async fn seed(conn: &sea_orm::DatabaseConnection) {
                     last_used_ip: Set(used.map(|_| "203.0.113.5".into())),
                     last_used_user_agent: Set(used.map(|_| "WooCommerce/8".into())),
                     usage_count: Set((n % 50) as i64),
+                    ancestors: Set(String::new()),
                 }
             })
             .collect();

@@ -48,7 +48,7 @@ fn nul_text_field(body: &[u8]) -> Option<String> {
             .iter()
             .find(|(k, v)| k.contains('\0') || holds_nul(v))
             .map(|(k, _)| k.replace('\0', "")),
-        other => holds_nul(&other).then(String::new),
+        other => holds_nul(&other).then(|| "body".to_owned()),
     }
 }
 
@@ -159,9 +159,7 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     // session cookie (or to log someone in); only bearer-key callers, which a browser cannot
     // forge, may leave the content type out.
     if !caller.is_key() && posted && !is_json(&parts.headers) {
-        return error_response(&ApiError::BadRequest(
-            "Send the arguments as JSON, with Content-Type: application/json.".into(),
-        ));
+        return error_response(&ApiError::UnsupportedMediaType);
     }
 
     let bytes =
@@ -169,13 +167,7 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
         {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(_)) => return error_response(&ApiError::PayloadTooLarge),
-            Err(_) => {
-                let mut res = error_response(&ApiError::BadRequest(
-                    "The request body was not received in time.".into(),
-                ));
-                *res.status_mut() = StatusCode::REQUEST_TIMEOUT;
-                return res;
-            }
+            Err(_) => return error_response(&ApiError::RequestTimeout),
         };
     // An empty body means "no arguments" (e.g. `curl -X POST .../whoami`).
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -189,6 +181,7 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
             "Text must not contain NUL characters.",
         ));
     }
+    caller.record_use(&api.app.keys);
     // leptos_axum turns responses to HTML-accepting requests with a Referer into redirects
     // (for no-JS forms); this is a JSON API.
     parts.headers.remove(header::REFERER);

@@ -29,6 +29,15 @@ pub enum Command {
     CreateAdmin(CreateAdminArgs),
     /// Re-encrypt every stored secret under a new master key.
     RotateMasterKey(RotateArgs),
+    /// Write a new random master key to a file (mode 0600), for a rotation.
+    GenerateMasterKey(GenerateKeyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateKeyArgs {
+    /// The file to create; an existing file is never overwritten.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -118,8 +127,8 @@ pub struct CreateAdminArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RotateArgs {
-    /// The new master key file (created with mode 0600 if missing). Rerunning with the same
-    /// file resumes an interrupted rotation.
+    /// The new master key file, made beforehand with `generate-master-key` and given to every
+    /// server first. Rerunning with the same file resumes an interrupted rotation.
     #[arg(long)]
     pub new_key_file: PathBuf,
     /// Secrets re-sealed per transaction.

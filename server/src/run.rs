@@ -15,7 +15,10 @@ use app::server::{
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    config::{Cli, Command, CreateAdminArgs, DbArgs, MasterKeyArgs, RotateArgs, ServeArgs},
+    config::{
+        Cli, Command, CreateAdminArgs, DbArgs, GenerateKeyArgs, MasterKeyArgs, RotateArgs,
+        ServeArgs,
+    },
     error::{redact_url, StartupError},
     Site,
 };
@@ -27,6 +30,7 @@ pub async fn dispatch(cli: Cli) -> Result<(), StartupError> {
         Some(Command::Migrate(args)) => migrate(args).await,
         Some(Command::CreateAdmin(args)) => create_admin(args).await,
         Some(Command::RotateMasterKey(args)) => rotate_master_key(args).await,
+        Some(Command::GenerateMasterKey(args)) => generate_master_key(&args),
     }
 }
 
@@ -68,22 +72,7 @@ pub async fn load_keyring(
             .map_err(|e| StartupError::MasterKey(format!("LS_MASTER_KEY: {e}")))?,
         None if args.master_key_file.exists() => MasterKey::load(&args.master_key_file)
             .map_err(|e| StartupError::MasterKey(e.to_string()))?,
-        None => {
-            let sealed = rewrap::sealed_counts(db)
-                .await
-                .map_err(|e| StartupError::MasterKey(e.to_string()))?;
-            if !sealed.is_empty() {
-                let ids: Vec<&str> = sealed.iter().map(|(id, _)| id.as_str()).collect();
-                return Err(StartupError::MasterKey(format!(
-                    "{} does not exist, but the database holds secrets sealed under master key {}: \
-                     copy the master key file from the server that created them (a new key cannot open them)",
-                    args.master_key_file.display(),
-                    ids.join(", ")
-                )));
-            }
-            MasterKey::load_or_create(&args.master_key_file)
-                .map_err(|e| StartupError::MasterKey(e.to_string()))?
-        }
+        None => create_first_key(db, &args.master_key_file).await?,
     };
     let previous = args
         .previous_files()
@@ -91,6 +80,44 @@ pub async fn load_keyring(
         .map(|path| MasterKey::load(path).map_err(|e| StartupError::MasterKey(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Keyring::new(current, previous))
+}
+
+/// Creates the master key file for a vault that has none yet. Refused when the database already
+/// names a key or holds sealed secrets (this server must be given that key, not invent its own),
+/// and when another server claims the first key at the same moment.
+async fn create_first_key(
+    db: &DatabaseConnection,
+    path: &std::path::Path,
+) -> Result<MasterKey, StartupError> {
+    let err = |e: app::server::error::ServiceError| StartupError::MasterKey(e.to_string());
+    let mut known: Vec<String> = rewrap::recorded_key(db)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .collect();
+    for (id, _) in rewrap::sealed_counts(db).await.map_err(err)? {
+        if !known.contains(&id) {
+            known.push(id);
+        }
+    }
+    let copy_it = |ids: &str| {
+        StartupError::MasterKey(format!(
+            "{} does not exist, but the database uses master key {ids}: copy the master key file \
+             from the server that created it (a new key cannot open its secrets)",
+            path.display()
+        ))
+    };
+    if !known.is_empty() {
+        return Err(copy_it(&known.join(", ")));
+    }
+    let key =
+        MasterKey::load_or_create(path).map_err(|e| StartupError::MasterKey(e.to_string()))?;
+    let winner = rewrap::claim_key(db, key.id()).await.map_err(err)?;
+    if winner != key.id() {
+        let _ = std::fs::remove_file(path);
+        return Err(copy_it(&winner));
+    }
+    Ok(key)
 }
 
 async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Result<(), StartupError> {
@@ -104,6 +131,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let db = open_database(&args.db).await?;
     let keyring = load_keyring(&db, &args.master_key).await?;
     check_keyring(&db, &keyring).await?;
+    rewrap::record_key(&db, keyring.primary_id())
+        .await
+        .map_err(|e| StartupError::MasterKey(e.to_string()))?;
+    tracing::info!(current = keyring.primary_id(), all = ?keyring.ids(), "master keyring loaded");
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| StartupError::Listen {
@@ -175,7 +206,11 @@ fn read_password() -> Result<String, StartupError> {
 async fn create_admin(args: CreateAdminArgs) -> Result<(), StartupError> {
     let password = read_password()?;
     let db = open_database(&args.db).await?;
-    let accounts = app::server::accounts::Accounts::new(db, Arc::new(SystemClock));
+    let accounts = app::server::accounts::Accounts::new(
+        db,
+        Arc::new(SystemClock),
+        Arc::new(password::HashGate::per_core()),
+    );
     let user = accounts
         .create_admin(
             &Actor::system("licenseshipper create-admin"),
@@ -196,11 +231,20 @@ async fn create_admin(args: CreateAdminArgs) -> Result<(), StartupError> {
 async fn rotate_master_key(args: RotateArgs) -> Result<(), StartupError> {
     let db = open_database(&args.db).await?;
     let configured = load_keyring(&db, &args.master_key).await?;
-    let new = MasterKey::load_or_create(&args.new_key_file)
-        .map_err(|e| StartupError::MasterKey(e.to_string()))?;
+    // Never invented here: a key that only this machine holds would leave every server unable
+    // to open what the rotation re-sealed.
+    let new = MasterKey::load(&args.new_key_file).map_err(|e| {
+        StartupError::MasterKey(format!(
+            "{e}; create the new key first with `licenseshipper generate-master-key --out {}` and give it to every server",
+            args.new_key_file.display()
+        ))
+    })?;
     let new_id = new.id().to_owned();
     let keyring = configured.rotating_to(new);
     check_keyring(&db, &keyring).await?;
+    rewrap::record_key(&db, &new_id)
+        .await
+        .map_err(|e| StartupError::MasterKey(e.to_string()))?;
     let done = rewrap::rewrap_all(
         &db,
         &keyring,
@@ -213,20 +257,44 @@ async fn rotate_master_key(args: RotateArgs) -> Result<(), StartupError> {
         "re-sealed {} secrets under master key {new_id}",
         done.rewrapped
     );
-    if done.remaining > 0 {
+    if done.unreadable > 0 {
+        println!(
+            "{} secrets could not be opened by any configured key and were left as they are (see the log)",
+            done.unreadable
+        );
+    }
+    if done.remaining > done.unreadable {
         println!(
             "{} secrets are still sealed under an older key (a server still seals with it): start \
              every server with LS_MASTER_KEY_FILE={} and the old key in LS_PREVIOUS_MASTER_KEY_FILE, \
              then run this again",
-            done.remaining,
+            done.remaining - done.unreadable,
             args.new_key_file.display()
         );
-    } else {
+    } else if done.remaining == 0 {
         println!(
             "every secret is sealed under {new_id}: start every server with LS_MASTER_KEY_FILE={} \
              (the old key is no longer needed once they all run with it)",
             args.new_key_file.display()
         );
     }
+    Ok(())
+}
+
+/// Writes a fresh master key to a new file (mode 0600 from the start; never overwrites).
+fn generate_master_key(args: &GenerateKeyArgs) -> Result<(), StartupError> {
+    if args.out.exists() {
+        return Err(StartupError::MasterKey(format!(
+            "{} already exists; refusing to overwrite a key",
+            args.out.display()
+        )));
+    }
+    let key =
+        MasterKey::load_or_create(&args.out).map_err(|e| StartupError::MasterKey(e.to_string()))?;
+    println!(
+        "wrote master key {} to {} (mode 0600)",
+        key.id(),
+        args.out.display()
+    );
     Ok(())
 }

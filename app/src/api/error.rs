@@ -59,6 +59,10 @@ pub enum ApiError {
     RateLimited { retry_after: u64 },
     #[error("Request body too large.")]
     PayloadTooLarge,
+    #[error("Send the arguments as JSON, with Content-Type: application/json.")]
+    UnsupportedMediaType,
+    #[error("The request body was not received in time.")]
+    RequestTimeout,
     #[error("{0}")]
     BadRequest(String),
     #[error("Could not reach the server. Check your connection and retry.")]
@@ -99,6 +103,8 @@ impl ApiError {
             Self::AlreadySetUp => "already_set_up",
             Self::RateLimited { .. } => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RequestTimeout => "request_timeout",
             Self::BadRequest(_) => "bad_request",
             Self::Network(_) => "network",
             Self::Internal => "internal",
@@ -115,6 +121,8 @@ impl ApiError {
             Self::Conflict(_) | Self::NotRecoverable | Self::AlreadySetUp => 409,
             Self::RateLimited { .. } => 429,
             Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RequestTimeout => 408,
             Self::BadRequest(_) => 400,
             Self::Network(_) => 503,
             Self::Internal => 500,
@@ -205,6 +213,8 @@ impl TryFrom<Envelope> for ApiError {
                 retry_after: retry_after.unwrap_or(60),
             },
             "payload_too_large" => Self::PayloadTooLarge,
+            "unsupported_media_type" => Self::UnsupportedMediaType,
+            "request_timeout" => Self::RequestTimeout,
             "bad_request" => Self::BadRequest(message),
             "network" => Self::Network(message),
             _ => Self::Internal,
@@ -250,6 +260,8 @@ mod tests {
             ApiError::AlreadySetUp,
             ApiError::RateLimited { retry_after: 42 },
             ApiError::PayloadTooLarge,
+            ApiError::UnsupportedMediaType,
+            ApiError::RequestTimeout,
             ApiError::BadRequest("bad".into()),
             ApiError::Internal,
         ];

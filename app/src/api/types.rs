@@ -93,8 +93,8 @@ pub struct KeyItem {
     /// While a rolled key's previous secret still works: when it stops.
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
     pub rate_limit_per_minute: Option<u32>,
-    /// How many keys this key created (answered by `keys.get` only): what a cascading disable
-    /// or delete would also reach.
+    /// How many keys this key created, directly or through keys it created (answered by
+    /// `keys.get` only): what a cascading disable or delete would also reach.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_keys: Option<u64>,
 }

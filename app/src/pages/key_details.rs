@@ -24,7 +24,9 @@ use crate::{
         time::{self, use_now, Time},
         toast::use_toasts,
     },
-    pages::key_dialogs::{end_of_local_day, local_day, ConfirmDialog, ScopeChecks, SecretOnce},
+    pages::key_dialogs::{
+        cascade_label, end_of_local_day, local_day, ConfirmDialog, ScopeChecks, SecretOnce,
+    },
     shell::LastListUrl,
 };
 
@@ -135,18 +137,14 @@ fn KeyDetails(
     let toggling = RwSignal::new(false);
     let disabled = item.status == KeyStatus::Disabled;
     let children = item.created_keys.unwrap_or(0);
-    let children_text = move |verb: &str| match children {
-        0 => String::new(),
-        1 => format!("Also {verb} the key this key created"),
-        n => format!("Also {verb} the {n} keys this key created"),
-    };
+    let children_text = move |verb: &str| cascade_label(verb, children);
     let disable_open = RwSignal::new(false);
     let cascade_disable = RwSignal::new(false);
     let set_disabled = Callback::new(move |_| {
         toggling.set(true);
         leptos::task::spawn_local(async move {
             let result = if disabled {
-                enable_key(id.get_value(), false).await
+                enable_key(id.get_value()).await
             } else {
                 disable_key(id.get_value(), cascade_disable.get_untracked()).await
             };

@@ -259,6 +259,15 @@ pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> i
     }
 }
 
+/// The cascade checkbox's label for a key that `reach` keys were created from (empty: none).
+pub fn cascade_label(verb: &str, reach: u64) -> String {
+    match reach {
+        0 => String::new(),
+        1 => format!("Also {verb} the key created from this key"),
+        n => format!("Also {verb} the {n} keys created from this key"),
+    }
+}
+
 /// A yes/no question before something destructive; with `cascade` and a non-empty label, a
 /// checkbox to do the same to the keys the target created (unchecked each time it opens).
 #[component]
@@ -283,7 +292,7 @@ pub fn ConfirmDialog(
         <Modal open=open title=title>
             <div class="dialog-body">
                 <p>{move || message.get()}</p>
-                {cascade.zip(cascade_label).filter(|(_, label)| !label.get_untracked().is_empty()).map(|(checked, label)| view! {
+                {move || cascade.zip(cascade_label).filter(|(_, label)| !label.get().is_empty()).map(|(checked, label)| view! {
                     <label class="check">
                         <input type="checkbox" bind:checked=checked/>
                         {move || label.get()}

@@ -12,7 +12,7 @@ use leptos_router::{
 
 use crate::{
     api::{
-        keys::{bulk_delete_keys, delete_key, list_keys},
+        keys::{bulk_delete_keys, delete_key, get_key, list_keys},
         types::{
             CreatedKey, KeyFilter, KeyItem, KeyPage, KeyStatus, SortField, SortOrder,
             DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
@@ -26,7 +26,7 @@ use crate::{
         time::{self, use_now, Time},
         toast::use_toasts,
     },
-    pages::key_dialogs::{AddKeyDialog, ConfirmDialog},
+    pages::key_dialogs::{cascade_label, AddKeyDialog, ConfirmDialog},
     shell::LastListUrl,
 };
 
@@ -288,6 +288,8 @@ pub fn KeysPage() -> impl IntoView {
     let delete_open = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let cascade_delete = RwSignal::new(false);
+    // How many keys were created from the one to delete: asked for when its dialog opens.
+    let delete_reach = RwSignal::new(0u64);
     let confirm_delete = Callback::new(move |_| {
         let Some(item) = delete_target.get_untracked() else {
             return;
@@ -485,7 +487,14 @@ pub fn KeysPage() -> impl IntoView {
                         <button type="button" class="btn-icon danger" aria-label="Delete" title="Delete key"
                             on:click=move |_| {
                                 delete_target.set(Some(delete_item.clone()));
+                                delete_reach.set(0);
                                 delete_open.set(true);
+                                let id = delete_item.id.clone();
+                                leptos::task::spawn_local(async move {
+                                    if let Ok(item) = get_key(id).await {
+                                        delete_reach.set(item.created_keys.unwrap_or(0));
+                                    }
+                                });
                             }>
                             <icons::Trash/>
                         </button>
@@ -640,11 +649,11 @@ pub fn KeysPage() -> impl IntoView {
                 title=Signal::derive(move || delete_target.get().map(|k| format!("Delete API key “{}”?", k.name)).unwrap_or_default())
                 message="Integrations using this key stop working immediately. This cannot be undone.".to_string()
                 confirm_label="Delete" on_confirm=confirm_delete busy=deleting
-                cascade=cascade_delete cascade_label="Also delete the keys this key created".to_string()/>
+                cascade=cascade_delete cascade_label=Signal::derive(move || cascade_label("delete", delete_reach.get()))/>
             <ConfirmDialog open=bulk_open title=Signal::derive(count_label)
                 message="Integrations using these keys stop working immediately. This cannot be undone.".to_string()
                 confirm_label="Delete" on_confirm=confirm_bulk busy=bulk_deleting
-                cascade=cascade_bulk cascade_label="Also delete the keys these keys created".to_string()/>
+                cascade=cascade_bulk cascade_label="Also delete the keys created from these keys".to_string()/>
         </section>
     }
 }

@@ -5,7 +5,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 
-use super::{caller::KeyBounds, entities::audit_events, error::ServiceResult};
+use super::{entities::audit_events, error::ServiceResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActorKind {
@@ -32,8 +32,8 @@ pub struct Actor {
     /// Display name of the admin, or name of the key.
     pub label: String,
     pub ip: Option<String>,
-    /// Set when the actor is an API key: what it may do to keys (admins and the system: none).
-    pub bounds: Option<KeyBounds>,
+    /// An API key authenticated with the previous secret of a roll (it may manage nothing).
+    pub superseded: bool,
 }
 
 impl Actor {
@@ -43,18 +43,8 @@ impl Actor {
             id: None,
             label: label.to_owned(),
             ip: None,
-            bounds: None,
+            superseded: false,
         }
-    }
-
-    /// Fails unless this actor may act on a key holding `scopes` (admins always may).
-    pub fn may_act_on(
-        &self,
-        scopes: &[crate::api::types::Scope],
-    ) -> Result<(), crate::api::error::ApiError> {
-        self.bounds
-            .as_ref()
-            .map_or(Ok(()), |b| b.may_act_on(scopes))
     }
 
     /// The "Created By" text: the admin's name, or `API key: <name>`.

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use crate::api::{error::ApiError, types::Scope};
 
-use super::audit::{Actor, ActorKind};
+use super::{
+    audit::{Actor, ActorKind},
+    keys::bounds::{KeyBounds, KeyLimits},
+};
 
 #[derive(Debug, Clone)]
 pub struct AdminPrincipal {
@@ -22,90 +25,21 @@ pub struct KeyPrincipal {
     pub scopes: Vec<Scope>,
     pub expires_at: Option<i64>,
     pub rate_limit_per_minute: Option<u32>,
+    /// Authenticated with a rolled key's previous secret, during its grace.
+    pub superseded: bool,
 }
 
 impl KeyPrincipal {
+    /// This key's bounds as of its authentication (for what reads show it; mutations re-read
+    /// the key inside their transaction).
     pub fn bounds(&self) -> KeyBounds {
         KeyBounds {
-            scopes: self.scopes.clone(),
-            expires_at: self.expires_at,
-            rate_limit_per_minute: self.rate_limit_per_minute,
-        }
-    }
-}
-
-/// What an API key acting on keys is held to (GitHub fine-grained tokens, Stripe restricted
-/// keys): it acts only on keys whose scopes are within its own, grants only scopes it holds, and
-/// never gives itself or another key a later expiry or a looser rate limit than its own.
-/// Admin sessions have no bounds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyBounds {
-    pub scopes: Vec<Scope>,
-    pub expires_at: Option<i64>,
-    pub rate_limit_per_minute: Option<u32>,
-}
-
-impl KeyBounds {
-    /// The first of `scopes` this key lacks, if any.
-    fn lacks(&self, scopes: &[Scope]) -> Option<Scope> {
-        scopes.iter().copied().find(|s| !self.scopes.contains(s))
-    }
-
-    /// A key may roll, change, enable, disable or delete only keys within its own scopes:
-    /// otherwise 403 naming the first scope it lacks.
-    pub fn may_act_on(&self, target_scopes: &[Scope]) -> Result<(), ApiError> {
-        match self.lacks(target_scopes) {
-            Some(scope) => Err(ApiError::MissingScope(scope)),
-            None => Ok(()),
-        }
-    }
-
-    /// A key may grant only scopes it holds itself.
-    pub fn may_grant(&self, scopes: &[Scope]) -> Result<(), ApiError> {
-        match self.lacks(scopes) {
-            Some(s) => Err(ApiError::Forbidden(format!(
-                "An API key cannot grant the scope {} it does not hold.",
-                s.as_str()
-            ))),
-            None => Ok(()),
-        }
-    }
-
-    /// An expiry a key may set: none later than its own (and none at all only if it has none).
-    pub fn may_set_expiry(&self, expires_at: Option<i64>) -> Result<(), ApiError> {
-        match (self.expires_at, expires_at) {
-            (Some(own), None) => Err(ApiError::validation(
-                "expires_at",
-                format!(
-                    "An API key cannot set a key to never expire: it expires itself, at {}.",
-                    crate::server::clock::from_ms(own).to_rfc3339()
-                ),
-            )),
-            (Some(own), Some(at)) if at > own => Err(ApiError::validation(
-                "expires_at",
-                format!(
-                    "An API key cannot set an expiry later than its own ({}).",
-                    crate::server::clock::from_ms(own).to_rfc3339()
-                ),
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    /// A rate limit a key may set: none looser than its own.
-    pub fn may_set_rate_limit(&self, per_minute: Option<u32>) -> Result<(), ApiError> {
-        match (self.rate_limit_per_minute, per_minute) {
-            (Some(own), None) => Err(ApiError::validation(
-                "rate_limit_per_minute",
-                format!(
-                    "An API key cannot remove a rate limit: it is limited itself, to {own} per minute."
-                ),
-            )),
-            (Some(own), Some(n)) if n > own => Err(ApiError::validation(
-                "rate_limit_per_minute",
-                format!("An API key cannot set a rate limit above its own ({own} per minute)."),
-            )),
-            _ => Ok(()),
+            own: KeyLimits {
+                scopes: self.scopes.clone(),
+                expires_at: self.expires_at,
+                rate_limit_per_minute: self.rate_limit_per_minute,
+            },
+            superseded: self.superseded,
         }
     }
 }
@@ -133,6 +67,14 @@ impl Caller {
     /// Authenticated by a bearer API key.
     pub fn is_key(&self) -> bool {
         matches!(*self.principal, Principal::Key(_))
+    }
+
+    /// Counts this request as a use of the calling key (Last Used, daily counts): done once its
+    /// whole request has been accepted, so refused bodies are not uses.
+    pub fn record_use(&self, keys: &super::keys::KeyService) {
+        if let Principal::Key(key) = &*self.principal {
+            keys.record_use(&key.key_id, self.ip.as_deref(), self.user_agent.as_deref());
+        }
     }
 
     /// A signed-in human admin (API keys are refused).
@@ -176,78 +118,27 @@ impl Caller {
     }
 
     pub fn actor(&self) -> Actor {
-        let (kind, id, label, bounds) = match &*self.principal {
+        let (kind, id, label, superseded) = match &*self.principal {
             Principal::Admin(a) => (
                 ActorKind::User,
                 Some(a.user_id.clone()),
                 a.name.clone(),
-                None,
+                false,
             ),
             Principal::Key(k) => (
                 ActorKind::Key,
                 Some(k.key_id.clone()),
                 k.name.clone(),
-                Some(k.bounds()),
+                k.superseded,
             ),
-            Principal::Anonymous => (ActorKind::System, None, "anonymous".to_owned(), None),
+            Principal::Anonymous => (ActorKind::System, None, "anonymous".to_owned(), false),
         };
         Actor {
             kind,
             id,
             label,
             ip: self.ip.clone(),
-            bounds,
+            superseded,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bounds(scopes: &[Scope], expires_at: Option<i64>, rate: Option<u32>) -> KeyBounds {
-        KeyBounds {
-            scopes: scopes.to_vec(),
-            expires_at,
-            rate_limit_per_minute: rate,
-        }
-    }
-
-    #[test]
-    fn a_key_acts_only_on_keys_within_its_scopes() {
-        let b = bounds(&[Scope::KeysRead, Scope::KeysWrite], None, None);
-        assert!(b.may_act_on(&[Scope::KeysRead]).is_ok());
-        assert!(b.may_act_on(&[]).is_ok());
-        assert_eq!(
-            b.may_act_on(&[Scope::KeysRead, Scope::KeysVerify]),
-            Err(ApiError::MissingScope(Scope::KeysVerify))
-        );
-    }
-
-    #[test]
-    fn a_key_cannot_outlive_or_outpace_itself() {
-        let b = bounds(&[], Some(1_000), Some(60));
-        assert!(b.may_set_expiry(Some(1_000)).is_ok());
-        assert!(b.may_set_expiry(Some(500)).is_ok());
-        assert_eq!(
-            b.may_set_expiry(Some(1_001)).unwrap_err().field(),
-            Some("expires_at")
-        );
-        assert_eq!(
-            b.may_set_expiry(None).unwrap_err().field(),
-            Some("expires_at")
-        );
-        assert!(b.may_set_rate_limit(Some(60)).is_ok());
-        assert_eq!(
-            b.may_set_rate_limit(Some(61)).unwrap_err().field(),
-            Some("rate_limit_per_minute")
-        );
-        assert_eq!(
-            b.may_set_rate_limit(None).unwrap_err().field(),
-            Some("rate_limit_per_minute")
-        );
-        let unbounded = bounds(&[], None, None);
-        assert!(unbounded.may_set_expiry(None).is_ok());
-        assert!(unbounded.may_set_rate_limit(None).is_ok());
     }
 }

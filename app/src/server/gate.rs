@@ -11,6 +11,7 @@ use super::{
     accounts::sessions,
     caller::{AdminPrincipal, Caller, KeyPrincipal, Principal},
     keys::verify::Outcome,
+    ratelimit::address_group,
     state::AppState,
 };
 
@@ -32,13 +33,33 @@ fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&s
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// One `X-Forwarded-For` entry: an address, `ip:port` or `[v6]:port`.
+/// One `X-Forwarded-For` entry: an address, `ip:port`, `[v6]` or `[v6]:port` (IPv4-mapped
+/// IPv6 addresses read as IPv4).
 fn forwarded_addr(entry: &str) -> Option<IpAddr> {
     let entry = entry.trim();
     entry
         .parse::<IpAddr>()
         .ok()
         .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| {
+            entry
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .and_then(|e| e.parse().ok())
+        })
+        .map(|ip: IpAddr| ip.to_canonical())
+}
+
+/// The last value of a header that proxies append to: the last comma-separated entry of its
+/// last line.
+fn last_entry<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(name)
+        .iter()
+        .next_back()
+        .and_then(|line| line.to_str().ok())
+        .and_then(|line| line.rsplit(',').next())
+        .map(str::trim)
 }
 
 /// The client address: the socket peer or, behind a trusted proxy, the right-most entry of all
@@ -46,36 +67,24 @@ fn forwarded_addr(entry: &str) -> Option<IpAddr> {
 /// the client sent). An entry that does not parse is not trusted: the peer is used.
 pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, trust_proxy: bool) -> Option<String> {
     let forwarded = trust_proxy
-        .then(|| {
-            headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .next_back()
-                .and_then(|line| line.to_str().ok())
-                .and_then(|line| line.rsplit(',').next())
-                .and_then(forwarded_addr)
-        })
+        .then(|| last_entry(headers, "x-forwarded-for").and_then(forwarded_addr))
         .flatten();
-    forwarded.or(peer).map(|ip| ip.to_string())
+    forwarded
+        .or(peer.map(|ip| ip.to_canonical()))
+        .map(|ip| ip.to_string())
 }
 
 /// The scheme and authority this request was made to, as an `Origin` would name it.
 fn request_origin(parts: &Parts, trust_proxy: bool, secure_cookies: bool) -> Option<String> {
     let headers = &parts.headers;
-    let forwarded = |name| {
-        trust_proxy
-            .then(|| header_str(headers, name))
-            .flatten()
-            .and_then(|v| v.split(',').next_back())
-            .map(str::trim)
-    };
+    let forwarded = |name| trust_proxy.then(|| last_entry(headers, name)).flatten();
     let scheme = forwarded("x-forwarded-proto")
         .or_else(|| parts.uri.scheme_str())
         .unwrap_or(if secure_cookies { "https" } else { "http" });
-    // HTTP/2 requests carry the authority in the URI and may have no Host header.
+    // An absolute-form request target (and HTTP/2's :authority) names the host over `Host`.
     let authority = forwarded("x-forwarded-host")
-        .or_else(|| header_str(headers, header::HOST))
-        .or_else(|| parts.uri.authority().map(|a| a.as_str()))?;
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .or_else(|| header_str(headers, header::HOST))?;
     Some(format!("{scheme}://{authority}"))
 }
 
@@ -131,7 +140,7 @@ pub async fn resolve(
     };
 
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let principal = authenticate_key(state, auth, ip.as_deref(), user_agent.as_deref()).await?;
+        let principal = authenticate_key(state, auth, ip.as_deref()).await?;
         return Ok(caller(principal));
     }
     if is_cross_origin(
@@ -163,7 +172,6 @@ async fn authenticate_key(
     state: &AppState,
     auth: &http::HeaderValue,
     ip: Option<&str>,
-    user_agent: Option<&str>,
 ) -> Result<Principal, ApiError> {
     let now = state.clock.now_ms();
     let presented = auth
@@ -182,8 +190,8 @@ async fn authenticate_key(
         Outcome::Valid(snapshot) => snapshot,
         rejected => {
             let limit = state.settings.failed_auth_per_minute;
-            let subject = ip.unwrap_or("unknown");
-            if let Err(retry_after) = state.auth_failures.hit(subject, limit, now) {
+            let subject = ip.map_or_else(|| "unknown".to_owned(), address_group);
+            if let Err(retry_after) = state.auth_failures.hit(&subject, limit, now) {
                 return Err(ApiError::RateLimited { retry_after });
             }
             return Err(ApiError::InvalidKey(match rejected {
@@ -200,7 +208,6 @@ async fn authenticate_key(
             .hit(&snapshot.key_id, per_minute, now)
             .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     }
-    state.keys.record_use(&snapshot.key_id, ip, user_agent);
     Ok(Principal::Key(KeyPrincipal {
         key_id: snapshot.key_id.clone(),
         name: snapshot.name.clone(),
@@ -208,6 +215,7 @@ async fn authenticate_key(
         scopes: snapshot.scopes.clone(),
         expires_at: snapshot.expires_at,
         rate_limit_per_minute: snapshot.rate_limit_per_minute,
+        superseded: snapshot.previous_secret,
     }))
 }
 
@@ -332,6 +340,10 @@ mod tests {
         assert_eq!(client_ip(&h, peer, true).as_deref(), Some("2001:db8::7"));
         let h = headers(&[("x-forwarded-for", "2001:db8::8")]);
         assert_eq!(client_ip(&h, peer, true).as_deref(), Some("2001:db8::8"));
+        let h = headers(&[("x-forwarded-for", "[2001:db8::9]")]);
+        assert_eq!(client_ip(&h, peer, true).as_deref(), Some("2001:db8::9"));
+        let h = headers(&[("x-forwarded-for", "::ffff:192.0.2.45")]);
+        assert_eq!(client_ip(&h, peer, true).as_deref(), Some("192.0.2.45"));
         // An unparsable last entry is not skipped over to a client-chosen one: the peer is used.
         let h = headers(&[("x-forwarded-for", "203.0.113.9, unknown")]);
         assert_eq!(client_ip(&h, peer, true).as_deref(), Some("127.0.0.1"));

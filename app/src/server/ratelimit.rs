@@ -49,12 +49,28 @@ impl WindowLimiter {
         }
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.windows.lock().expect("limiter lock").len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// What an address counts as: IPv4 addresses (IPv4-mapped IPv6 included) each on their own,
+/// IPv6 addresses by their /64 — one host usually holds a whole /64, and could otherwise rotate
+/// through it to escape every per-address limit. Text that is no address counts as itself.
+pub fn address_group(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_owned(),
     }
 }
 
@@ -89,5 +105,21 @@ mod tests {
             let _ = l.hit("203.0.113.1", 20, 0);
         }
         assert!(l.hit("203.0.113.1", 20, 0).is_err());
+    }
+
+    #[test]
+    fn ipv6_hosts_count_by_their_64() {
+        assert_eq!(address_group("203.0.113.9"), "203.0.113.9");
+        assert_eq!(address_group("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(address_group("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_group("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            address_group("2001:db8:1:2::7")
+        );
+        assert_ne!(
+            address_group("2001:db8:1:3::1"),
+            address_group("2001:db8:1:2::1")
+        );
+        assert_eq!(address_group("unknown"), "unknown");
     }
 }

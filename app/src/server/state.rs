@@ -6,7 +6,10 @@ use sea_orm::DatabaseConnection;
 use tokio::{sync::watch, task::JoinHandle};
 
 use super::{
-    accounts::Accounts,
+    accounts::{
+        password::{self, HashGate},
+        Accounts,
+    },
     clock::SharedClock,
     keys::{cache::KeyCache, revocation, usage::UsageBuffer, KeyService},
     ratelimit::WindowLimiter,
@@ -25,6 +28,10 @@ pub struct Settings {
     pub cache_ttl: Duration,
     /// A request body must arrive within this long (slow uploads cannot hold a connection).
     pub body_timeout: Duration,
+    /// Password hashes computed at once (each holds ~19 MiB), and how long a login waits for
+    /// one before being told to retry.
+    pub hashing_slots: usize,
+    pub hashing_wait: Duration,
 }
 
 impl Default for Settings {
@@ -36,6 +43,8 @@ impl Default for Settings {
             usage_flush_interval: Duration::from_secs(1),
             cache_ttl: Duration::from_secs(60),
             body_timeout: Duration::from_secs(10),
+            hashing_slots: password::cores(),
+            hashing_wait: password::SLOT_WAIT,
         }
     }
 }
@@ -106,7 +115,11 @@ impl AppState {
             }
         });
         Self(Arc::new(Inner {
-            accounts: Accounts::new(db.clone(), clock.clone()),
+            accounts: Accounts::new(
+                db.clone(),
+                clock.clone(),
+                Arc::new(HashGate::new(settings.hashing_slots, settings.hashing_wait)),
+            ),
             db,
             clock,
             keys,

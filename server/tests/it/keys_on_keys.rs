@@ -290,7 +290,7 @@ on_both!(
             .create_key(&admin, json!({"name": "bystander", "scopes": []}))
             .await;
         let got = app.call("keys.get", json!({"id": manager.0}), &admin).await;
-        assert_eq!(got.json["created_keys"], 1);
+        assert_eq!(got.json["created_keys"], 2, "a child and a grandchild");
 
         // Without cascade only the key itself.
         let r = app
@@ -382,5 +382,167 @@ on_both!(
         );
         let list = app.call("keys.list", json!({}), &admin).await;
         assert_eq!(list.json["total"], 3, "all or nothing");
+    }
+);
+
+on_both!(
+    a_replaced_secret_still_authenticates_but_manages_nothing,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let (id, leaked) = app
+            .create_key(
+                &admin,
+                json!({"name": "manager", "scopes": ["keys:read", "keys:write"]}),
+            )
+            .await;
+        // The owner rolls the leaked key with a grace for its integrations.
+        let r = app
+            .call(
+                "keys.roll",
+                json!({"id": id, "grace_seconds": 3600}),
+                &Caller::Key(leaked.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let current = r.json["secret"].as_str().unwrap().to_owned();
+        let as_thief = Caller::Key(leaked.clone());
+        assert_eq!(whoami(&app, &leaked).await, StatusCode::OK, "grace holds");
+        for (path, body) in [
+            ("keys.roll", json!({"id": id, "grace_seconds": 0})),
+            ("keys.create", json!({"name": "backdoor"})),
+            ("keys.update", json!({"id": id, "name": "mine"})),
+            ("keys.disable", json!({"id": id})),
+            ("keys.delete", json!({"id": id})),
+        ] {
+            let r = app.call(path, body, &as_thief).await;
+            assert_eq!(
+                (r.status, r.code()),
+                (StatusCode::FORBIDDEN, "forbidden"),
+                "{path}: {}",
+                r.text
+            );
+        }
+        assert_eq!(whoami(&app, &current).await, StatusCode::OK);
+        let list = app.call("keys.list", json!({}), &admin).await;
+        assert_eq!(list.json["total"], 1);
+    }
+);
+
+on_both!(
+    a_bounded_key_cannot_act_on_a_key_that_outlives_or_outpaces_it,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let (_, manager) = app
+            .create_key(
+                &admin,
+                json!({"name": "manager", "scopes": ["keys:read", "keys:write"],
+                       "expires_at": future(&app, 30), "rate_limit_per_minute": 100}),
+            )
+            .await;
+        let (forever_id, _) = app
+            .create_key(&admin, json!({"name": "customer key, no expiry"}))
+            .await;
+        for (path, body) in [
+            ("keys.roll", json!({"id": forever_id})),
+            ("keys.disable", json!({"id": forever_id})),
+            ("keys.update", json!({"id": forever_id, "name": "x"})),
+        ] {
+            let r = app.call(path, body, &Caller::Key(manager.clone())).await;
+            assert_eq!(
+                (r.status, r.code()),
+                (StatusCode::FORBIDDEN, "forbidden"),
+                "{path}: {}",
+                r.text
+            );
+        }
+    }
+);
+
+on_both!(
+    a_cascade_reaches_descendants_after_a_key_in_between_is_deleted,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let [manager, child, grandchild] = family(&app, &admin).await;
+        // The leaked manager deletes the key in between, hoping its grandchild escapes.
+        let r = app
+            .call(
+                "keys.delete",
+                json!({"id": child.0}),
+                &Caller::Key(manager.1.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let got = app.call("keys.get", json!({"id": manager.0}), &admin).await;
+        assert_eq!(
+            got.json["created_keys"], 1,
+            "the grandchild is still counted"
+        );
+        let r = app
+            .call(
+                "keys.disable",
+                json!({"id": manager.0, "cascade": true}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(whoami(&app, &grandchild.1).await, StatusCode::UNAUTHORIZED);
+    }
+);
+
+on_both!(
+    a_key_disabled_after_it_authenticated_can_no_longer_act,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let (id, _) = app
+            .create_key(
+                &admin,
+                json!({"name": "manager", "scopes": ["keys:read", "keys:write"]}),
+            )
+            .await;
+        // The actor as the gate resolved it a moment ago...
+        let actor = app::server::audit::Actor {
+            kind: app::server::audit::ActorKind::Key,
+            id: Some(id.clone()),
+            label: "manager".into(),
+            ip: None,
+            superseded: false,
+        };
+        // ...and an admin disabling it before its mutation runs.
+        let r = app.call("keys.disable", json!({"id": id}), &admin).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let err = app
+            .state
+            .keys
+            .create(
+                &actor,
+                serde_json::from_value(json!({"name": "late child"})).unwrap(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            app::api::ApiError::from(err),
+            app::api::ApiError::InvalidKey(app::api::error::KeyRejection::Disabled)
+        );
+        let list = app.call("keys.list", json!({}), &admin).await;
+        assert_eq!(list.json["total"], 1);
+    }
+);
+
+on_both!(
+    a_key_cannot_find_admins_by_searching_for_their_names,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let (_, reader) = app
+            .create_key(&admin, json!({"name": "reader", "scopes": ["keys:read"]}))
+            .await;
+        app.create_key(&admin, json!({"name": "plugin", "scopes": ["keys:verify"]}))
+            .await;
+        let by_admin = app.call("keys.list", json!({"query": "ann"}), &admin).await;
+        assert_eq!(by_admin.json["total"], 2, "admins search creators too");
+        let by_key = app
+            .call("keys.list", json!({"query": "ann"}), &Caller::Key(reader))
+            .await;
+        assert_eq!(by_key.status, StatusCode::OK);
+        assert_eq!(by_key.json["total"], 0, "{}", by_key.text);
     }
 );

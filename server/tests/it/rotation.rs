@@ -27,7 +27,8 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
 use crate::{
-    common::{Backend, TestDb},
+    common::{Backend, TestApp, TestDb},
+    on_both,
     process::{self, Proc},
 };
 
@@ -138,9 +139,13 @@ async fn login(p: &Proc) -> String {
         .to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_documented_procedure_keeps_every_secret_while_a_replica_seals_and_rolls() {
-    let db = TestDb::new(Backend::Postgres).await;
+on_both!(
+    the_documented_procedure_keeps_every_secret_while_a_replica_seals_and_rolls,
+    |backend| async move { procedure(backend).await }
+);
+
+async fn procedure(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let keys = tempfile::tempdir().unwrap();
     let (old, _) = key_file(keys.path(), "old.key");
     let (new, new_id) = key_file(keys.path(), "new.key");
@@ -251,10 +256,15 @@ async fn sealed_under(url: &str, key_id: &str) -> u64 {
     n
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rotation_killed_midway_leaves_a_startable_server_and_a_rerun_finishes() {
+on_both!(
+    a_rotation_killed_midway_leaves_a_startable_server_and_a_rerun_finishes,
+    |backend| async move { killed_midway(backend).await }
+);
+
+async fn killed_midway(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/keys.db?mode=rwc", dir.path().display());
+    let db = TestDb::new(backend).await;
+    let url = db.url.clone();
     let (old, old_id) = key_file(dir.path(), "old.key");
     let (new, new_id) = key_file(dir.path(), "new.key");
     let secrets = fill(&url, &old, 3000).await;
@@ -302,10 +312,15 @@ async fn a_rotation_killed_midway_leaves_a_startable_server_and_a_rerun_finishes
     stop(p).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn start_up_names_the_keys_no_configured_key_opens() {
+on_both!(
+    start_up_names_the_keys_no_configured_key_opens,
+    |backend| async move { start_up_refusals(backend).await }
+);
+
+async fn start_up_refusals(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/keys.db?mode=rwc", dir.path().display());
+    let db = TestDb::new(backend).await;
+    let url = db.url.clone();
     let (old, old_id) = key_file(dir.path(), "old.key");
     let (other, _) = key_file(dir.path(), "other.key");
     fill(&url, &old, 3).await;
@@ -339,17 +354,51 @@ async fn start_up_names_the_keys_no_configured_key_opens() {
     assert!(stderr.contains("copy the master key file"), "{stderr}");
     assert!(stderr.contains(&old_id), "{stderr}");
     assert!(!missing.exists(), "no key file was created");
+
+    // On a brand-new vault the first server's key is recorded before any secret is sealed:
+    // a second server without it, or with a key of its own, is refused too.
+    let fresh = TestDb::new(backend).await;
+    let first_dir = tempfile::tempdir().unwrap();
+    let first = process::start(first_dir.path(), &fresh.url, &[]).await;
+    let first_id = MasterKey::load(&first_dir.path().join("master.key"))
+        .unwrap()
+        .id()
+        .to_owned();
+    let serve_fresh = |current: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_licenseshipper"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--site-root"])
+            .arg(site.path())
+            .env_remove("LS_MASTER_KEY")
+            .env_remove("LS_PREVIOUS_MASTER_KEY_FILE")
+            .env("DATABASE_URL", &fresh.url)
+            .env("LS_MASTER_KEY_FILE", current)
+            .env("LS_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    for (current, what) in [
+        (missing.as_path(), "no key"),
+        (other.as_path(), "its own key"),
+    ] {
+        let out = serve_fresh(current);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "a second server with {what} started");
+        assert!(stderr.contains(&first_id), "{what}: {stderr}");
+    }
+    assert!(!missing.exists());
+    stop(first).await;
 }
 
 #[test]
 fn a_master_key_on_the_command_line_is_warned_about() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/keys.db?mode=rwc", dir.path().display());
+    let (new, _) = key_file(dir.path(), "new.key");
     let out = Command::new(env!("CARGO_BIN_EXE_licenseshipper"))
         .args(["rotate-master-key", "--master-key"])
         .arg(MasterKey::generate_base64())
         .arg("--new-key-file")
-        .arg(dir.path().join("new.key"))
+        .arg(&new)
         .env_remove("LS_MASTER_KEY")
         .env("DATABASE_URL", &url)
         .env("LS_LOG", "warn")
@@ -363,3 +412,88 @@ fn a_master_key_on_the_command_line_is_warned_about() {
     );
     assert!(all.contains("process list"), "{all}");
 }
+
+#[test]
+fn new_keys_are_generated_beforehand_and_never_invented_by_a_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/keys.db?mode=rwc", dir.path().display());
+    let (current, _) = key_file(dir.path(), "current.key");
+    let typo = dir.path().join("nwe.key");
+    let out = rotate_command(&url, &current, &[], &typo, 10)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("generate-master-key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!typo.exists(), "no key was invented");
+
+    let generate = |path: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_licenseshipper"))
+            .args(["generate-master-key", "--out"])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let new = dir.path().join("new.key");
+    assert!(generate(&new).status.success());
+    assert_eq!(
+        std::fs::metadata(&new).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let first = std::fs::read(&new).unwrap();
+    assert!(!generate(&new).status.success(), "never overwrites");
+    assert_eq!(std::fs::read(&new).unwrap(), first);
+    rotate(&url, &current, &[], &new);
+}
+
+on_both!(
+    a_secret_rolled_after_the_rotation_read_it_is_never_overwritten,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        let admin = crate::common::Caller::Admin(app.setup_admin().await);
+        let (id, _) = app.create_key(&admin, json!({"name": "shop"})).await;
+        let old = || MasterKey::from_base64(&app.master_key_b64).unwrap();
+        let new_b64 = MasterKey::generate_base64();
+        let ring =
+            Keyring::new(old(), vec![]).rotating_to(MasterKey::from_base64(&new_b64).unwrap());
+        // The rotation reads the row...
+        let stale = api_keys::Entity::find_by_id(id.clone())
+            .one(&app.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        // ...a replica rolls the key (sealing the new secret with the old key)...
+        let rolled = app.call("keys.roll", json!({"id": id}), &admin).await.json["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // ...and the rotation's write of what it read must not land.
+        assert!(!app::server::keys::rewrap::reseal(&app.conn, &ring, &stale)
+            .await
+            .unwrap());
+        let r = app.call("keys.reveal", json!({"id": id}), &admin).await;
+        assert_eq!(r.json["secret"], rolled.as_str());
+        // The next pass re-seals the rolled secret itself.
+        let moved = app::server::keys::rewrap::rewrap_all(&app.conn, &ring, 0, 10)
+            .await
+            .unwrap();
+        assert_eq!((moved.rewrapped, moved.remaining), (1, 0));
+        let row = api_keys::Entity::find_by_id(id.clone())
+            .one(&app.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let opened = ring
+            .open(
+                &id,
+                row.secret_ciphertext.as_deref().unwrap(),
+                row.secret_nonce.as_deref().unwrap(),
+                row.master_key_id.as_deref().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(opened.expose(), rolled);
+    }
+);

@@ -23,12 +23,15 @@ on_both!(
     |backend| async move {
         let app = std::sync::Arc::new(TestApp::new(backend).await);
         app.setup_admin().await;
-        let guesses = (0..24).map(|i| {
-            let app = app.clone();
-            tokio::spawn(async move {
-                login_from(&app, "198.51.100.20", &format!("wrong guess {i}")).await
+        let guesses = (0..24)
+            .map(|i| {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    login_from(&app, "198.51.100.20", &format!("wrong guess {i}")).await
+                })
             })
-        });
+            // All spawned before any is awaited, so they run side by side.
+            .collect::<Vec<_>>();
         let mut tried = 0;
         let mut refused = 0;
         for guess in guesses {
@@ -222,5 +225,60 @@ on_both!(
             .call("whoami", json!({}), &Caller::KeyFromIp(good, shared.into()))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+);
+
+on_both!(
+    hosts_of_one_ipv6_64_count_as_one_address,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        app.setup_admin().await;
+        for host in 1..=5 {
+            let ip = format!("2001:db8:7:7::{host:x}");
+            assert_eq!(
+                login_from(&app, &ip, "not the password").await,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        // A sixth host of the same /64 is the same guesser.
+        assert_eq!(
+            login_from(&app, "2001:db8:7:7:ffff::1", PASSWORD).await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            login_from(&app, "2001:db8:7:8::1", PASSWORD).await,
+            StatusCode::OK
+        );
+    }
+);
+
+on_both!(
+    a_login_that_gets_no_hashing_slot_is_told_to_retry_and_not_counted,
+    |backend| async move {
+        let mut options = crate::common::Options::default();
+        options.settings.hashing_slots = 1;
+        options.settings.hashing_wait = std::time::Duration::from_millis(1);
+        let app = std::sync::Arc::new(TestApp::with(backend, options).await);
+        app.setup_admin().await;
+        let attempts = (0..6)
+            .map(|i| {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    login_from(&app, "198.51.100.40", &format!("wrong guess {i}")).await
+                })
+            })
+            .collect::<Vec<_>>();
+        let mut busy = 0;
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                StatusCode::UNAUTHORIZED => {}
+                StatusCode::TOO_MANY_REQUESTS => busy += 1,
+                other => panic!("unexpected {other}"),
+            }
+        }
+        assert!(busy > 0, "one slot cannot serve six hashes at once");
+        // Attempts that were never made are not failures: fewer than five were counted.
+        let status = login_from(&app, "198.51.100.40", PASSWORD).await;
+        assert_eq!(status, StatusCode::OK);
     }
 );

@@ -788,17 +788,27 @@ on_both!(
             Arc::new(app::server::clock::SystemClock),
             Default::default(),
         );
-        let actor = app::server::audit::Actor::system("test");
-        for name in ["older shop", "another shop", "unrelated"] {
-            let input = app::api::types::NewKey {
-                name: name.into(),
-                project: None,
-                expires_at: None,
-                scopes: vec![],
-                recoverable: true,
-                rate_limit_per_minute: None,
-            };
-            state.keys.create(&actor, input).await.unwrap();
+        // Rows as that schema held them (today's entity has columns added since).
+        for (i, name) in ["older shop", "another shop", "unrelated"]
+            .iter()
+            .enumerate()
+        {
+            conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+                conn.get_database_backend(),
+                match conn.get_database_backend() {
+                    sea_orm::DbBackend::Postgres => "INSERT INTO api_keys (id, name, search_text, name_lower, start, last4, secret_hash, recoverable, scopes, created_at, created_by_kind, created_by_label, updated_at) VALUES ($1, $2, $3, $4, 'lsk_AbCd', 'wXyZ', $5, false, '', 0, 'system', 'test', 0)",
+                    _ => "INSERT INTO api_keys (id, name, search_text, name_lower, start, last4, secret_hash, recoverable, scopes, created_at, created_by_kind, created_by_label, updated_at) VALUES (?, ?, ?, ?, 'lsk_AbCd', 'wXyZ', ?, false, '', 0, 'system', 'test', 0)",
+                },
+                [
+                    format!("0190000{i}-0000-7000-8000-000000000000").into(),
+                    (*name).into(),
+                    format!("{name}\ntest").into(),
+                    (*name).into(),
+                    format!("hash-{i}").into(),
+                ],
+            ))
+            .await
+            .unwrap();
         }
         migration::Migrator::up(&conn, None).await.unwrap();
         let page = state

@@ -10,6 +10,6 @@ pub async fn get_key(id: String) -> Result<KeyItem, ApiError> {
     caller.require_scope(Scope::KeysRead)?;
     let model = state.keys.get(&id).await?;
     let mut item = super::item(&state, &caller, &model);
-    item.created_keys = Some(state.keys.created_count(&model.id).await?);
+    item.created_keys = Some(state.keys.descendant_count(&model.id).await?);
     Ok(item)
 }

@@ -9,14 +9,14 @@ use crate::api::{error::ApiError, types::AuditItem};
 pub async fn key_history(id: String) -> Result<Vec<AuditItem>, ApiError> {
     use crate::{
         api::types::Scope,
-        server::keys::item::{scopes_from_column, sees_details, to_audit_item},
+        server::keys::item::{sees_details, to_audit_item},
     };
     let (state, caller) = crate::server::request()?;
     caller.require_scope(Scope::KeysRead)?;
     // The history outlives a deleted key; whose rights it was within is then unknown, so only
     // admins see its details.
     let details = match state.keys.get(&id).await {
-        Ok(key) => sees_details(caller.bounds().as_ref(), &scopes_from_column(&key.scopes)),
+        Ok(key) => sees_details(caller.bounds().as_ref(), &key),
         Err(_) => caller.bounds().is_none(),
     };
     let events = state.keys.history(&id, 200).await?;

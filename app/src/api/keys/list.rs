@@ -28,6 +28,7 @@ pub async fn list_keys(
             sort,
             order,
             filter,
+            name_only: caller.is_key(),
         })
         .await?;
     Ok(KeyPage {

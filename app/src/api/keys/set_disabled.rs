@@ -3,10 +3,11 @@ use server_fn::codec::Json;
 
 use crate::api::{error::ApiError, types::KeyItem};
 
-/// Enables a key; with `cascade`, also every key it created (transitively).
+/// Enables a key (only the key itself: keys disabled with it stay disabled until each is
+/// enabled, so none disabled on purpose comes back by accident).
 #[server(prefix = "/api", endpoint = "v1/keys.enable", input = Json, output = Json)]
-pub async fn enable_key(id: String, #[server(default)] cascade: bool) -> Result<KeyItem, ApiError> {
-    set_disabled(id, false, cascade).await
+pub async fn enable_key(id: String) -> Result<KeyItem, ApiError> {
+    set_disabled(id, false, false).await
 }
 
 /// Disables a key; with `cascade`, also every key it created (transitively).

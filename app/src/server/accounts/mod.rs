@@ -4,6 +4,8 @@ pub mod password;
 pub mod sessions;
 pub mod throttle;
 
+use std::sync::Arc;
+
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -24,6 +26,7 @@ use self::sessions::SessionToken;
 pub struct Accounts {
     db: DatabaseConnection,
     clock: SharedClock,
+    hashing: Arc<password::HashGate>,
 }
 
 pub struct NewAdmin<'a> {
@@ -38,7 +41,7 @@ pub fn user_actor(user: &users::Model, ip: Option<&str>) -> Actor {
         id: Some(user.id.clone()),
         label: user.name.clone(),
         ip: ip.map(str::to_owned),
-        bounds: None,
+        superseded: false,
     }
 }
 
@@ -72,19 +75,23 @@ async fn sessions_ended<C: sea_orm::ConnectionTrait>(
 }
 
 impl Accounts {
-    pub fn new(db: DatabaseConnection, clock: SharedClock) -> Self {
-        Self { db, clock }
+    pub fn new(
+        db: DatabaseConnection,
+        clock: SharedClock,
+        hashing: Arc<password::HashGate>,
+    ) -> Self {
+        Self { db, clock, hashing }
     }
 
     pub async fn needs_setup(&self) -> ServiceResult<bool> {
         Ok(users::Entity::find().count(&self.db).await? == 0)
     }
 
-    async fn validated(input: &NewAdmin<'_>) -> ServiceResult<(String, String, String)> {
+    async fn validated(&self, input: &NewAdmin<'_>) -> ServiceResult<(String, String, String)> {
         let email = validate::email(input.email)?;
         let name = validate::name("name", input.name)?;
         validate::password(input.password)?;
-        let hash = password::hash(input.password.to_owned()).await?;
+        let hash = self.hashing.hash(input.password.to_owned()).await?;
         Ok((email, name, hash))
     }
 
@@ -112,7 +119,7 @@ impl Accounts {
         if !self.needs_setup().await? {
             return Err(ApiError::AlreadySetUp.into());
         }
-        let (email, name, hash) = Self::validated(&input).await?;
+        let (email, name, hash) = self.validated(&input).await?;
         let model = self.new_user(email, name, hash);
         // Serializable: two concurrent first visitors cannot both become the first admin.
         let attempt = async {
@@ -148,7 +155,7 @@ impl Accounts {
         actor: &Actor,
         input: NewAdmin<'_>,
     ) -> ServiceResult<users::Model> {
-        let (email, name, hash) = Self::validated(&input).await?;
+        let (email, name, hash) = self.validated(&input).await?;
         let txn = db::begin_write(&self.db).await?;
         let user = match self.new_user(email, name, hash).insert(&txn).await {
             Ok(user) => user,
@@ -194,20 +201,26 @@ impl Accounts {
             .take(validate::EMAIL_MAX)
             .collect();
         let now = self.clock.now_ms();
-        // A hashing slot first (bounded memory), then the attempt is counted before it is made.
-        let slot = password::slot().await?;
+        // The attempt is counted before it is made (refused at once over a limit), and only
+        // then waits for a bounded hashing slot; one that gets none does not count.
         let reservation = throttle::reserve(&self.db, &email_lower, ip, now).await?;
+        let slot = match self.hashing.enter().await {
+            Ok(slot) => slot,
+            Err(busy) => {
+                throttle::release(&self.db, reservation).await?;
+                return Err(busy);
+            }
+        };
         let user = users::Entity::find()
             .filter(users::Column::EmailLower.eq(email_lower.as_str()))
             .one(&self.db)
             .await?;
         let ok = password::verify_in(
-            &slot,
+            slot,
             password.to_owned(),
             user.as_ref().map(|u| u.password_hash.clone()),
         )
         .await?;
-        drop(slot);
         let user = match user {
             Some(user) if ok && user.disabled_at.is_none() => user,
             other => {
@@ -364,7 +377,11 @@ impl Accounts {
             .one(&self.db)
             .await?
             .ok_or_else(|| ServiceError::not_found("Admin"))?;
-        if !password::verify(current.to_owned(), Some(user.password_hash.clone())).await? {
+        if !self
+            .hashing
+            .verify(current.to_owned(), Some(user.password_hash.clone()))
+            .await?
+        {
             return Err(
                 ApiError::validation("current_password", "Current password is incorrect.").into(),
             );
@@ -378,7 +395,7 @@ impl Accounts {
                 ),
             )
         })?;
-        let hash = password::hash(new.to_owned()).await?;
+        let hash = self.hashing.hash(new.to_owned()).await?;
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
         let mut active = user.clone().into_active_model();

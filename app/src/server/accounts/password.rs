@@ -1,89 +1,94 @@
-//! Argon2id password hashing, off the async threads, at most one hash per core at a time.
+//! Argon2id password hashing, off the async threads, a bounded number at a time.
 
-use std::{sync::OnceLock, time::Duration};
-
-use tokio::sync::{Semaphore, SemaphorePermit};
-
-use crate::api::error::ApiError;
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::api::error::ApiError;
 use crate::server::error::{ServiceError, ServiceResult};
+
+/// How long a caller waits for a hashing slot before being told to retry.
+pub const SLOT_WAIT: Duration = Duration::from_secs(3);
+
+/// The default number of hashing slots: one per core.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
 
 /// Admits a bounded number of password hashes at once: each Argon2id hash holds ~19 MiB, so
 /// unbounded parallel logins would be an unauthenticated memory exhaustion. A caller waits up to
-/// `wait` for a slot, then is told to retry (429 with `Retry-After`).
+/// `wait` for a slot, then is told to retry (429 with `Retry-After`). The slot travels with the
+/// hash onto the blocking thread, so a client that hangs up does not free it early.
 pub struct HashGate {
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
     wait: Duration,
 }
 
 /// A held hashing slot.
-pub type Slot = SemaphorePermit<'static>;
+pub type Slot = OwnedSemaphorePermit;
 
 impl HashGate {
     pub fn new(slots: usize, wait: Duration) -> Self {
         Self {
-            slots: Semaphore::new(slots.max(1)),
+            slots: Arc::new(Semaphore::new(slots.max(1))),
             wait,
         }
     }
 
-    pub async fn enter(&self) -> ServiceResult<SemaphorePermit<'_>> {
-        match tokio::time::timeout(self.wait, self.slots.acquire()).await {
+    /// One slot per core, waiting [`SLOT_WAIT`].
+    pub fn per_core() -> Self {
+        Self::new(cores(), SLOT_WAIT)
+    }
+
+    pub async fn enter(&self) -> ServiceResult<Slot> {
+        match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(ApiError::RateLimited { retry_after: 1 }.into()),
         }
     }
+
+    /// Hashes a new password.
+    pub async fn hash(&self, password: String) -> ServiceResult<String> {
+        let slot = self.enter().await?;
+        Self::hash_in(slot, password).await
+    }
+
+    async fn hash_in(slot: Slot, password: String) -> ServiceResult<String> {
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("hashing task failed: {e}")))?
+    }
+
+    /// Checks `password` against `stored` (see [`verify_in`]).
+    pub async fn verify(&self, password: String, stored: Option<String>) -> ServiceResult<bool> {
+        let slot = self.enter().await?;
+        verify_in(slot, password, stored).await
+    }
 }
 
-/// How long a login waits for a hashing slot before being told to retry.
-pub const SLOT_WAIT: Duration = Duration::from_secs(3);
-
-/// The process-wide gate: one slot per core.
-fn gate() -> &'static HashGate {
-    static GATE: OnceLock<HashGate> = OnceLock::new();
-    GATE.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        HashGate::new(cores, SLOT_WAIT)
-    })
-}
-
-/// Waits for a hashing slot (see [`HashGate`]).
-pub async fn slot() -> ServiceResult<Slot> {
-    gate().enter().await
-}
-
-pub async fn hash(password: String) -> ServiceResult<String> {
-    let _slot = slot().await?;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))
-    })
-    .await
-    .map_err(|e| ServiceError::Internal(format!("hashing task failed: {e}")))?
-}
-
-/// Checks `password` against `stored`; with no stored hash it checks a dummy one, so that an
-/// unknown email costs the same time as a wrong password.
-pub async fn verify(password: String, stored: Option<String>) -> ServiceResult<bool> {
-    let slot = slot().await?;
-    verify_in(&slot, password, stored).await
-}
-
-/// [`verify`] for a caller that already holds a hashing slot.
+/// Checks `password` against `stored` in a slot already held; with no stored hash it checks a
+/// dummy one, so that an unknown email costs the same time as a wrong password.
 pub async fn verify_in(
-    _slot: &Slot,
+    slot: Slot,
     password: String,
     stored: Option<String>,
 ) -> ServiceResult<bool> {
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
         let ok = PasswordHash::new(&stored)
@@ -130,5 +135,22 @@ mod tests {
         ));
         drop(held);
         assert!(gate.enter().await.is_ok(), "a freed slot is taken again");
+    }
+
+    #[tokio::test]
+    async fn a_slot_is_held_until_the_hash_itself_ends() {
+        let gate = HashGate::new(1, Duration::from_millis(20));
+        let slot = gate.enter().await.unwrap();
+        // The caller gives up (its future is dropped) while the hash runs on.
+        let gave_up = tokio::time::timeout(
+            Duration::from_millis(1),
+            verify_in(slot, "x".repeat(64), None),
+        )
+        .await;
+        assert!(gave_up.is_err());
+        assert!(
+            gate.enter().await.is_err(),
+            "an abandoned hash still holds its slot"
+        );
     }
 }

@@ -18,6 +18,7 @@ use crate::server::{
     db,
     entities::login_attempts,
     error::{ServiceError, ServiceResult},
+    ratelimit::address_group,
 };
 
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
@@ -30,8 +31,8 @@ pub const MAX_PER_ADDRESS: u64 = 20;
 pub const MAX_PER_ACCOUNT: u64 = 100;
 /// Attempts are kept this long, then dropped as new failures are written.
 const KEEP_MS: i64 = 24 * 3600 * 1000;
-/// Serializes reservations across PostgreSQL replicas (SQLite's write lock already does).
-const ADVISORY_LOCK: i64 = 0x4c53_4c4f_4749_4e00; // "LSLOGIN\0"
+/// The advisory-lock class of login subjects ("LS"), so they collide with no other lock.
+const LOCK_CLASS: i32 = 0x4c53;
 
 /// A reserved attempt: counted as a failure unless [`succeeded`] marks it.
 #[derive(Debug, Clone, Copy)]
@@ -65,20 +66,27 @@ async fn wait<C: ConnectionTrait>(
 }
 
 /// Counts and reserves one attempt atomically; `Err(RateLimited)` when a limit is used up.
+/// `ip` is counted as its [`address_group`].
 pub async fn reserve(
     conn: &DatabaseConnection,
     email_lower: &str,
     ip: &str,
     now_ms: i64,
 ) -> ServiceResult<Reservation> {
+    let group = address_group(ip);
+    let ip = group.as_str();
     let txn = db::begin_write(conn).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [ADVISORY_LOCK.into()],
-        ))
-        .await?;
+        // Attempts on the same address or account are counted one at a time across replicas;
+        // others do not wait. Always address first, then account: no cycle.
+        for subject in [format!("ip:{ip}"), format!("email:{email_lower}")] {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                [LOCK_CLASS.into(), subject.into()],
+            ))
+            .await?;
+        }
     }
     let account = || login_attempts::Column::EmailLower.eq(email_lower);
     let address = || login_attempts::Column::Ip.eq(ip);
@@ -135,6 +143,14 @@ pub async fn reserve(
         .await?;
     txn.commit().await?;
     Ok(Reservation(row.id))
+}
+
+/// Gives a reserved attempt back (it was never made: no hashing slot was free).
+pub async fn release(conn: &DatabaseConnection, reservation: Reservation) -> ServiceResult<()> {
+    login_attempts::Entity::delete_by_id(reservation.0)
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Marks a reserved attempt as a successful login (it no longer counts as a failure).

@@ -34,6 +34,8 @@ pub struct Model {
     pub last_used_ip: Option<String>,
     pub last_used_user_agent: Option<String>,
     pub usage_count: i64,
+    /// Space-separated ids of the keys that created this one, transitively, the nearest last.
+    pub ancestors: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,3 +6,4 @@ pub mod key_usage_daily;
 pub mod login_attempts;
 pub mod sessions;
 pub mod users;
+pub mod vault_meta;

@@ -2,11 +2,12 @@
 
 use crate::api::types::{AuditItem, CreatorKind, KeyItem, KeyStatus, Scope};
 use crate::server::{
-    caller::KeyBounds,
     clock::from_ms,
     entities::{api_keys, audit_events},
     vault::format::mask,
 };
+
+use super::bounds::{KeyBounds, KeyLimits};
 
 /// How an admin shows to an API key that may not act on the key in question.
 pub const ADMIN_REDACTED: &str = "Admin";
@@ -65,16 +66,17 @@ pub fn to_item(model: &api_keys::Model, now_ms: i64) -> KeyItem {
 }
 
 /// True when `viewer` (an API key's bounds; `None` for an admin) may see who used and changed
-/// a key holding `scopes`: its last-used address and user agent, and the admins behind it.
-pub fn sees_details(viewer: Option<&KeyBounds>, scopes: &[Scope]) -> bool {
-    viewer.is_none_or(|b| b.may_act_on(scopes).is_ok())
+/// `target`: its last-used address and user agent, and the admins behind it — only for keys it
+/// may act on.
+pub fn sees_details(viewer: Option<&KeyBounds>, target: &api_keys::Model) -> bool {
+    viewer.is_none_or(|b| b.may_act_on(&KeyLimits::of(target)).is_ok())
 }
 
 /// A key as `viewer` may see it: a key outside the viewer's rights shows no last-used address
 /// or user agent and no admin's name.
 pub fn to_item_for(model: &api_keys::Model, now_ms: i64, viewer: Option<&KeyBounds>) -> KeyItem {
     let mut item = to_item(model, now_ms);
-    if !sees_details(viewer, &item.scopes) {
+    if !sees_details(viewer, model) {
         item.last_used_ip = None;
         item.last_used_user_agent = None;
         if item.created_by_kind == CreatorKind::User {

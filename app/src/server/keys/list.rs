@@ -34,6 +34,8 @@ pub struct ListParams {
     pub sort: Option<SortField>,
     pub order: Option<SortOrder>,
     pub filter: Option<KeyFilter>,
+    /// Search names only, not creators (for API keys, which may not learn admins' names).
+    pub name_only: bool,
 }
 
 pub struct ListPage {
@@ -124,7 +126,11 @@ impl KeyService {
         };
         // The total, when the search index already knows it.
         let mut known_total = None;
-        if let Some(needle) = query {
+        if let (Some(needle), true) = (&query, params.name_only) {
+            select = select.filter(
+                api_keys::Column::NameLower.like(LikeExpr::new(like_contains(needle)).escape('\\')),
+            );
+        } else if let Some(needle) = query {
             let backend = self.db().get_database_backend();
             // SQLite's trigram index answers three characters or more.
             let indexed = backend == DbBackend::Sqlite && needle.chars().count() >= 3;

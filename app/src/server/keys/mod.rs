@@ -1,18 +1,20 @@
 //! The key service: every operation on API keys, each mutation audited in its transaction.
 
+pub mod bounds;
 pub mod cache;
 pub mod item;
 pub mod list;
+pub mod locking;
 pub mod revocation;
 pub mod rewrap;
 pub mod usage;
 pub mod verify;
 
-use std::{collections::HashSet, sync::Arc};
+use std::sync::Arc;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -22,7 +24,7 @@ use crate::api::{
     validate,
 };
 use crate::server::{
-    audit::{self, Actor, ActorKind, Event},
+    audit::{self, Actor, Event},
     clock::{from_ms, to_ms, SharedClock},
     db,
     entities::{api_keys, audit_events, key_usage_daily},
@@ -31,8 +33,10 @@ use crate::server::{
 };
 
 use self::{
+    bounds::KeyLimits,
     cache::KeyCache,
-    item::{scopes_from_column, scopes_to_column},
+    item::scopes_to_column,
+    locking::{lineage, Locked},
     usage::UsageBuffer,
 };
 
@@ -109,11 +113,24 @@ impl KeyService {
         let expires_at = validate::expiry(input.expires_at, from_ms(now))?;
         let scopes = validate::scopes(&input.scopes)?;
         let rate_limit = rate_limit(input.rate_limit_per_minute)?;
-        if let Some(bounds) = &actor.bounds {
+
+        let txn = db::begin_write(&self.db).await?;
+        let Locked {
+            bounds, actor_row, ..
+        } = locking::lock(&txn, &[], false, actor, now).await?;
+        if let Some(bounds) = &bounds {
             bounds.may_grant(&scopes)?;
             bounds.may_set_expiry(expires_at.map(to_ms))?;
             bounds.may_set_rate_limit(input.rate_limit_per_minute)?;
         }
+        // A key's children record their whole line of creators, for cascades.
+        let ancestors = actor_row
+            .map(|parent| {
+                format!("{} {}", parent.ancestors, parent.id)
+                    .trim()
+                    .to_owned()
+            })
+            .unwrap_or_default();
 
         let id = uuid::Uuid::now_v7().to_string();
         let secret = format::generate();
@@ -135,12 +152,7 @@ impl KeyService {
             recoverable: Set(input.recoverable),
             scopes: Set(scopes_to_column(&scopes)),
             created_at: Set(now),
-            created_by_kind: Set(match actor.kind {
-                ActorKind::Key => "key",
-                ActorKind::User => "user",
-                ActorKind::System => "system",
-            }
-            .to_owned()),
+            created_by_kind: Set(actor.kind.as_str().to_owned()),
             created_by_id: Set(actor.id.clone()),
             created_by_label: Set(creator),
             updated_at: Set(now),
@@ -154,8 +166,8 @@ impl KeyService {
             last_used_ip: Set(None),
             last_used_user_agent: Set(None),
             usage_count: Set(0),
+            ancestors: Set(ancestors),
         };
-        let txn = db::begin_write(&self.db).await?;
         let model = model.insert(&txn).await?;
         audit::record(
             &txn,
@@ -180,17 +192,6 @@ impl KeyService {
     pub async fn get(&self, id: &str) -> ServiceResult<api_keys::Model> {
         api_keys::Entity::find_by_id(id)
             .one(&self.db)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(KEY))
-    }
-
-    async fn get_for_update(txn: &DatabaseTransaction, id: &str) -> ServiceResult<api_keys::Model> {
-        let mut query = api_keys::Entity::find_by_id(id);
-        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-            query = query.lock_exclusive();
-        }
-        query
-            .one(txn)
             .await?
             .ok_or_else(|| ServiceError::not_found(KEY))
     }
@@ -245,7 +246,11 @@ impl KeyService {
             .transpose()?;
         let scopes = patch.scopes.as_deref().map(validate::scopes).transpose()?;
         let limit = patch.rate_limit_per_minute.map(rate_limit).transpose()?;
-        if let Some(bounds) = &actor.bounds {
+
+        let txn = db::begin_write(&self.db).await?;
+        let (model, bounds) = Self::lock_one(&txn, id, actor, now).await?;
+        if let Some(bounds) = &bounds {
+            bounds.may_act_on(&KeyLimits::of(&model))?;
             if let Some(scopes) = &scopes {
                 bounds.may_grant(scopes)?;
             }
@@ -256,10 +261,6 @@ impl KeyService {
                 bounds.may_set_rate_limit(limit)?;
             }
         }
-
-        let txn = db::begin_write(&self.db).await?;
-        let model = Self::get_for_update(&txn, id).await?;
-        actor.may_act_on(&scopes_from_column(&model.scopes))?;
         let mut changed = serde_json::Map::new();
         let mut active = model.clone().into_active_model();
         if let Some(name) = name.filter(|n| *n != model.name) {
@@ -350,7 +351,9 @@ impl KeyService {
         }
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
-        let targets = Self::lock_family(&txn, &unique, cascade).await?;
+        let Locked {
+            targets, bounds, ..
+        } = locking::lock(&txn, &unique, cascade, actor, now).await?;
         let missing: Vec<&str> = unique
             .iter()
             .copied()
@@ -365,9 +368,7 @@ impl KeyService {
             };
             return Err(ServiceError::Api(ApiError::NotFound(what)));
         }
-        for model in &targets {
-            actor.may_act_on(&scopes_from_column(&model.scopes))?;
-        }
+        Self::may_act_on_all(bounds.as_ref(), &targets)?;
         let target_ids: Vec<&str> = targets.iter().map(|m| m.id.as_str()).collect();
         let mut deleted = 0;
         for chunk in target_ids.chunks(500) {
@@ -403,84 +404,33 @@ impl KeyService {
         Ok(deleted)
     }
 
-    /// Reads and (on PostgreSQL) locks the rows of `ids`, in id order: every writer that locks
-    /// several keys (deletes, cascades, the usage flush) takes them in that one order, so none
-    /// can wait on another in a cycle.
-    async fn lock_keys(
+    /// Locks one key (and the acting key): 404 if it is gone.
+    async fn lock_one(
         txn: &DatabaseTransaction,
-        ids: &[&str],
-    ) -> ServiceResult<Vec<api_keys::Model>> {
-        let mut sorted = ids.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
-        let mut rows = Vec::with_capacity(sorted.len());
-        for chunk in sorted.chunks(500) {
-            let mut query = api_keys::Entity::find()
-                .filter(api_keys::Column::Id.is_in(chunk.iter().copied()))
-                .order_by_asc(api_keys::Column::Id);
-            if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-                query = query.lock_exclusive();
-            }
-            rows.extend(query.all(txn).await?);
-        }
-        Ok(rows)
+        id: &str,
+        actor: &Actor,
+        now: i64,
+    ) -> ServiceResult<(api_keys::Model, Option<bounds::KeyBounds>)> {
+        let Locked {
+            targets, bounds, ..
+        } = locking::lock(txn, &[id], false, actor, now).await?;
+        let model = targets
+            .into_iter()
+            .next()
+            .ok_or_else(|| ServiceError::not_found(KEY))?;
+        Ok((model, bounds))
     }
 
-    /// The ids of every key created by one of `roots`, transitively (read, not locked).
-    async fn descendant_ids(
-        txn: &DatabaseTransaction,
-        roots: &[&str],
-    ) -> ServiceResult<Vec<String>> {
-        let mut seen: HashSet<String> = roots.iter().map(|id| (*id).to_owned()).collect();
-        let mut frontier: Vec<String> = seen.iter().cloned().collect();
-        let mut found = Vec::new();
-        while !frontier.is_empty() {
-            let mut next = Vec::new();
-            for parents in frontier.chunks(500) {
-                let children: Vec<String> = api_keys::Entity::find()
-                    .select_only()
-                    .column(api_keys::Column::Id)
-                    .filter(api_keys::Column::CreatedByKind.eq("key"))
-                    .filter(api_keys::Column::CreatedById.is_in(parents.iter().map(String::as_str)))
-                    .into_tuple()
-                    .all(txn)
-                    .await?;
-                for child in children {
-                    if seen.insert(child.clone()) {
-                        next.push(child.clone());
-                        found.push(child);
-                    }
-                }
+    fn may_act_on_all(
+        bounds: Option<&bounds::KeyBounds>,
+        targets: &[api_keys::Model],
+    ) -> ServiceResult<()> {
+        if let Some(bounds) = bounds {
+            for model in targets {
+                bounds.may_act_on(&KeyLimits::of(model))?;
             }
-            frontier = next;
         }
-        Ok(found)
-    }
-
-    /// Locks `roots` and, with `cascade`, every key they created (transitively), all in id
-    /// order. A key created meanwhile by one of them is found by a second look and locked too.
-    async fn lock_family(
-        txn: &DatabaseTransaction,
-        roots: &[&str],
-        cascade: bool,
-    ) -> ServiceResult<Vec<api_keys::Model>> {
-        if !cascade {
-            return Self::lock_keys(txn, roots).await;
-        }
-        let family = Self::descendant_ids(txn, roots).await?;
-        let mut ids: Vec<&str> = roots.to_vec();
-        ids.extend(family.iter().map(String::as_str));
-        let mut locked = Self::lock_keys(txn, &ids).await?;
-        let again = Self::descendant_ids(txn, roots).await?;
-        let late: Vec<&str> = again
-            .iter()
-            .map(String::as_str)
-            .filter(|id| !locked.iter().any(|m| m.id == *id))
-            .collect();
-        if !late.is_empty() {
-            locked.extend(Self::lock_keys(txn, &late).await?);
-        }
-        Ok(locked)
+        Ok(())
     }
 
     /// Disables or enables a key and, with `cascade`, every key it created (transitively).
@@ -494,14 +444,14 @@ impl KeyService {
     ) -> ServiceResult<api_keys::Model> {
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
-        let targets = Self::lock_family(&txn, &[id], cascade).await?;
+        let Locked {
+            targets, bounds, ..
+        } = locking::lock(&txn, &[id], cascade, actor, now).await?;
         let Some(mut root) = targets.iter().find(|m| m.id == id).cloned() else {
             txn.rollback().await?;
             return Err(ServiceError::not_found(KEY));
         };
-        for model in &targets {
-            actor.may_act_on(&scopes_from_column(&model.scopes))?;
-        }
+        Self::may_act_on_all(bounds.as_ref(), &targets)?;
         let changing: Vec<(&api_keys::Model, Option<&str>)> = targets
             .iter()
             .zip(lineage(&targets, &[id]))
@@ -558,8 +508,10 @@ impl KeyService {
         }
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
-        let model = Self::get_for_update(&txn, id).await?;
-        actor.may_act_on(&scopes_from_column(&model.scopes))?;
+        let (model, bounds) = Self::lock_one(&txn, id, actor, now).await?;
+        if let Some(bounds) = &bounds {
+            bounds.may_act_on(&KeyLimits::of(&model))?;
+        }
         let secret = format::generate();
         let sealed = model
             .recoverable
@@ -611,13 +563,10 @@ impl KeyService {
         Ok(())
     }
 
-    /// How many keys this key created (directly).
-    pub async fn created_count(&self, id: &str) -> ServiceResult<u64> {
-        Ok(api_keys::Entity::find()
-            .filter(api_keys::Column::CreatedByKind.eq("key"))
-            .filter(api_keys::Column::CreatedById.eq(id))
-            .count(&self.db)
-            .await?)
+    /// How many keys this key created, directly or through keys it created: what a cascading
+    /// disable or delete reaches.
+    pub async fn descendant_count(&self, id: &str) -> ServiceResult<u64> {
+        Ok(locking::descendant_ids(&self.db, &[id]).await?.len() as u64)
     }
 
     /// Requests per day for the last `days` days (UTC), oldest first, zero-filled.
@@ -657,29 +606,4 @@ impl KeyService {
         self.usage
             .record(key_id, self.clock.now_ms(), ip, user_agent);
     }
-}
-
-/// For each of `targets`, the requested key it was reached from by cascading (`None` for the
-/// requested keys themselves).
-fn lineage<'a>(targets: &'a [api_keys::Model], requested: &[&str]) -> Vec<Option<&'a str>> {
-    targets
-        .iter()
-        .map(|m| {
-            if requested.contains(&m.id.as_str()) {
-                return None;
-            }
-            // Walk up through creators until a requested key is met.
-            let mut at = m;
-            loop {
-                let parent = at.created_by_id.as_deref()?;
-                if requested.contains(&parent) {
-                    return targets
-                        .iter()
-                        .find(|t| t.id == parent)
-                        .map(|t| t.id.as_str());
-                }
-                at = targets.iter().find(|t| t.id == parent)?;
-            }
-        })
-        .collect()
 }

@@ -11,13 +11,57 @@ use sea_orm::{
 
 use crate::server::{
     audit::{self, Actor, Event},
-    entities::api_keys,
+    entities::{api_keys, vault_meta},
     error::{ServiceError, ServiceResult},
     vault::Keyring,
 };
 
 /// Rows re-sealed per transaction by default.
 pub const DEFAULT_BATCH: u64 = 200;
+
+/// The `vault_meta` entry naming the master key that seals new secrets.
+const SEALING_KEY: &str = "master_key_id";
+
+/// The master key id the database records as sealing new secrets, if any.
+pub async fn recorded_key(db: &DatabaseConnection) -> ServiceResult<Option<String>> {
+    Ok(vault_meta::Entity::find_by_id(SEALING_KEY)
+        .one(db)
+        .await?
+        .map(|m| m.value))
+}
+
+/// Records `id` as the sealing key unless one is recorded already; answers the recorded id (so
+/// of two servers creating a key for an empty database at once, exactly one wins).
+pub async fn claim_key(db: &DatabaseConnection, id: &str) -> ServiceResult<String> {
+    vault_meta::Entity::insert(vault_meta::ActiveModel {
+        name: sea_orm::Set(SEALING_KEY.to_owned()),
+        value: sea_orm::Set(id.to_owned()),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(vault_meta::Column::Name)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(recorded_key(db).await?.unwrap_or_else(|| id.to_owned()))
+}
+
+/// Records `id` as the sealing key (a server started with a new current key, or a rotation).
+pub async fn record_key(db: &DatabaseConnection, id: &str) -> ServiceResult<()> {
+    vault_meta::Entity::insert(vault_meta::ActiveModel {
+        name: sea_orm::Set(SEALING_KEY.to_owned()),
+        value: sea_orm::Set(id.to_owned()),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(vault_meta::Column::Name)
+            .update_column(vault_meta::Column::Value)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
 
 /// How many stored secrets each master key id seals, most first.
 pub async fn sealed_counts(db: &DatabaseConnection) -> ServiceResult<Vec<(String, u64)>> {
@@ -41,11 +85,17 @@ pub async fn sealed_counts(db: &DatabaseConnection) -> ServiceResult<Vec<(String
 /// when a known key does not open a sample row (a wrong key file or tampered data).
 pub async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> ServiceResult<()> {
     let counts = sealed_counts(db).await?;
-    let unknown: Vec<String> = counts
+    let mut unknown: Vec<String> = counts
         .iter()
         .filter(|(id, _)| !keyring.knows(id))
         .map(|(id, n)| format!("{id} ({n} secrets)"))
         .collect();
+    // An empty vault still names the key its first server made: another key would fork it.
+    if let Some(recorded) = recorded_key(db).await?.filter(|id| !keyring.knows(id)) {
+        if !counts.iter().any(|(id, _)| *id == recorded) {
+            unknown.push(format!("{recorded} (the recorded sealing key)"));
+        }
+    }
     if !unknown.is_empty() {
         return Err(ServiceError::Internal(format!(
             "stored secrets are sealed under master keys that are not the configured master key \
@@ -81,13 +131,16 @@ pub async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Servic
 pub struct Rewrapped {
     /// Secrets re-sealed under the new key by this run.
     pub rewrapped: u64,
-    /// Secrets still sealed under another key (sealed meanwhile by a replica that still seals
-    /// with the old key): restart every replica with the new key current, then run again.
+    /// Secrets still sealed under another key: sealed meanwhile by a server that still seals
+    /// with the old key (restart every server with the new key current, then run again), or
+    /// unreadable ones.
     pub remaining: u64,
+    /// Secrets that no configured key opens (tampered rows): left as they are and logged.
+    pub unreadable: u64,
 }
 
 /// Re-seals every recoverable secret not yet under the keyring's primary key, `batch` rows per
-/// transaction. Passes over the table until a pass finds nothing left to do (at most a few).
+/// transaction. Passes over the table until a pass re-seals nothing more (at most a few).
 pub async fn rewrap_all(
     db: &DatabaseConnection,
     keyring: &Keyring,
@@ -96,10 +149,12 @@ pub async fn rewrap_all(
 ) -> ServiceResult<Rewrapped> {
     let primary = keyring.primary_id().to_owned();
     let mut rewrapped = 0u64;
+    let mut unreadable = 0u64;
     for _pass in 0..5 {
-        let done = rewrap_pass(db, keyring, &primary, batch.max(1)).await?;
-        rewrapped += done;
-        if done == 0 {
+        let pass = rewrap_pass(db, keyring, &primary, batch.max(1)).await?;
+        rewrapped += pass.0;
+        unreadable = pass.1;
+        if pass.0 == 0 {
             break;
         }
     }
@@ -118,6 +173,7 @@ pub async fn rewrap_all(
             detail: serde_json::json!({
                 "rewrapped": rewrapped,
                 "remaining": remaining,
+                "unreadable": unreadable,
                 "master_key_id": primary,
             }),
         },
@@ -126,17 +182,18 @@ pub async fn rewrap_all(
     Ok(Rewrapped {
         rewrapped,
         remaining,
+        unreadable,
     })
 }
 
-/// One pass in id order; answers how many rows it re-sealed.
+/// One pass in id order; answers how many rows it re-sealed and how many it could not open.
 async fn rewrap_pass(
     db: &DatabaseConnection,
     keyring: &Keyring,
     primary: &str,
     batch: u64,
-) -> ServiceResult<u64> {
-    let mut done = 0u64;
+) -> ServiceResult<(u64, u64)> {
+    let (mut done, mut unreadable) = (0u64, 0u64);
     let mut after = String::new();
     loop {
         let rows = api_keys::Entity::find()
@@ -148,42 +205,55 @@ async fn rewrap_pass(
             .all(db)
             .await?;
         let Some(last) = rows.last() else {
-            return Ok(done);
+            return Ok((done, unreadable));
         };
         after = last.id.clone();
         let txn = crate::server::db::begin_write(db).await?;
-        for row in rows {
-            let (Some(ct), Some(nonce), Some(kid)) = (
-                row.secret_ciphertext.as_deref(),
-                row.secret_nonce.as_deref(),
-                row.master_key_id.as_deref(),
-            ) else {
-                continue;
-            };
-            let secret = keyring.open(&row.id, ct, nonce, kid)?;
-            let sealed = keyring.seal(&row.id, &secret);
-            // Compare-and-set: only if the row still holds the ciphertext read above. A roll
-            // committed meanwhile gave it a new nonce (sealed by its replica); that one stays.
-            let updated = api_keys::Entity::update_many()
-                .col_expr(
-                    api_keys::Column::SecretCiphertext,
-                    Expr::value(sealed.ciphertext.clone()),
-                )
-                .col_expr(
-                    api_keys::Column::SecretNonce,
-                    Expr::value(sealed.nonce.clone()),
-                )
-                .col_expr(
-                    api_keys::Column::MasterKeyId,
-                    Expr::value(sealed.master_key_id.clone()),
-                )
-                .filter(api_keys::Column::Id.eq(row.id.as_str()))
-                .filter(api_keys::Column::SecretNonce.eq(nonce.to_vec()))
-                .filter(api_keys::Column::MasterKeyId.eq(kid))
-                .exec(&txn)
-                .await?;
-            done += updated.rows_affected;
+        for row in &rows {
+            match reseal(&txn, keyring, row).await {
+                Ok(resealed) => done += u64::from(resealed),
+                Err(ServiceError::Vault(e)) => {
+                    tracing::error!(key_id = %row.id, error = %e, "stored secret cannot be opened; left as it is");
+                    unreadable += 1;
+                }
+                Err(e) => return Err(e),
+            }
         }
         txn.commit().await?;
     }
+}
+
+/// Re-seals one row as it was read, under the keyring's primary key, with a compare-and-set on
+/// its nonce and key id: a row rolled since it was read (a new nonce, sealed by its server)
+/// is left alone. Answers whether the row was re-sealed.
+pub async fn reseal<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    keyring: &Keyring,
+    row: &api_keys::Model,
+) -> ServiceResult<bool> {
+    let (Some(ct), Some(nonce), Some(kid)) = (
+        row.secret_ciphertext.as_deref(),
+        row.secret_nonce.as_deref(),
+        row.master_key_id.as_deref(),
+    ) else {
+        return Ok(false);
+    };
+    let secret = keyring.open(&row.id, ct, nonce, kid)?;
+    let sealed = keyring.seal(&row.id, &secret);
+    let updated = api_keys::Entity::update_many()
+        .col_expr(
+            api_keys::Column::SecretCiphertext,
+            Expr::value(sealed.ciphertext),
+        )
+        .col_expr(api_keys::Column::SecretNonce, Expr::value(sealed.nonce))
+        .col_expr(
+            api_keys::Column::MasterKeyId,
+            Expr::value(sealed.master_key_id),
+        )
+        .filter(api_keys::Column::Id.eq(row.id.as_str()))
+        .filter(api_keys::Column::SecretNonce.eq(nonce.to_vec()))
+        .filter(api_keys::Column::MasterKeyId.eq(kid))
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected == 1)
 }

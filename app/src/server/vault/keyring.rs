@@ -39,9 +39,11 @@ impl MasterKey {
                 bytes.len()
             )));
         }
-        let id = hex(&Sha256::digest(
-            [b"licenseshipper master key id\0".as_slice(), bytes].concat(),
-        ))[..16]
+        // Hashed in two parts: no unwiped copy of the key is made.
+        let id = hex(&Sha256::new()
+            .chain_update(b"licenseshipper master key id\0")
+            .chain_update(bytes)
+            .finalize())[..16]
             .to_owned();
         let cipher = Aes256Gcm::new_from_slice(bytes)
             .map_err(|e| VaultError::InvalidMasterKey(e.to_string()))?;
