@@ -1,10 +1,17 @@
 //! `/api/*`: body limit, the caller gate, then the server function; errors leave as JSON with
 //! the status their code implies.
 
-use std::{collections::HashSet, net::SocketAddr, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    net::SocketAddr,
+    sync::Arc,
+};
 
 use app::{
-    api::error::ApiError,
+    api::{
+        error::ApiError,
+        registry::{self, Endpoint},
+    },
     server::{gate, AppState},
 };
 use axum::{
@@ -52,24 +59,27 @@ fn nul_text_field(body: &[u8]) -> Option<String> {
     }
 }
 
-/// Functions integrators may also call with GET (no arguments).
-const GET_ALLOWED: &[&str] = &["/api/v1/whoami"];
-
 #[derive(Clone)]
 pub struct ApiState {
     pub app: AppState,
-    pub paths: Arc<HashSet<String>>,
+    /// The declared functions (see `app::api::registry`) by path. A server function linked in
+    /// without a declaration is not served (and a test fails).
+    pub endpoints: Arc<HashMap<&'static str, &'static Endpoint>>,
 }
 
 impl ApiState {
-    /// Every server function linked into this binary, from the server-function registry.
     pub fn new(app: AppState) -> Self {
-        let paths = server_fn::axum::server_fn_paths()
-            .map(|(path, _)| path.to_owned())
+        let linked: HashSet<&str> = server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path)
+            .collect();
+        let endpoints = registry::endpoints()
+            .into_iter()
+            .filter(|e| linked.contains(e.path))
+            .map(|e| (e.path, e))
             .collect();
         Self {
             app,
-            paths: Arc::new(paths),
+            endpoints: Arc::new(endpoints),
         }
     }
 }
@@ -92,7 +102,7 @@ fn decorate(error: &ApiError, headers: &mut http::HeaderMap) {
         ApiError::InvalidKey(reason) => {
             let value = format!(
                 "Bearer realm=\"licenseshipper\", error=\"invalid_token\", error_description=\"{}\"",
-                reason.code()
+                reason.code().as_str()
             );
             if let Ok(v) = HeaderValue::from_str(&value) {
                 headers.insert(header::WWW_AUTHENTICATE, v);
@@ -114,9 +124,9 @@ fn decorate(error: &ApiError, headers: &mut http::HeaderMap) {
 pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     let (mut parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
-    if !api.paths.contains(&path) {
-        return error_response(&ApiError::NotFound("API function".into()));
-    }
+    let Some(endpoint) = api.endpoints.get(path.as_str()).copied() else {
+        return error_response(&ApiError::not_found("API function"));
+    };
     if gate::key_in_query(parts.uri.query()) {
         return error_response(&ApiError::BadRequest(
             "API keys are accepted only in the Authorization header, never in the URL.".into(),
@@ -124,7 +134,7 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     }
     // A GET carries no body, so only a POST can be a forged form submission.
     let posted = parts.method == Method::POST;
-    if parts.method == Method::GET && GET_ALLOWED.contains(&path.as_str()) {
+    if parts.method == Method::GET && endpoint.get {
         parts.method = Method::POST;
     } else if parts.method != Method::POST {
         let mut res = error_response(&ApiError::BadRequest("Use POST.".into()));
@@ -152,8 +162,9 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
         Ok(caller) => caller,
         Err(e) => return error_response(&e),
     };
-    if caller.is_anonymous() && !gate::is_public(&path) {
-        return error_response(&ApiError::Unauthenticated);
+    // The function's declared need, checked here for every function before its body runs.
+    if let Err(e) = endpoint.need.check(&caller) {
+        return error_response(&e);
     }
     // A browser can send a cross-site `text/plain` or form POST without a preflight, with the
     // session cookie (or to log someone in); only bearer-key callers, which a browser cannot

@@ -31,6 +31,8 @@ pub enum Command {
     RotateMasterKey(RotateArgs),
     /// Write a new random master key to a file (mode 0600), for a rotation.
     GenerateMasterKey(GenerateKeyArgs),
+    /// Print the OpenAPI document (`make openapi` writes it to docs/openapi.json).
+    Openapi,
 }
 
 #[derive(Debug, Clone, Args)]

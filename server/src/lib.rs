@@ -24,11 +24,23 @@ use tower_http::{
 
 pub use site::Site;
 
-/// The OpenAPI 3.1 reference of every server function (kept in `docs/`, checked by a test).
-pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+/// The OpenAPI 3.1 document, generated from the server-function registry once per process
+/// (`docs/openapi.json` is a snapshot of it, checked by a test).
+pub fn openapi_json() -> &'static str {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut text = serde_json::to_string_pretty(&app::server::openapi::document())
+            .expect("the document serializes");
+        text.push('\n');
+        text
+    })
+}
 
 async fn openapi() -> impl axum::response::IntoResponse {
-    ([(http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+    (
+        [(http::header::CONTENT_TYPE, "application/json")],
+        openapi_json(),
+    )
 }
 
 /// The whole HTTP surface, built in one place (tests drive it without a socket).

@@ -31,6 +31,10 @@ pub async fn dispatch(cli: Cli) -> Result<(), StartupError> {
         Some(Command::CreateAdmin(args)) => create_admin(args).await,
         Some(Command::RotateMasterKey(args)) => rotate_master_key(args).await,
         Some(Command::GenerateMasterKey(args)) => generate_master_key(&args),
+        Some(Command::Openapi) => {
+            print!("{}", crate::openapi_json());
+            Ok(())
+        }
     }
 }
 

@@ -9,6 +9,72 @@ use server_fn::{
 
 use super::types::Scope;
 
+/// Every `code` an error can carry on the wire, in one place: the OpenAPI document lists
+/// exactly these (less the client-only `network`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum ErrorCode {
+    Unauthenticated,
+    KeyMalformed,
+    KeyNotFound,
+    KeyExpired,
+    KeyDisabled,
+    InvalidCredentials,
+    Forbidden,
+    MissingScope,
+    CrossOrigin,
+    Validation,
+    NotFound,
+    NotRecoverable,
+    AlreadySetUp,
+    RateLimited,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RequestTimeout,
+    BadRequest,
+    /// Only the client makes this one (the server could not be reached).
+    Network,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The HTTP status an error with this code is answered with.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            Unauthenticated | KeyMalformed | KeyNotFound | KeyExpired | KeyDisabled
+            | InvalidCredentials => 401,
+            Forbidden | MissingScope | CrossOrigin => 403,
+            Validation => 422,
+            NotFound => 404,
+            NotRecoverable | AlreadySetUp => 409,
+            RateLimited => 429,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            RequestTimeout => 408,
+            BadRequest => 400,
+            Network => 503,
+            Internal => 500,
+        }
+    }
+}
+
 /// Why a presented API key was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -20,12 +86,12 @@ pub enum KeyRejection {
 }
 
 impl KeyRejection {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            Self::Malformed => "key_malformed",
-            Self::NotFound => "key_not_found",
-            Self::Expired => "key_expired",
-            Self::Disabled => "key_disabled",
+            Self::Malformed => ErrorCode::KeyMalformed,
+            Self::NotFound => ErrorCode::KeyNotFound,
+            Self::Expired => ErrorCode::KeyExpired,
+            Self::Disabled => ErrorCode::KeyDisabled,
         }
     }
 }
@@ -47,10 +113,9 @@ pub enum ApiError {
     CrossOrigin,
     #[error("{message}")]
     Validation { field: String, message: String },
-    #[error("{0} not found.")]
-    NotFound(String),
+    /// The message names what was not found ("API key … not found.").
     #[error("{0}")]
-    Conflict(String),
+    NotFound(String),
     #[error("This key can't be revealed: it was created without recoverable storage.")]
     NotRecoverable,
     #[error("Already set up: sign in instead.")]
@@ -88,45 +153,36 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthenticated => "unauthenticated",
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::InvalidKey(r) => r.code(),
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::Forbidden(_) => "forbidden",
-            Self::MissingScope(_) => "missing_scope",
-            Self::CrossOrigin => "cross_origin",
-            Self::Validation { .. } => "validation",
-            Self::NotFound(_) => "not_found",
-            Self::Conflict(_) => "conflict",
-            Self::NotRecoverable => "not_recoverable",
-            Self::AlreadySetUp => "already_set_up",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::RequestTimeout => "request_timeout",
-            Self::BadRequest(_) => "bad_request",
-            Self::Network(_) => "network",
-            Self::Internal => "internal",
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::MissingScope(_) => ErrorCode::MissingScope,
+            Self::CrossOrigin => ErrorCode::CrossOrigin,
+            Self::Validation { .. } => ErrorCode::Validation,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::NotRecoverable => ErrorCode::NotRecoverable,
+            Self::AlreadySetUp => ErrorCode::AlreadySetUp,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::RequestTimeout => ErrorCode::RequestTimeout,
+            Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::Network(_) => ErrorCode::Network,
+            Self::Internal => ErrorCode::Internal,
         }
     }
 
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
-        match self {
-            Self::Unauthenticated | Self::InvalidKey(_) | Self::InvalidCredentials => 401,
-            Self::Forbidden(_) | Self::MissingScope(_) | Self::CrossOrigin => 403,
-            Self::Validation { .. } => 422,
-            Self::NotFound(_) => 404,
-            Self::Conflict(_) | Self::NotRecoverable | Self::AlreadySetUp => 409,
-            Self::RateLimited { .. } => 429,
-            Self::PayloadTooLarge => 413,
-            Self::UnsupportedMediaType => 415,
-            Self::RequestTimeout => 408,
-            Self::BadRequest(_) => 400,
-            Self::Network(_) => 503,
-            Self::Internal => 500,
-        }
+        self.code().status()
+    }
+
+    /// A "… not found." error naming what.
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(format!("{what} not found."))
     }
 
     /// The field a validation error names, if any.
@@ -165,7 +221,7 @@ impl From<ApiError> for Envelope {
         };
         Envelope {
             error: Body {
-                code: e.code().to_owned(),
+                code: e.code().as_str().to_owned(),
                 message: e.to_string(),
                 field,
                 retry_after,
@@ -186,38 +242,36 @@ impl TryFrom<Envelope> for ApiError {
             retry_after,
             scope,
         } = env.error;
-        Ok(match code.as_str() {
-            "unauthenticated" => Self::Unauthenticated,
-            "key_malformed" => Self::InvalidKey(KeyRejection::Malformed),
-            "key_not_found" => Self::InvalidKey(KeyRejection::NotFound),
-            "key_expired" => Self::InvalidKey(KeyRejection::Expired),
-            "key_disabled" => Self::InvalidKey(KeyRejection::Disabled),
-            "invalid_credentials" => Self::InvalidCredentials,
-            "forbidden" => Self::Forbidden(message),
-            "missing_scope" => Self::MissingScope(scope.ok_or("missing scope")?),
-            "cross_origin" => Self::CrossOrigin,
-            "validation" => Self::Validation {
+        use std::str::FromStr;
+        let Ok(code) = ErrorCode::from_str(&code) else {
+            return Ok(Self::Internal);
+        };
+        Ok(match code {
+            ErrorCode::Unauthenticated => Self::Unauthenticated,
+            ErrorCode::KeyMalformed => Self::InvalidKey(KeyRejection::Malformed),
+            ErrorCode::KeyNotFound => Self::InvalidKey(KeyRejection::NotFound),
+            ErrorCode::KeyExpired => Self::InvalidKey(KeyRejection::Expired),
+            ErrorCode::KeyDisabled => Self::InvalidKey(KeyRejection::Disabled),
+            ErrorCode::InvalidCredentials => Self::InvalidCredentials,
+            ErrorCode::Forbidden => Self::Forbidden(message),
+            ErrorCode::MissingScope => Self::MissingScope(scope.ok_or("missing scope")?),
+            ErrorCode::CrossOrigin => Self::CrossOrigin,
+            ErrorCode::Validation => Self::Validation {
                 field: field.unwrap_or_default(),
                 message,
             },
-            "not_found" => Self::NotFound(
-                message
-                    .strip_suffix(" not found.")
-                    .unwrap_or(&message)
-                    .to_owned(),
-            ),
-            "conflict" => Self::Conflict(message),
-            "not_recoverable" => Self::NotRecoverable,
-            "already_set_up" => Self::AlreadySetUp,
-            "rate_limited" => Self::RateLimited {
+            ErrorCode::NotFound => Self::NotFound(message),
+            ErrorCode::NotRecoverable => Self::NotRecoverable,
+            ErrorCode::AlreadySetUp => Self::AlreadySetUp,
+            ErrorCode::RateLimited => Self::RateLimited {
                 retry_after: retry_after.unwrap_or(60),
             },
-            "payload_too_large" => Self::PayloadTooLarge,
-            "unsupported_media_type" => Self::UnsupportedMediaType,
-            "request_timeout" => Self::RequestTimeout,
-            "bad_request" => Self::BadRequest(message),
-            "network" => Self::Network(message),
-            _ => Self::Internal,
+            ErrorCode::PayloadTooLarge => Self::PayloadTooLarge,
+            ErrorCode::UnsupportedMediaType => Self::UnsupportedMediaType,
+            ErrorCode::RequestTimeout => Self::RequestTimeout,
+            ErrorCode::BadRequest => Self::BadRequest(message),
+            ErrorCode::Network => Self::Network(message),
+            ErrorCode::Internal => Self::Internal,
         })
     }
 }
@@ -254,8 +308,7 @@ mod tests {
             ApiError::MissingScope(Scope::KeysWrite),
             ApiError::CrossOrigin,
             ApiError::validation("name", "Name is required."),
-            ApiError::NotFound("API key".into()),
-            ApiError::Conflict("Email taken.".into()),
+            ApiError::not_found("API key"),
             ApiError::NotRecoverable,
             ApiError::AlreadySetUp,
             ApiError::RateLimited { retry_after: 42 },
@@ -267,7 +320,8 @@ mod tests {
         ];
         for e in all {
             let json = serde_json::to_value(&e).unwrap();
-            assert_eq!(json["error"]["code"], e.code());
+            assert_eq!(json["error"]["code"], e.code().as_str());
+            assert_eq!(e.status(), e.code().status());
             let back: ApiError = serde_json::from_value(json).unwrap();
             assert_eq!(back, e);
         }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod keys;
+pub mod registry;
 pub mod types;
 pub mod validate;
 

@@ -43,7 +43,23 @@ impl Scope {
     }
 }
 
+/// On the wire a scope is one of [`Scope::ALL`] (any other string decodes, then fails validation).
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for Scope {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Scope::ALL.map(Scope::as_str)))
+            .description(Some("What an API key may do."))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for Scope {}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyStatus {
     Active,
@@ -63,6 +79,7 @@ impl KeyStatus {
 
 /// Who created a key: a human admin or another API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CreatorKind {
     User,
@@ -71,6 +88,7 @@ pub enum CreatorKind {
 
 /// One API key as lists and details show it. Never carries the secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KeyItem {
     pub id: String,
     pub name: String,
@@ -100,6 +118,7 @@ pub struct KeyItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KeyPage {
     pub items: Vec<KeyItem>,
     pub total: u64,
@@ -109,17 +128,20 @@ pub struct KeyPage {
 
 /// A key together with its full secret: answered once, by create and roll.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedKey {
     pub key: KeyItem,
     pub secret: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RevealedSecret {
     pub secret: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortField {
     Name,
@@ -147,6 +169,7 @@ impl SortField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
     Asc,
@@ -179,6 +202,7 @@ impl SortOrder {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyFilter {
     #[default]
@@ -217,11 +241,14 @@ impl KeyFilter {
 pub const MAX_PAGE_SIZE: u64 = 100;
 pub const DEFAULT_PAGE_SIZE: u64 = 10;
 pub const MAX_BULK_DELETE: usize = 500;
+/// The longest usage window `keys.usage` answers, in days.
+pub const MAX_USAGE_DAYS: u32 = 365;
 /// Audit events answered per `audit.list` call at most.
 pub const MAX_AUDIT_PAGE: u64 = 200;
 
 /// The `whoami` answer: which key is calling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WhoAmI {
     pub key_id: String,
     pub name: String,
@@ -231,6 +258,7 @@ pub struct WhoAmI {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerifyCode {
     Valid,
@@ -242,6 +270,7 @@ pub enum VerifyCode {
 
 /// The `keys.verify` answer; details only when valid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Verification {
     pub valid: bool,
     pub code: VerifyCode,
@@ -254,6 +283,7 @@ pub struct Verification {
 
 /// The signed-in admin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SignedIn {
     pub id: String,
     pub email: String,
@@ -262,12 +292,14 @@ pub struct SignedIn {
 
 /// What the SPA learns first: who is signed in, and whether setup is still open.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionState {
     pub user: Option<SignedIn>,
     pub needs_setup: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AdminItem {
     pub id: String,
     pub email: String,
@@ -279,6 +311,7 @@ pub struct AdminItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageDay {
     pub day: NaiveDate,
     pub count: u64,
@@ -286,12 +319,14 @@ pub struct UsageDay {
 
 /// Requests per day over a window, oldest first, days without use included as zero.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageSeries {
     pub days: Vec<UsageDay>,
     pub total: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditItem {
     pub id: String,
     pub at: DateTime<Utc>,
@@ -309,6 +344,7 @@ pub struct AuditItem {
 
 /// Changes to a key: an absent field stays as it is; `null` clears project, expiry or rate limit.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KeyPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -345,6 +381,7 @@ where
 
 /// Fields of a new key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewKey {
     pub name: String,
     #[serde(default)]

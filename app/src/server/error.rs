@@ -19,7 +19,7 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 
 impl ServiceError {
     pub fn not_found(what: &str) -> Self {
-        Self::Api(ApiError::NotFound(what.to_owned()))
+        Self::Api(ApiError::not_found(what))
     }
 
     pub fn validation(field: &str, message: impl Into<String>) -> Self {

@@ -15,19 +15,8 @@ use super::{
     state::AppState,
 };
 
-/// Server functions callable without a session or key.
-pub const PUBLIC_PATHS: &[&str] = &[
-    "/api/v1/auth.login",
-    "/api/v1/auth.setup",
-    "/api/v1/auth.session",
-];
-
 /// User agents are kept (for Last Used and sessions) up to this many characters.
 pub const USER_AGENT_MAX: usize = 512;
-
-pub fn is_public(path: &str) -> bool {
-    PUBLIC_PATHS.contains(&path)
-}
 
 fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())

@@ -3,25 +3,28 @@ use server_fn::codec::Json;
 
 use crate::api::{error::ApiError, types::AdminItem};
 
-#[server(prefix = "/api", endpoint = "v1/admins.create", input = Json, output = Json)]
-pub async fn create_admin(
-    email: String,
-    name: String,
-    password: String,
-) -> Result<AdminItem, ApiError> {
-    use crate::server::accounts::NewAdmin;
-    let (state, caller) = crate::server::request()?;
-    let admin = caller.require_admin()?;
-    let user = state
-        .accounts
-        .create_admin(
-            &caller.actor(),
-            NewAdmin {
-                email: &email,
-                name: &name,
-                password: &password,
-            },
-        )
-        .await?;
-    Ok(super::to_item(&user, &admin.user_id))
+crate::api_fn! {
+    need: Admin,
+    #[server(prefix = "/api", endpoint = "v1/admins.create", input = Json, output = Json)]
+    pub async fn create_admin(
+        email: String,
+        name: String,
+        password: String,
+    ) -> Result<AdminItem, ApiError> {
+        use crate::server::accounts::NewAdmin;
+        let (state, caller) = crate::server::request()?;
+        let admin = caller.require_admin()?;
+        let user = state
+            .accounts
+            .create_admin(
+                &caller.actor(),
+                NewAdmin {
+                    email: &email,
+                    name: &name,
+                    password: &password,
+                },
+            )
+            .await?;
+        Ok(super::to_item(&user, &admin.user_id))
+    }
 }

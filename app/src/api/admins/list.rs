@@ -3,13 +3,16 @@ use server_fn::codec::Json;
 
 use crate::api::{error::ApiError, types::AdminItem};
 
-#[server(prefix = "/api", endpoint = "v1/admins.list", input = Json, output = Json)]
-pub async fn list_admins() -> Result<Vec<AdminItem>, ApiError> {
-    let (state, caller) = crate::server::request()?;
-    let admin = caller.require_admin()?;
-    let users = state.accounts.list().await?;
-    Ok(users
-        .iter()
-        .map(|u| super::to_item(u, &admin.user_id))
-        .collect())
+crate::api_fn! {
+    need: Admin,
+    #[server(prefix = "/api", endpoint = "v1/admins.list", input = Json, output = Json)]
+    pub async fn list_admins() -> Result<Vec<AdminItem>, ApiError> {
+        let (state, caller) = crate::server::request()?;
+        let admin = caller.require_admin()?;
+        let users = state.accounts.list().await?;
+        Ok(users
+            .iter()
+            .map(|u| super::to_item(u, &admin.user_id))
+            .collect())
+    }
 }

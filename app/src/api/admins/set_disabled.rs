@@ -3,14 +3,18 @@ use server_fn::codec::Json;
 
 use crate::api::{error::ApiError, types::AdminItem};
 
-/// Disables (ending their sessions) or re-enables an admin.
-#[server(prefix = "/api", endpoint = "v1/admins.set_disabled", input = Json, output = Json)]
-pub async fn set_admin_disabled(id: String, disabled: bool) -> Result<AdminItem, ApiError> {
-    let (state, caller) = crate::server::request()?;
-    let admin = caller.require_admin()?;
-    let user = state
-        .accounts
-        .set_disabled(&caller.actor(), &id, disabled)
-        .await?;
-    Ok(super::to_item(&user, &admin.user_id))
+crate::api_fn! {
+    need: Admin,
+    errors: [NotFound],
+    /// Disables (ending their sessions) or re-enables an admin.
+    #[server(prefix = "/api", endpoint = "v1/admins.set_disabled", input = Json, output = Json)]
+    pub async fn set_admin_disabled(id: String, disabled: bool) -> Result<AdminItem, ApiError> {
+        let (state, caller) = crate::server::request()?;
+        let admin = caller.require_admin()?;
+        let user = state
+            .accounts
+            .set_disabled(&caller.actor(), &id, disabled)
+            .await?;
+        Ok(super::to_item(&user, &admin.user_id))
+    }
 }

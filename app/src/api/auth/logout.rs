@@ -3,16 +3,19 @@ use server_fn::codec::Json;
 
 use crate::api::error::ApiError;
 
-/// Ends the current session and clears its cookie.
-#[server(prefix = "/api", endpoint = "v1/auth.logout", input = Json, output = Json)]
-pub async fn logout() -> Result<(), ApiError> {
-    use crate::server::{accounts::sessions, request, set_cookie};
-    let (state, caller) = request()?;
-    let admin = caller.require_admin()?;
-    state
-        .accounts
-        .logout(&caller.actor(), &admin.session_hash)
-        .await?;
-    set_cookie(&sessions::clear_cookie(state.settings.secure_cookies));
-    Ok(())
+crate::api_fn! {
+    need: Admin,
+    /// Ends the current session and clears its cookie.
+    #[server(prefix = "/api", endpoint = "v1/auth.logout", input = Json, output = Json)]
+    pub async fn logout() -> Result<(), ApiError> {
+        use crate::server::{accounts::sessions, request, set_cookie};
+        let (state, caller) = request()?;
+        let admin = caller.require_admin()?;
+        state
+            .accounts
+            .logout(&caller.actor(), &admin.session_hash)
+            .await?;
+        set_cookie(&sessions::clear_cookie(state.settings.secure_cookies));
+        Ok(())
+    }
 }

@@ -3,20 +3,23 @@ use server_fn::codec::Json;
 
 use crate::api::{error::ApiError, types::SessionState};
 
-/// The signed-in admin, if any, and whether first-run setup is still open. Public: the SPA
-/// asks this first, and it tells an anonymous caller nothing beyond `needs_setup`.
-#[server(prefix = "/api", endpoint = "v1/auth.session", input = Json, output = Json)]
-pub async fn session_info() -> Result<SessionState, ApiError> {
-    use crate::{api::types::SignedIn, server::caller::Principal};
-    let (state, caller) = crate::server::request()?;
-    let user = match &*caller.principal {
-        Principal::Admin(admin) => Some(SignedIn {
-            id: admin.user_id.clone(),
-            email: admin.email.clone(),
-            name: admin.name.clone(),
-        }),
-        _ => None,
-    };
-    let needs_setup = user.is_none() && state.accounts.needs_setup().await?;
-    Ok(SessionState { user, needs_setup })
+crate::api_fn! {
+    need: Public,
+    /// The signed-in admin, if any, and whether first-run setup is still open. Public: the SPA
+    /// asks this first, and it tells an anonymous caller nothing beyond `needs_setup`.
+    #[server(prefix = "/api", endpoint = "v1/auth.session", input = Json, output = Json)]
+    pub async fn session_info() -> Result<SessionState, ApiError> {
+        use crate::{api::types::SignedIn, server::caller::Principal};
+        let (state, caller) = crate::server::request()?;
+        let user = match &*caller.principal {
+            Principal::Admin(admin) => Some(SignedIn {
+                id: admin.user_id.clone(),
+                email: admin.email.clone(),
+                name: admin.name.clone(),
+            }),
+            _ => None,
+        };
+        let needs_setup = user.is_none() && state.accounts.needs_setup().await?;
+        Ok(SessionState { user, needs_setup })
+    }
 }

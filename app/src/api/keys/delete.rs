@@ -3,12 +3,14 @@ use server_fn::codec::Json;
 
 use crate::api::error::ApiError;
 
-/// Deletes a key; with `cascade`, also every key it created (transitively).
-#[server(prefix = "/api", endpoint = "v1/keys.delete", input = Json, output = Json)]
-pub async fn delete_key(id: String, #[server(default)] cascade: bool) -> Result<(), ApiError> {
-    use crate::api::types::Scope;
-    let (state, caller) = crate::server::request()?;
-    caller.require_scope(Scope::KeysWrite)?;
-    state.keys.delete(&caller.actor(), &id, cascade).await?;
-    Ok(())
+crate::api_fn! {
+    need: Scope(KeysWrite),
+    errors: [NotFound],
+    /// Deletes a key; with `cascade`, also every key it created (transitively).
+    #[server(prefix = "/api", endpoint = "v1/keys.delete", input = Json, output = Json)]
+    pub async fn delete_key(id: String, #[server(default)] cascade: bool) -> Result<(), ApiError> {
+        let (state, caller) = crate::server::request()?;
+        state.keys.delete(&caller.actor(), &id, cascade).await?;
+        Ok(())
+    }
 }

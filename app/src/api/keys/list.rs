@@ -6,39 +6,41 @@ use crate::api::{
     types::{KeyFilter, KeyPage, SortField, SortOrder},
 };
 
-/// Lists keys: search by name or creator, filter, sort and page (1-based, ≤ 100 a page).
-#[server(prefix = "/api", endpoint = "v1/keys.list", input = Json, output = Json)]
-pub async fn list_keys(
-    query: Option<String>,
-    page: Option<u64>,
-    page_size: Option<u64>,
-    sort: Option<SortField>,
-    order: Option<SortOrder>,
-    filter: Option<KeyFilter>,
-) -> Result<KeyPage, ApiError> {
-    use crate::{api::types::Scope, server::keys::list::ListParams};
-    let (state, caller) = crate::server::request()?;
-    caller.require_scope(Scope::KeysRead)?;
-    let page = state
-        .keys
-        .list(ListParams {
-            query,
-            page,
-            page_size,
-            sort,
-            order,
-            filter,
-            name_only: caller.is_key(),
+crate::api_fn! {
+    need: Scope(KeysRead),
+    /// Lists keys: search by name or creator, filter, sort and page (1-based, ≤ 100 a page).
+    #[server(prefix = "/api", endpoint = "v1/keys.list", input = Json, output = Json)]
+    pub async fn list_keys(
+        query: Option<String>,
+        page: Option<u64>,
+        page_size: Option<u64>,
+        sort: Option<SortField>,
+        order: Option<SortOrder>,
+        filter: Option<KeyFilter>,
+    ) -> Result<KeyPage, ApiError> {
+        use crate::{server::keys::list::ListParams};
+        let (state, caller) = crate::server::request()?;
+        let page = state
+            .keys
+            .list(ListParams {
+                query,
+                page,
+                page_size,
+                sort,
+                order,
+                filter,
+                name_only: caller.is_key(),
+            })
+            .await?;
+        Ok(KeyPage {
+            items: page
+                .rows
+                .iter()
+                .map(|m| super::item(&state, &caller, m))
+                .collect(),
+            total: page.total,
+            page: page.page,
+            page_size: page.page_size,
         })
-        .await?;
-    Ok(KeyPage {
-        items: page
-            .rows
-            .iter()
-            .map(|m| super::item(&state, &caller, m))
-            .collect(),
-        total: page.total,
-        page: page.page,
-        page_size: page.page_size,
-    })
+    }
 }

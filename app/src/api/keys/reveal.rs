@@ -3,14 +3,18 @@ use server_fn::codec::Json;
 
 use crate::api::{error::ApiError, types::RevealedSecret};
 
-/// Decrypts a recoverable key's secret. Human admins only (never an API key); audited.
-#[server(prefix = "/api", endpoint = "v1/keys.reveal", input = Json, output = Json)]
-pub async fn reveal_key(id: String) -> Result<RevealedSecret, ApiError> {
-    let (state, caller) = crate::server::request()?;
-    caller.require_admin()?;
-    let secret = state.keys.reveal(&caller.actor(), &id).await?;
-    crate::server::no_store();
-    Ok(RevealedSecret {
-        secret: secret.into_string(),
-    })
+crate::api_fn! {
+    need: Admin,
+    errors: [NotFound, NotRecoverable],
+    /// Decrypts a recoverable key's secret. Human admins only (never an API key); audited.
+    #[server(prefix = "/api", endpoint = "v1/keys.reveal", input = Json, output = Json)]
+    pub async fn reveal_key(id: String) -> Result<RevealedSecret, ApiError> {
+        let (state, caller) = crate::server::request()?;
+        caller.require_admin()?;
+        let secret = state.keys.reveal(&caller.actor(), &id).await?;
+        crate::server::no_store();
+        Ok(RevealedSecret {
+            secret: secret.into_string(),
+        })
+    }
 }

@@ -3,19 +3,21 @@ use server_fn::codec::Json;
 
 use crate::api::{error::ApiError, types::CreatedKey};
 
-/// Gives the key a new secret (answered once); the old one works for `grace_seconds` more.
-#[server(prefix = "/api", endpoint = "v1/keys.roll", input = Json, output = Json)]
-pub async fn roll_key(
-    id: String,
-    #[server(default)] grace_seconds: u64,
-) -> Result<CreatedKey, ApiError> {
-    use crate::api::types::Scope;
-    let (state, caller) = crate::server::request()?;
-    caller.require_scope(Scope::KeysWrite)?;
-    let (model, secret) = state.keys.roll(&caller.actor(), &id, grace_seconds).await?;
-    crate::server::no_store();
-    Ok(CreatedKey {
-        key: super::item(&state, &caller, &model),
-        secret: secret.into_string(),
-    })
+crate::api_fn! {
+    need: Scope(KeysWrite),
+    errors: [NotFound],
+    /// Gives the key a new secret (answered once); the old one works for `grace_seconds` more.
+    #[server(prefix = "/api", endpoint = "v1/keys.roll", input = Json, output = Json)]
+    pub async fn roll_key(
+        id: String,
+        #[server(default)] grace_seconds: u64,
+    ) -> Result<CreatedKey, ApiError> {
+        let (state, caller) = crate::server::request()?;
+        let (model, secret) = state.keys.roll(&caller.actor(), &id, grace_seconds).await?;
+        crate::server::no_store();
+        Ok(CreatedKey {
+            key: super::item(&state, &caller, &model),
+            secret: secret.into_string(),
+        })
+    }
 }

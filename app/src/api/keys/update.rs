@@ -6,15 +6,17 @@ use crate::api::{
     types::{KeyItem, KeyPatch},
 };
 
-/// Changes name, project, expiry, scopes or rate limit; absent fields stay as they are.
-#[server(prefix = "/api", endpoint = "v1/keys.update", input = Json, output = Json)]
-pub async fn update_key(
-    id: String,
-    #[server(flatten)] patch: KeyPatch,
-) -> Result<KeyItem, ApiError> {
-    use crate::api::types::Scope;
-    let (state, caller) = crate::server::request()?;
-    caller.require_scope(Scope::KeysWrite)?;
-    let model = state.keys.update(&caller.actor(), &id, patch).await?;
-    Ok(super::item(&state, &caller, &model))
+crate::api_fn! {
+    need: Scope(KeysWrite),
+    errors: [NotFound],
+    /// Changes name, project, expiry, scopes or rate limit; absent fields stay as they are.
+    #[server(prefix = "/api", endpoint = "v1/keys.update", input = Json, output = Json)]
+    pub async fn update_key(
+        id: String,
+        #[server(flatten)] patch: KeyPatch,
+    ) -> Result<KeyItem, ApiError> {
+        let (state, caller) = crate::server::request()?;
+        let model = state.keys.update(&caller.actor(), &id, patch).await?;
+        Ok(super::item(&state, &caller, &model))
+    }
 }

@@ -366,7 +366,7 @@ impl KeyService {
             } else {
                 format!("API keys {}", missing.join(", "))
             };
-            return Err(ServiceError::Api(ApiError::NotFound(what)));
+            return Err(ServiceError::Api(ApiError::not_found(&what)));
         }
         Self::may_act_on_all(bounds.as_ref(), &targets)?;
         let target_ids: Vec<&str> = targets.iter().map(|m| m.id.as_str()).collect();
