@@ -9,7 +9,7 @@ export TRUNK_SKIP_VERSION_CHECK := true
 export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 BIN := target/debug/licenseshipper
 
-.PHONY: run test tools server client fmt-check clippy wasm-tree unit e2e bench load fuzz clean
+.PHONY: run test tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check bench load fuzz clean
 
 ## Install what is missing: wasm32 target, Trunk, wasm-bindgen-cli (= Cargo.lock), binaryen 132.
 tools:
@@ -50,7 +50,16 @@ unit:
 e2e: server client
 	cd end2end && { [ -d node_modules/@playwright/test ] || npm ci --no-audit --no-fund; } && npx playwright test
 
-test: fmt-check clippy wasm-tree unit e2e
+## Regenerate docs/openapi.json from the server-function registry (a test fails when it is stale).
+openapi: server
+	$(BIN) openapi > docs/openapi.json
+
+## The OpenAPI snapshot passes an outside validator (openapi-spec-validator, from PyPI).
+openapi-check:
+	@python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator
+	python3 -c 'import json, sys; from openapi_spec_validator import validate; validate(json.load(open("docs/openapi.json"))); print("docs/openapi.json: valid OpenAPI 3.1")'
+
+test: fmt-check clippy wasm-tree unit openapi-check e2e
 
 ## Benchmarks, each reported against a baseline measured in the same run: key paths (criterion),
 ## the 100k-key list (p95), and HTTP throughput of whoami vs a hello-world route at 64 connections.

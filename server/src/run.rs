@@ -65,6 +65,7 @@ fn master_key_on_command_line() -> bool {
 pub async fn load_keyring(
     db: &DatabaseConnection,
     args: &MasterKeyArgs,
+    may_create: bool,
 ) -> Result<Keyring, StartupError> {
     if master_key_on_command_line() {
         tracing::warn!(
@@ -76,7 +77,13 @@ pub async fn load_keyring(
             .map_err(|e| StartupError::MasterKey(format!("LS_MASTER_KEY: {e}")))?,
         None if args.master_key_file.exists() => MasterKey::load(&args.master_key_file)
             .map_err(|e| StartupError::MasterKey(e.to_string()))?,
-        None => create_first_key(db, &args.master_key_file).await?,
+        None if may_create => create_first_key(db, &args.master_key_file).await?,
+        None => {
+            return Err(StartupError::MasterKey(format!(
+                "{} does not exist: give the current master key",
+                args.master_key_file.display()
+            )))
+        }
     };
     let previous = args
         .previous_files()
@@ -133,9 +140,9 @@ async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Result<(),
 pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let site = Arc::new(Site::load(&args.site_root)?);
     let db = open_database(&args.db).await?;
-    let keyring = load_keyring(&db, &args.master_key).await?;
+    let keyring = load_keyring(&db, &args.master_key, true).await?;
     check_keyring(&db, &keyring).await?;
-    rewrap::record_key(&db, keyring.primary_id())
+    rewrap::adopt_key(&db, &keyring)
         .await
         .map_err(|e| StartupError::MasterKey(e.to_string()))?;
     tracing::info!(current = keyring.primary_id(), all = ?keyring.ids(), "master keyring loaded");
@@ -234,7 +241,7 @@ async fn create_admin(args: CreateAdminArgs) -> Result<(), StartupError> {
 /// and the new one all open, so an interrupted run is finished by running it again.
 async fn rotate_master_key(args: RotateArgs) -> Result<(), StartupError> {
     let db = open_database(&args.db).await?;
-    let configured = load_keyring(&db, &args.master_key).await?;
+    let configured = load_keyring(&db, &args.master_key, false).await?;
     // Never invented here: a key that only this machine holds would leave every server unable
     // to open what the rotation re-sealed.
     let new = MasterKey::load(&args.new_key_file).map_err(|e| {
@@ -246,7 +253,7 @@ async fn rotate_master_key(args: RotateArgs) -> Result<(), StartupError> {
     let new_id = new.id().to_owned();
     let keyring = configured.rotating_to(new);
     check_keyring(&db, &keyring).await?;
-    rewrap::record_key(&db, &new_id)
+    rewrap::adopt_key(&db, &keyring)
         .await
         .map_err(|e| StartupError::MasterKey(e.to_string()))?;
     let done = rewrap::rewrap_all(

@@ -34,7 +34,7 @@ impl Need {
         match self {
             Self::Public => "public".into(),
             Self::Admin => "admin session".into(),
-            Self::Key => "any API key".into(),
+            Self::Key => "any key".into(),
             Self::Scope(scope) => format!("`{}`", scope.as_str()),
         }
     }

@@ -492,7 +492,10 @@ pub fn KeysPage() -> impl IntoView {
                                 let id = delete_item.id.clone();
                                 leptos::task::spawn_local(async move {
                                     if let Ok(item) = get_key(id).await {
-                                        delete_reach.set(item.created_keys.unwrap_or(0));
+                                        // Only if the dialog is still about this key.
+                                        if delete_target.get_untracked().is_some_and(|t| t.id == item.id) {
+                                            delete_reach.set(item.created_keys.unwrap_or(0));
+                                        }
                                     }
                                 });
                             }>

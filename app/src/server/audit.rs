@@ -32,8 +32,9 @@ pub struct Actor {
     /// Display name of the admin, or name of the key.
     pub label: String,
     pub ip: Option<String>,
-    /// An API key authenticated with the previous secret of a roll (it may manage nothing).
-    pub superseded: bool,
+    /// For an API key: the lookup hash of the secret it presented. Under lock, a secret that is
+    /// no longer the key's current one (a roll's previous secret) may manage nothing.
+    pub secret_hash: Option<String>,
 }
 
 impl Actor {
@@ -43,7 +44,7 @@ impl Actor {
             id: None,
             label: label.to_owned(),
             ip: None,
-            superseded: false,
+            secret_hash: None,
         }
     }
 

@@ -27,6 +27,8 @@ pub struct KeyPrincipal {
     pub rate_limit_per_minute: Option<u32>,
     /// Authenticated with a rolled key's previous secret, during its grace.
     pub superseded: bool,
+    /// The lookup hash of the secret presented.
+    pub secret_hash: String,
 }
 
 impl KeyPrincipal {
@@ -118,27 +120,27 @@ impl Caller {
     }
 
     pub fn actor(&self) -> Actor {
-        let (kind, id, label, superseded) = match &*self.principal {
+        let (kind, id, label, secret_hash) = match &*self.principal {
             Principal::Admin(a) => (
                 ActorKind::User,
                 Some(a.user_id.clone()),
                 a.name.clone(),
-                false,
+                None,
             ),
             Principal::Key(k) => (
                 ActorKind::Key,
                 Some(k.key_id.clone()),
                 k.name.clone(),
-                k.superseded,
+                Some(k.secret_hash.clone()),
             ),
-            Principal::Anonymous => (ActorKind::System, None, "anonymous".to_owned(), false),
+            Principal::Anonymous => (ActorKind::System, None, "anonymous".to_owned(), None),
         };
         Actor {
             kind,
             id,
             label,
             ip: self.ip.clone(),
-            superseded,
+            secret_hash,
         }
     }
 }

@@ -205,6 +205,7 @@ async fn authenticate_key(
         expires_at: snapshot.expires_at,
         rate_limit_per_minute: snapshot.rate_limit_per_minute,
         superseded: snapshot.previous_secret,
+        secret_hash: snapshot.secret_hash.clone(),
     }))
 }
 

@@ -24,16 +24,10 @@ async fn openapi_documents_every_endpoint_and_nothing_else() {
         .keys()
         .cloned()
         .collect();
-    let registered = registered();
-    let undocumented: Vec<_> = registered.difference(&documented).collect();
-    let phantom: Vec<_> = documented.difference(&registered).collect();
-    assert!(
-        undocumented.is_empty(),
-        "undocumented endpoints: {undocumented:?}"
-    );
-    assert!(
-        phantom.is_empty(),
-        "documented endpoints that do not exist: {phantom:?}"
+    assert_eq!(
+        documented,
+        registered(),
+        "documented paths = linked server functions"
     );
     // Every documented schema reference resolves.
     let text = r.text;
@@ -42,6 +36,56 @@ async fn openapi_documents_every_endpoint_and_nothing_else() {
         let name: String = part.chars().take_while(|c| c.is_alphanumeric()).collect();
         assert!(schemas.contains_key(&name), "dangling $ref {name}");
     }
+}
+
+#[tokio::test]
+async fn the_snapshot_in_docs_is_the_served_document() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let served = app.get("/api/v1/openapi.json").await.json;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        snapshot == served,
+        "docs/openapi.json is stale: regenerate it with `make openapi`"
+    );
+}
+
+#[test]
+fn every_server_function_declares_what_it_needs() {
+    for path in registered() {
+        let declared = app::api::registry::find(&path);
+        assert!(
+            declared.is_some(),
+            "{path} has no api_fn! declaration: it would not be served"
+        );
+    }
+}
+
+#[test]
+fn the_documented_error_codes_are_exactly_those_the_server_answers() {
+    use app::api::error::ErrorCode;
+    use strum::IntoEnumIterator;
+    let doc = app::server::openapi::document();
+    let documented: BTreeSet<String> = doc["components"]["schemas"]["Error"]["properties"]["error"]
+        ["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    let answered: BTreeSet<String> = ErrorCode::iter()
+        .filter(|c| *c != ErrorCode::Network)
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    assert_eq!(documented, answered);
+    // And every one is answered by some function.
+    let used: BTreeSet<String> = app::api::registry::endpoints()
+        .iter()
+        .flat_map(|e| e.all_errors())
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    assert_eq!(used, answered, "codes no function declares it may answer");
 }
 
 #[test]
@@ -58,6 +102,17 @@ fn the_human_reference_shows_every_endpoint_with_curl() {
             md.contains(&format!("$B/{name}")),
             "docs/api.md has no curl example for {name}"
         );
+    }
+    // Each endpoint's heading names what its declaration says it needs.
+    for endpoint in app::api::registry::endpoints() {
+        let heading = format!("### `POST {}`", endpoint.path);
+        if let Some(line) = md.lines().find(|l| l.starts_with(&heading)) {
+            assert!(
+                line.contains(&endpoint.need.label()),
+                "docs/api.md: {line:?} does not say it needs {}",
+                endpoint.need.label()
+            );
+        }
     }
     for mentioned in md.split("POST /api/v1/").skip(1) {
         let name: String = mentioned

@@ -474,8 +474,8 @@ on_both!(
         assert_eq!(r.status, StatusCode::OK);
         let got = app.call("keys.get", json!({"id": manager.0}), &admin).await;
         assert_eq!(
-            got.json["created_keys"], 1,
-            "the grandchild is still counted"
+            got.json["created_keys"], 0,
+            "only direct lines are counted for display"
         );
         let r = app
             .call(
@@ -505,7 +505,7 @@ on_both!(
             id: Some(id.clone()),
             label: "manager".into(),
             ip: None,
-            superseded: false,
+            secret_hash: None,
         };
         // ...and an admin disabling it before its mutation runs.
         let r = app.call("keys.disable", json!({"id": id}), &admin).await;
@@ -544,5 +544,68 @@ on_both!(
             .await;
         assert_eq!(by_key.status, StatusCode::OK);
         assert_eq!(by_key.json["total"], 0, "{}", by_key.text);
+    }
+);
+
+on_both!(
+    a_stale_view_of_the_acting_key_grants_nothing,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        let (id, secret) = app
+            .create_key(
+                &admin,
+                json!({"name": "manager", "scopes": ["keys:read", "keys:write"]}),
+            )
+            .await;
+        let hash = |s: &str| {
+            app::server::vault::hash_secret(&app::server::vault::format::parse(s).unwrap())
+        };
+        // The actor as a replica's cache saw it, with the secret it presented.
+        let actor = app::server::audit::Actor {
+            kind: app::server::audit::ActorKind::Key,
+            id: Some(id.clone()),
+            label: "manager".into(),
+            ip: None,
+            secret_hash: Some(hash(&secret)),
+        };
+        let create = |actor: app::server::audit::Actor| {
+            let keys = &app.state.keys;
+            async move {
+                keys.create(
+                    &actor,
+                    serde_json::from_value(json!({"name": "child"})).unwrap(),
+                )
+                .await
+                .map_err(app::api::ApiError::from)
+            }
+        };
+        assert!(create(actor.clone()).await.is_ok());
+        // Rolled since: the secret it presented is only the previous one now.
+        let r = app
+            .call("keys.roll", json!({"id": id, "grace_seconds": 600}), &admin)
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(matches!(
+            create(actor.clone()).await,
+            Err(app::api::ApiError::Forbidden(_))
+        ));
+        // With the current secret, but keys:write taken away since.
+        let current = Some(hash(r.json["secret"].as_str().unwrap()));
+        let r = app
+            .call(
+                "keys.update",
+                json!({"id": id, "scopes": ["keys:read"]}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let fresh = app::server::audit::Actor {
+            secret_hash: current,
+            ..actor
+        };
+        assert_eq!(
+            create(fresh).await.unwrap_err(),
+            app::api::ApiError::MissingScope(app::api::types::Scope::KeysWrite)
+        );
     }
 );

@@ -9,6 +9,9 @@ use crate::api::{
 crate::api_fn! {
     need: Scope(KeysWrite),
     /// Creates a key and answers its full secret, once.
+    ///
+    /// An API key creating a key grants only scopes it holds and sets no later expiry or looser
+    /// rate limit than its own (422 naming the field); the new key records it as its creator.
     #[server(prefix = "/api", endpoint = "v1/keys.create", input = Json, output = Json)]
     pub async fn create_key(#[server(flatten)] key: NewKey) -> Result<CreatedKey, ApiError> {
         let (state, caller) = crate::server::request()?;

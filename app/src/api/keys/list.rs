@@ -8,7 +8,9 @@ use crate::api::{
 
 crate::api_fn! {
     need: Scope(KeysRead),
-    /// Lists keys: search by name or creator, filter, sort and page (1-based, ≤ 100 a page).
+    /// Lists keys: search by name or creator (API keys search names only), filter, sort and page
+    /// (1-based). About keys outside its rights, an API key sees no last-used address or user
+    /// agent and no admin's name.
     #[server(prefix = "/api", endpoint = "v1/keys.list", input = Json, output = Json)]
     pub async fn list_keys(
         query: Option<String>,

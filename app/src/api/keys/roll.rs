@@ -7,6 +7,8 @@ crate::api_fn! {
     need: Scope(KeysWrite),
     errors: [NotFound],
     /// Gives the key a new secret (answered once); the old one works for `grace_seconds` more.
+    ///
+    /// An API key may roll only keys within its own rights (scopes, expiry, rate limit), and never with a rolled key's previous secret.
     #[server(prefix = "/api", endpoint = "v1/keys.roll", input = Json, output = Json)]
     pub async fn roll_key(
         id: String,

@@ -6,10 +6,19 @@ use crate::api::{error::ApiError, types::KeyItem};
 crate::api_fn! {
     need: Scope(KeysWrite),
     errors: [NotFound],
-    /// Enables a key (only the key itself: keys disabled with it stay disabled until each is
-    /// enabled, so none disabled on purpose comes back by accident).
+    /// Enables a key. Never cascades (`cascade: true` is refused): keys disabled with it stay
+    /// disabled until each is enabled, so none disabled on purpose comes back by accident.
     #[server(prefix = "/api", endpoint = "v1/keys.enable", input = Json, output = Json)]
-    pub async fn enable_key(id: String) -> Result<KeyItem, ApiError> {
+    pub async fn enable_key(
+        id: String,
+        #[server(default)] cascade: bool,
+    ) -> Result<KeyItem, ApiError> {
+        if cascade {
+            return Err(ApiError::validation(
+                "cascade",
+                "Enabling never cascades: enable each key on its own.",
+            ));
+        }
         set_disabled(id, false, false).await
     }
 }
@@ -17,7 +26,9 @@ crate::api_fn! {
 crate::api_fn! {
     need: Scope(KeysWrite),
     errors: [NotFound],
-    /// Disables a key; with `cascade`, also every key it created (transitively).
+    /// Disables a key; with `cascade`, also every key created from it (transitively). An API
+    /// key may disable only keys within its own rights, and its cascade reaches at most 10,000
+    /// keys.
     #[server(prefix = "/api", endpoint = "v1/keys.disable", input = Json, output = Json)]
     pub async fn disable_key(
         id: String,

@@ -41,7 +41,7 @@ pub fn user_actor(user: &users::Model, ip: Option<&str>) -> Actor {
         id: Some(user.id.clone()),
         label: user.name.clone(),
         ip: ip.map(str::to_owned),
-        superseded: false,
+        secret_hash: None,
     }
 }
 
@@ -81,6 +81,11 @@ impl Accounts {
         hashing: Arc<password::HashGate>,
     ) -> Self {
         Self { db, clock, hashing }
+    }
+
+    /// The password-hashing gate this service admits hashes through.
+    pub fn hashing(&self) -> &Arc<password::HashGate> {
+        &self.hashing
     }
 
     pub async fn needs_setup(&self) -> ServiceResult<bool> {

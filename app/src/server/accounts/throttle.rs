@@ -31,8 +31,10 @@ pub const MAX_PER_ADDRESS: u64 = 20;
 pub const MAX_PER_ACCOUNT: u64 = 100;
 /// Attempts are kept this long, then dropped as new failures are written.
 const KEEP_MS: i64 = 24 * 3600 * 1000;
-/// The advisory-lock class of login subjects ("LS"), so they collide with no other lock.
-const LOCK_CLASS: i32 = 0x4c53;
+/// Advisory-lock classes for login subjects: addresses and accounts apart, so no chosen email
+/// can collide with an address's lock (and no other lock of ours collides with either).
+const ADDRESS_LOCKS: i32 = 0x4c41;
+const ACCOUNT_LOCKS: i32 = 0x4c45;
 
 /// A reserved attempt: counted as a failure unless [`succeeded`] marks it.
 #[derive(Debug, Clone, Copy)]
@@ -79,11 +81,11 @@ pub async fn reserve(
     if txn.get_database_backend() == DbBackend::Postgres {
         // Attempts on the same address or account are counted one at a time across replicas;
         // others do not wait. Always address first, then account: no cycle.
-        for subject in [format!("ip:{ip}"), format!("email:{email_lower}")] {
+        for (class, subject) in [(ADDRESS_LOCKS, ip), (ACCOUNT_LOCKS, email_lower)] {
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                [LOCK_CLASS.into(), subject.into()],
+                [class.into(), subject.into()],
             ))
             .await?;
         }

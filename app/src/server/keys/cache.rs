@@ -30,6 +30,8 @@ pub struct KeySnapshot {
     /// Set when the presented secret is a rolled key's previous one: when it stops working.
     pub grace_ends_at: Option<i64>,
     pub previous_secret: bool,
+    /// The lookup hash of the secret presented (a rolled key's current or previous one).
+    pub secret_hash: String,
 }
 
 /// When a database read began: the cache epoch and the moment.
@@ -170,6 +172,7 @@ mod tests {
             rate_limit_per_minute: None,
             grace_ends_at: None,
             previous_secret: false,
+            secret_hash: format!("hash of {id}"),
         })
     }
 

@@ -11,7 +11,10 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::api::error::{ApiError, KeyRejection};
+use crate::api::{
+    error::{ApiError, KeyRejection},
+    types::Scope,
+};
 use crate::server::{
     audit::{Actor, ActorKind},
     entities::api_keys,
@@ -113,9 +116,15 @@ fn live_bounds(
     if row.expires_at.is_some_and(|at| at <= now_ms) {
         return Err(ApiError::InvalidKey(KeyRejection::Expired).into());
     }
+    let own = KeyLimits::of(row);
+    // Every mutation needs keys:write: a key that lost it since it authenticated has lost it.
+    if !own.scopes.contains(&Scope::KeysWrite) {
+        return Err(ApiError::MissingScope(Scope::KeysWrite).into());
+    }
     Ok(KeyBounds {
-        own: KeyLimits::of(row),
-        superseded: actor.superseded,
+        own,
+        // Judged on the row as locked now, not on what some cache thought when it authenticated.
+        superseded: actor.secret_hash.as_deref() != Some(row.secret_hash.as_str()),
     })
 }
 
@@ -137,32 +146,39 @@ pub async fn lock(
     } else {
         Vec::new()
     };
-    let mut wanted: HashSet<&str> = roots.iter().copied().collect();
-    wanted.extend(family.iter().map(String::as_str));
-    if wanted.len() > MAX_CASCADE {
+    let mut wanted: HashSet<String> = roots.iter().map(|id| (*id).to_owned()).collect();
+    wanted.extend(family);
+    // Admins may clean up any number of keys; a key's own cascades are bounded.
+    if acting.is_some() && wanted.len() > MAX_CASCADE {
         return Err(ServiceError::validation(
             "cascade",
-            format!("A cascade may reach at most {MAX_CASCADE} keys."),
+            format!("An API key's cascade may reach at most {MAX_CASCADE} keys."),
         ));
     }
-    let ids: Vec<&str> = wanted.iter().copied().chain(acting).collect();
+    let ids: Vec<&str> = wanted.iter().map(String::as_str).chain(acting).collect();
     let mut rows = lock_keys(txn, &ids).await?;
-    let mut late = Vec::new();
-    if cascade {
-        let again = descendant_ids(txn, roots).await?;
-        let missing: Vec<&str> = again
-            .iter()
-            .map(String::as_str)
-            .filter(|id| !rows.iter().any(|m| m.id == *id))
-            .collect();
-        late = lock_keys(txn, &missing).await?;
-    }
     let actor_row = acting.and_then(|id| rows.iter().find(|m| m.id == id).cloned());
+    rows.retain(|m| wanted.contains(&m.id));
+    // Look again under the locks until nothing new appears (a locked key cannot create more).
+    if cascade {
+        loop {
+            let late: Vec<String> = descendant_ids(txn, roots)
+                .await?
+                .into_iter()
+                .filter(|id| !wanted.contains(id))
+                .collect();
+            if late.is_empty() {
+                break;
+            }
+            let refs: Vec<&str> = late.iter().map(String::as_str).collect();
+            rows.extend(lock_keys(txn, &refs).await?);
+            wanted.extend(late);
+        }
+    }
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
     let bounds = acting
         .map(|_| live_bounds(actor, actor_row.as_ref(), now_ms))
         .transpose()?;
-    rows.retain(|m| wanted.contains(m.id.as_str()));
-    rows.extend(late);
     Ok(Locked {
         targets: rows,
         bounds,

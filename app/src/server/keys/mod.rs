@@ -50,6 +50,9 @@ pub struct KeyService {
 
 const KEY: &str = "API key";
 
+/// How many keys deep a line of keys creating keys may go.
+pub const MAX_KEY_DEPTH: usize = 16;
+
 fn search_text(name_lower: &str, creator_label: &str) -> String {
     format!("{name_lower}\n{}", creator_label.to_lowercase())
 }
@@ -123,7 +126,17 @@ impl KeyService {
             bounds.may_set_expiry(expires_at.map(to_ms))?;
             bounds.may_set_rate_limit(input.rate_limit_per_minute)?;
         }
-        // A key's children record their whole line of creators, for cascades.
+        // A key's children record their whole line of creators, for cascades; lines are kept
+        // short so no key can grow them (and every read of them) without bound.
+        if actor_row
+            .as_ref()
+            .is_some_and(|parent| parent.ancestors.split_whitespace().count() + 1 >= MAX_KEY_DEPTH)
+        {
+            return Err(ApiError::Forbidden(format!(
+                "Keys created by keys may nest at most {MAX_KEY_DEPTH} deep."
+            ))
+            .into());
+        }
         let ancestors = actor_row
             .map(|parent| {
                 format!("{} {}", parent.ancestors, parent.id)
@@ -565,7 +578,20 @@ impl KeyService {
 
     /// How many keys this key created, directly or through keys it created: what a cascading
     /// disable or delete reaches.
+    /// (Keys whose direct creator was deleted are counted only through the cascade itself.)
     pub async fn descendant_count(&self, id: &str) -> ServiceResult<u64> {
+        // The common case, a key that created nothing, costs one indexed look-up.
+        let has_children = api_keys::Entity::find()
+            .select_only()
+            .column(api_keys::Column::Id)
+            .filter(api_keys::Column::CreatedById.eq(id))
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await?
+            .is_some();
+        if !has_children {
+            return Ok(0);
+        }
         Ok(locking::descendant_ids(&self.db, &[id]).await?.len() as u64)
     }
 

@@ -47,19 +47,28 @@ pub async fn claim_key(db: &DatabaseConnection, id: &str) -> ServiceResult<Strin
     Ok(recorded_key(db).await?.unwrap_or_else(|| id.to_owned()))
 }
 
-/// Records `id` as the sealing key (a server started with a new current key, or a rotation).
-pub async fn record_key(db: &DatabaseConnection, id: &str) -> ServiceResult<()> {
-    vault_meta::Entity::insert(vault_meta::ActiveModel {
-        name: sea_orm::Set(SEALING_KEY.to_owned()),
-        value: sea_orm::Set(id.to_owned()),
-    })
-    .on_conflict(
-        sea_orm::sea_query::OnConflict::column(vault_meta::Column::Name)
-            .update_column(vault_meta::Column::Value)
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+/// Records the keyring's primary key as the sealing key: claims an empty record, or moves the
+/// record on from a key this keyring still opens (a rotation under way). Fails when the record
+/// names a key this keyring does not hold — another server's, on the same vault.
+pub async fn adopt_key(db: &DatabaseConnection, keyring: &Keyring) -> ServiceResult<()> {
+    let current = keyring.primary_id();
+    let recorded = claim_key(db, current).await?;
+    if recorded == current {
+        return Ok(());
+    }
+    if !keyring.knows(&recorded) {
+        return Err(ServiceError::Internal(format!(
+            "the database records master key {recorded}, which is not the configured master key \
+             or a previous one: give this server that key file"
+        )));
+    }
+    // Compare-and-set: of servers moving the record at once, the record ends on one of them.
+    vault_meta::Entity::update_many()
+        .col_expr(vault_meta::Column::Value, Expr::value(current))
+        .filter(vault_meta::Column::Name.eq(SEALING_KEY))
+        .filter(vault_meta::Column::Value.eq(recorded.as_str()))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -151,7 +160,7 @@ pub async fn rewrap_all(
     let mut rewrapped = 0u64;
     let mut unreadable = 0u64;
     for _pass in 0..5 {
-        let pass = rewrap_pass(db, keyring, &primary, batch.max(1)).await?;
+        let pass = rewrap_pass(db, keyring, &primary, batch.max(1), now_ms).await?;
         rewrapped += pass.0;
         unreadable = pass.1;
         if pass.0 == 0 {
@@ -192,6 +201,7 @@ async fn rewrap_pass(
     keyring: &Keyring,
     primary: &str,
     batch: u64,
+    now_ms: i64,
 ) -> ServiceResult<(u64, u64)> {
     let (mut done, mut unreadable) = (0u64, 0u64);
     let mut after = String::new();
@@ -213,7 +223,8 @@ async fn rewrap_pass(
             match reseal(&txn, keyring, row).await {
                 Ok(resealed) => done += u64::from(resealed),
                 Err(ServiceError::Vault(e)) => {
-                    tracing::error!(key_id = %row.id, error = %e, "stored secret cannot be opened; left as it is");
+                    tracing::error!(key_id = %row.id, error = %e, "stored secret cannot be opened; the key is no longer recoverable");
+                    quarantine(&txn, row, now_ms).await?;
                     unreadable += 1;
                 }
                 Err(e) => return Err(e),
@@ -221,6 +232,44 @@ async fn rewrap_pass(
         }
         txn.commit().await?;
     }
+}
+
+/// A stored secret no configured key opens (tampered data) is dropped, so the row no longer
+/// ties the vault to an old key: the key still verifies (by its hash) but can no longer be
+/// revealed, and the audit log says so.
+async fn quarantine<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    row: &api_keys::Model,
+    now_ms: i64,
+) -> ServiceResult<()> {
+    api_keys::Entity::update_many()
+        .col_expr(
+            api_keys::Column::SecretCiphertext,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .col_expr(
+            api_keys::Column::SecretNonce,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .col_expr(
+            api_keys::Column::MasterKeyId,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(api_keys::Column::Recoverable, Expr::value(false))
+        .filter(api_keys::Column::Id.eq(row.id.as_str()))
+        .exec(conn)
+        .await?;
+    audit::record(
+        conn,
+        now_ms,
+        &Actor::system("licenseshipper rotate-master-key"),
+        Event {
+            action: "key.secret_unreadable",
+            key: Some((&row.id, &row.name)),
+            detail: serde_json::json!({"master_key_id": row.master_key_id}),
+        },
+    )
+    .await
 }
 
 /// Re-seals one row as it was read, under the keyring's primary key, with a compare-and-set on

@@ -95,6 +95,7 @@ impl KeyService {
                 None
             },
             previous_secret: previous,
+            secret_hash: hash.clone(),
         });
         self.cache.insert(hash, snapshot.clone(), epoch, now);
         Ok(judge(snapshot, now))

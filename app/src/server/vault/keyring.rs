@@ -39,7 +39,7 @@ impl MasterKey {
                 bytes.len()
             )));
         }
-        // Hashed in two parts: no unwiped copy of the key is made.
+        // Hashed in two parts, so no concatenated copy of the key is allocated.
         let id = hex(&Sha256::new()
             .chain_update(b"licenseshipper master key id\0")
             .chain_update(bytes)
