@@ -2,7 +2,16 @@
 //! a key in between is deleted), indexes for cascades, the admin audit log and login-attempt
 //! pruning, and the vault's record of its master key.
 
-use sea_orm_migration::{prelude::*, schema::*};
+use std::collections::HashMap;
+
+use sea_orm_migration::{
+    prelude::*,
+    schema::*,
+    sea_orm::{ConnectionTrait, DbBackend, Statement},
+};
+
+/// How deep a backfilled line may go (as new keys are held to).
+const MAX_DEPTH: usize = 16;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -26,6 +35,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        backfill_ancestors(manager).await?;
         for (name, table, cols) in INDEXES {
             let mut index = Index::create().name(name).table(table).to_owned();
             for col in cols {
@@ -62,4 +72,44 @@ impl MigrationTrait for Migration {
             )
             .await
     }
+}
+
+/// Gives keys created by keys before this migration their line of creators, from the creator
+/// links as they stand (a deleted creator still counts as one, its own creators are unknown).
+async fn backfill_ancestors(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, created_by_id FROM api_keys WHERE created_by_kind = 'key' AND created_by_id IS NOT NULL",
+        ))
+        .await?;
+    let mut parent: HashMap<String, String> = HashMap::new();
+    for row in rows {
+        parent.insert(row.try_get("", "id")?, row.try_get("", "created_by_id")?);
+    }
+    let update = match backend {
+        DbBackend::Postgres => "UPDATE api_keys SET ancestors = $1 WHERE id = $2",
+        _ => "UPDATE api_keys SET ancestors = ? WHERE id = ?",
+    };
+    for id in parent.keys() {
+        let mut line = Vec::new();
+        let mut at = parent.get(id);
+        while let Some(p) = at.filter(|_| line.len() < MAX_DEPTH) {
+            if line.contains(&p.as_str()) || p == id {
+                break;
+            }
+            line.push(p.as_str());
+            at = parent.get(p);
+        }
+        line.reverse();
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            update,
+            [line.join(" ").into(), id.clone().into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }

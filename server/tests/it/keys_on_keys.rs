@@ -609,3 +609,54 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    keys_made_before_lineages_were_recorded_get_theirs,
+    |backend| async move {
+        use migration::MigratorTrait;
+        use sea_orm::ConnectionTrait;
+        let db = crate::common::TestDb::new(backend).await;
+        let conn = app::server::db::connect(&db.url).await.unwrap();
+        migration::Migrator::up(&conn, Some(5)).await.unwrap();
+        // A manager (by an admin), its child and grandchild, as the previous schema held them.
+        let insert = |id: &str, kind: &str, by: Option<&str>| {
+            let sql = match conn.get_database_backend() {
+                sea_orm::DbBackend::Postgres => "INSERT INTO api_keys (id, name, search_text, name_lower, start, last4, secret_hash, recoverable, scopes, created_at, created_by_kind, created_by_id, created_by_label, updated_at) VALUES ($1, $1, $1, $1, 'lsk_AbCd', 'wXyZ', $1, false, '', 0, $2, $3, 'x', 0)",
+                _ => "INSERT INTO api_keys (id, name, search_text, name_lower, start, last4, secret_hash, recoverable, scopes, created_at, created_by_kind, created_by_id, created_by_label, updated_at) VALUES (?1, ?1, ?1, ?1, 'lsk_AbCd', 'wXyZ', ?1, false, '', 0, ?2, ?3, 'x', 0)",
+            };
+            sea_orm::Statement::from_sql_and_values(
+                conn.get_database_backend(),
+                sql,
+                [id.into(), kind.into(), by.map(str::to_owned).into()],
+            )
+        };
+        let (m, c, g) = (
+            "01900000-0000-7000-8000-00000000000a",
+            "01900000-0000-7000-8000-00000000000b",
+            "01900000-0000-7000-8000-00000000000c",
+        );
+        for stmt in [
+            insert(m, "user", None),
+            insert(c, "key", Some(m)),
+            insert(g, "key", Some(c)),
+        ] {
+            conn.execute_raw(stmt).await.unwrap();
+        }
+        migration::Migrator::up(&conn, None).await.unwrap();
+        let ancestors = |id: &'static str| {
+            let conn = conn.clone();
+            async move {
+                use sea_orm::EntityTrait;
+                app::server::entities::api_keys::Entity::find_by_id(id)
+                    .one(&conn)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .ancestors
+            }
+        };
+        assert_eq!(ancestors(m).await, "");
+        assert_eq!(ancestors(c).await, m);
+        assert_eq!(ancestors(g).await, format!("{m} {c}"));
+    }
+);
