@@ -9,7 +9,7 @@ export TRUNK_SKIP_VERSION_CHECK := true
 export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 BIN := target/debug/licenseshipper
 
-.PHONY: run test tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check bench load fuzz clean
+.PHONY: run test tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check api-fuzz bench load fuzz clean
 
 ## Install what is missing: wasm32 target, Trunk, wasm-bindgen-cli (= Cargo.lock), binaryen 132.
 tools:
@@ -71,6 +71,12 @@ bench:
 ## 60 s of mixed traffic at 64 connections; fails on any 5xx, lost write or RSS growth >= 10 %.
 load:
 	cargo bench -p server --bench load_mixed
+
+## Schemathesis (every check) against a live server from the generated OpenAPI document, with a
+## key holding every scope, for API_FUZZ_SECS (default 120); fails on any mismatch.
+API_FUZZ_SECS ?= 120
+api-fuzz: server
+	API_FUZZ_SECS=$(API_FUZZ_SECS) ./fuzz/api-fuzz.sh
 
 ## Fuzz each target for FUZZ_SECS (default 600) with cargo-fuzz (libFuzzer).
 FUZZ_SECS ?= 600

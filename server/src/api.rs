@@ -2,7 +2,7 @@
 //! the status their code implies.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeSet, HashMap, HashSet},
     net::SocketAddr,
     sync::Arc,
 };
@@ -33,9 +33,16 @@ fn is_json(headers: &http::HeaderMap) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The argument of a JSON body that holds a NUL character somewhere (PostgreSQL text cannot
-/// store one, whatever the field): refused for every function before any of them runs.
-fn nul_text_field(body: &[u8]) -> Option<String> {
+/// Checks a body's arguments before any function sees them: a JSON object (`400` otherwise)
+/// holding only the function's own arguments (`422` naming the first other one), and no NUL
+/// character in any text (PostgreSQL cannot store one; `422` naming the argument). A body that
+/// does not parse is left to the function's decoder, which answers `400`.
+/// Answers the body to hand on: the same bytes or, when a whole number was written with a
+/// fraction (`5.0`, an integer as JSON Schema counts them), the body with it written as one.
+fn check_arguments(
+    fields: &BTreeSet<String>,
+    body: axum::body::Bytes,
+) -> Result<axum::body::Bytes, ApiError> {
     fn holds_nul(v: &serde_json::Value) -> bool {
         match v {
             serde_json::Value::String(s) => s.contains('\0'),
@@ -46,17 +53,55 @@ fn nul_text_field(body: &[u8]) -> Option<String> {
             _ => false,
         }
     }
-    // Only a body that spells the escape can hold one; parse just those.
-    if !body.windows(6).any(|w| w == b"\\u0000") {
-        return None;
+    fn whole_numbers(v: &mut serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                let whole = f.fract() == 0.0 && f.abs() < 9.0e15;
+                if whole {
+                    *v = serde_json::Value::from(f as i64);
+                }
+                whole
+            }
+            serde_json::Value::Array(items) => {
+                items.iter_mut().fold(false, |c, i| whole_numbers(i) | c)
+            }
+            serde_json::Value::Object(map) => {
+                map.values_mut().fold(false, |c, i| whole_numbers(i) | c)
+            }
+            _ => false,
+        }
     }
-    match serde_json::from_slice::<serde_json::Value>(body).ok()? {
-        serde_json::Value::Object(args) => args
-            .iter()
-            .find(|(k, v)| k.contains('\0') || holds_nul(v))
-            .map(|(k, _)| k.replace('\0', "")),
-        other => holds_nul(&other).then(|| "body".to_owned()),
+    if body.as_ref() == b"{}" {
+        return Ok(body);
     }
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return Ok(body);
+    };
+    let rewritten = whole_numbers(&mut value);
+    let serde_json::Value::Object(args) = &value else {
+        return Err(ApiError::BadRequest(
+            "The arguments must be a JSON object.".into(),
+        ));
+    };
+    for (name, value) in args {
+        if !fields.contains(name) {
+            return Err(ApiError::validation(
+                &name.replace('\0', ""),
+                "Unknown argument.",
+            ));
+        }
+        if holds_nul(value) {
+            return Err(ApiError::validation(
+                name,
+                "Text must not contain NUL characters.",
+            ));
+        }
+    }
+    if rewritten {
+        return Ok(serde_json::to_vec(&value).unwrap_or_default().into());
+    }
+    Ok(body)
 }
 
 #[derive(Clone)]
@@ -65,6 +110,8 @@ pub struct ApiState {
     /// The declared functions (see `app::api::registry`) by path. A server function linked in
     /// without a declaration is not served (and a test fails).
     pub endpoints: Arc<HashMap<&'static str, &'static Endpoint>>,
+    /// Each function's argument names.
+    pub fields: Arc<HashMap<&'static str, BTreeSet<String>>>,
 }
 
 impl ApiState {
@@ -72,14 +119,16 @@ impl ApiState {
         let linked: HashSet<&str> = server_fn::axum::server_fn_paths()
             .map(|(path, _)| path)
             .collect();
-        let endpoints = registry::endpoints()
+        let endpoints: HashMap<&'static str, &'static Endpoint> = registry::endpoints()
             .into_iter()
             .filter(|e| linked.contains(e.path))
             .map(|e| (e.path, e))
             .collect();
+        let fields = endpoints.values().map(|e| (e.path, e.fields())).collect();
         Self {
             app,
             endpoints: Arc::new(endpoints),
+            fields: Arc::new(fields),
         }
     }
 }
@@ -139,8 +188,10 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     } else if parts.method != Method::POST {
         let mut res = error_response(&ApiError::BadRequest("Use POST.".into()));
         *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        res.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        res.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static(if endpoint.get { "GET, POST" } else { "POST" }),
+        );
         return res;
     }
     let declared_too_large = parts
@@ -186,12 +237,10 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     } else {
         bytes
     };
-    if let Some(field) = nul_text_field(&bytes) {
-        return error_response(&ApiError::validation(
-            &field,
-            "Text must not contain NUL characters.",
-        ));
-    }
+    let bytes = match check_arguments(&api.fields[endpoint.path], bytes) {
+        Ok(bytes) => bytes,
+        Err(e) => return error_response(&e),
+    };
     caller.record_use(&api.app.keys);
     // leptos_axum turns responses to HTML-accepting requests with a Referer into redirects
     // (for no-JS forms); this is a JSON API.

@@ -45,10 +45,7 @@ pub use ssr::*;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use utoipa::openapi::{
-        schema::{ObjectBuilder, Schema, Type},
-        RefOr,
-    };
+    use utoipa::openapi::{schema::Schema, RefOr};
 
     use super::Need;
     use crate::api::error::{ApiError, ErrorCode};
@@ -64,6 +61,8 @@ mod ssr {
         pub attrs: &'static str,
         pub ty: &'static str,
         pub schema: fn() -> RefOr<Schema>,
+        /// The type's own schema, inline (for a `flatten`ed argument's fields).
+        pub inline: fn() -> RefOr<Schema>,
         pub components: fn(&mut Schemas),
     }
 
@@ -109,48 +108,31 @@ mod ssr {
             }
         }
 
-        /// What every function with this need may answer, besides its own errors.
-        pub fn errors(self) -> &'static [ErrorCode] {
+        /// What every function with this need may answer, besides its own errors. Any request
+        /// may present a key (refused as malformed, unknown, expired or disabled, and throttled
+        /// after repeated failures) or a cross-site cookie, whatever the function.
+        pub fn errors(self) -> Vec<ErrorCode> {
             use ErrorCode::*;
+            let mut all = vec![
+                BadRequest,
+                UnsupportedMediaType,
+                PayloadTooLarge,
+                RequestTimeout,
+                Validation,
+                KeyMalformed,
+                KeyNotFound,
+                KeyExpired,
+                KeyDisabled,
+                CrossOrigin,
+                RateLimited,
+                Internal,
+            ];
             match self {
-                Need::Public => &[
-                    BadRequest,
-                    UnsupportedMediaType,
-                    PayloadTooLarge,
-                    RequestTimeout,
-                    Validation,
-                    RateLimited,
-                    Internal,
-                ],
-                Need::Admin => &[
-                    BadRequest,
-                    UnsupportedMediaType,
-                    PayloadTooLarge,
-                    RequestTimeout,
-                    Validation,
-                    Unauthenticated,
-                    Forbidden,
-                    CrossOrigin,
-                    Internal,
-                ],
-                Need::Key | Need::Scope(_) => &[
-                    BadRequest,
-                    UnsupportedMediaType,
-                    PayloadTooLarge,
-                    RequestTimeout,
-                    Validation,
-                    Unauthenticated,
-                    KeyMalformed,
-                    KeyNotFound,
-                    KeyExpired,
-                    KeyDisabled,
-                    Forbidden,
-                    MissingScope,
-                    CrossOrigin,
-                    RateLimited,
-                    Internal,
-                ],
+                Need::Public => {}
+                Need::Admin | Need::Key => all.extend([Unauthenticated, Forbidden]),
+                Need::Scope(_) => all.extend([Unauthenticated, Forbidden, MissingScope]),
             }
+            all
         }
     }
 
@@ -173,7 +155,7 @@ mod ssr {
 
         /// Every error code this function may answer.
         pub fn all_errors(&self) -> Vec<ErrorCode> {
-            let mut all: Vec<ErrorCode> = self.need.errors().to_vec();
+            let mut all: Vec<ErrorCode> = self.need.errors();
             all.extend(self.errors.iter().copied());
             all.sort();
             all.dedup();
@@ -181,32 +163,49 @@ mod ssr {
         }
 
         /// The JSON object the function takes: its arguments (a `flatten`ed one contributes its
-        /// fields), required unless optional or defaulted.
-        pub fn request(&self) -> (RefOr<Schema>, Schemas) {
-            let mut object = ObjectBuilder::new().schema_type(Type::Object);
+        /// fields), required unless optional or defaulted, and nothing else.
+        pub fn request(&self) -> (serde_json::Value, Schemas) {
+            let mut properties = serde_json::Map::new();
+            let mut required = Vec::new();
             let mut components = Schemas::new();
-            let mut flattened = Vec::new();
             for arg in (self.args)() {
                 (arg.components)(&mut components);
                 if arg.attrs.contains("flatten") {
-                    flattened.push((arg.schema)());
+                    let inline = serde_json::to_value((arg.inline)()).unwrap_or_default();
+                    if let Some(props) = inline["properties"].as_object() {
+                        properties.extend(props.clone());
+                    }
+                    if let Some(req) = inline["required"].as_array() {
+                        required.extend(req.iter().filter_map(|r| r.as_str()).map(str::to_owned));
+                    }
                     continue;
                 }
                 let optional = arg.attrs.contains("default") || arg.ty.starts_with("Option");
-                object = object.property(arg.name, (arg.schema)());
+                properties.insert(
+                    arg.name.to_owned(),
+                    serde_json::to_value((arg.schema)()).unwrap_or_default(),
+                );
                 if !optional {
-                    object = object.required(arg.name);
+                    required.push(arg.name.to_owned());
                 }
             }
-            let own = RefOr::T(Schema::Object(object.build()));
-            if flattened.is_empty() {
-                return (own, components);
+            let mut schema = serde_json::json!({
+                "type": "object",
+                "properties": properties,
+                "additionalProperties": false,
+            });
+            if !required.is_empty() {
+                schema["required"] = serde_json::json!(required);
             }
-            let mut all = utoipa::openapi::schema::AllOfBuilder::new().item(own);
-            for part in flattened {
-                all = all.item(part);
-            }
-            (RefOr::T(Schema::AllOf(all.build())), components)
+            (schema, components)
+        }
+
+        /// The argument names the function accepts (anything else is refused).
+        pub fn fields(&self) -> std::collections::BTreeSet<String> {
+            self.request().0["properties"]
+                .as_object()
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default()
         }
     }
 
@@ -316,6 +315,7 @@ macro_rules! api_fn {
             attrs: stringify!($($attr)*),
             ty: stringify!($ty),
             schema: $crate::api::registry::schema_of::<$ty>,
+            inline: <$ty as utoipa::PartialSchema>::schema,
             components: $crate::api::registry::components_of::<$ty>,
         }] $($($rest)*)?)
     };

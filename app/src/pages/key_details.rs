@@ -144,7 +144,7 @@ fn KeyDetails(
         toggling.set(true);
         leptos::task::spawn_local(async move {
             let result = if disabled {
-                enable_key(id.get_value(), false).await
+                enable_key(id.get_value()).await
             } else {
                 disable_key(id.get_value(), cascade_disable.get_untracked()).await
             };

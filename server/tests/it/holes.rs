@@ -239,3 +239,31 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
         "the connection is still open 5 s after the 1 s header timeout"
     );
 }
+
+on_both!(
+    arguments_are_one_json_object_of_the_functions_own_fields,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        let (id, _) = app.create_key(&admin, json!({"name": "k"})).await;
+        // An unknown argument is named, not ignored (it might be a misspelt one).
+        let r = app
+            .call("keys.enable", json!({"id": id, "cascade": true}), &admin)
+            .await;
+        assert_eq!(
+            (r.status, r.json["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("cascade"))
+        );
+        let r = app.call("keys.list", json!([]), &admin).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::BAD_REQUEST, "bad_request")
+        );
+        // A whole number written with a fraction is an integer, as JSON Schema counts them.
+        let r = app
+            .call("keys.list", json!({"page": 1.0, "page_size": 10.0}), &admin)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.json["page_size"], 10);
+    }
+);

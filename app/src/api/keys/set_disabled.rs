@@ -6,19 +6,10 @@ use crate::api::{error::ApiError, types::KeyItem};
 crate::api_fn! {
     need: Scope(KeysWrite),
     errors: [NotFound],
-    /// Enables a key. Never cascades (`cascade: true` is refused): keys disabled with it stay
-    /// disabled until each is enabled, so none disabled on purpose comes back by accident.
+    /// Enables a key. Never cascades (`cascade` is an unknown argument here): keys disabled with
+    /// it stay disabled until each is enabled, so none disabled on purpose comes back by accident.
     #[server(prefix = "/api", endpoint = "v1/keys.enable", input = Json, output = Json)]
-    pub async fn enable_key(
-        id: String,
-        #[server(default)] cascade: bool,
-    ) -> Result<KeyItem, ApiError> {
-        if cascade {
-            return Err(ApiError::validation(
-                "cascade",
-                "Enabling never cascades: enable each key on its own.",
-            ));
-        }
+    pub async fn enable_key(id: String) -> Result<KeyItem, ApiError> {
         set_disabled(id, false, false).await
     }
 }

@@ -103,8 +103,11 @@ fn sorted(
 impl KeyService {
     pub async fn list(&self, params: ListParams) -> ServiceResult<ListPage> {
         let page = params.page.unwrap_or(1);
-        if page == 0 {
-            return Err(ServiceError::validation("page", "Page numbers start at 1."));
+        if page == 0 || page > i64::MAX as u64 {
+            return Err(ServiceError::validation(
+                "page",
+                "Page numbers start at 1 (and fit in 63 bits).",
+            ));
         }
         let page_size = params.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
