@@ -6,7 +6,7 @@ pub enum StartupError {
     Database { url: String, message: String },
     #[error("cannot migrate database: {0}")]
     Migrate(String),
-    #[error("site root {0} has no index.html: build the client first (`make build`)")]
+    #[error("site root {0} has no index.html: build the client first (`make client`)")]
     SiteRoot(String),
     #[error("cannot listen on {addr}: {message}")]
     Listen { addr: String, message: String },

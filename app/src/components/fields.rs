@@ -45,10 +45,10 @@ pub fn TextField(
     #[prop(optional)] required: bool,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] placeholder: Option<&'static str>,
-    #[prop(optional)] maxlength: Option<&'static str>,
-    #[prop(optional)] minlength: Option<&'static str>,
+    #[prop(optional)] maxlength: Option<usize>,
+    #[prop(optional)] minlength: Option<usize>,
     #[prop(optional)] min: Option<&'static str>,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<String>,
 ) -> impl IntoView {
     let error_id = format!("{form}-{name}-error");
     let message = Signal::derive(move || message_for(errors.get(), name));

@@ -3,6 +3,7 @@
 pub mod clipboard;
 pub mod fields;
 pub mod icons;
+pub mod list_url;
 pub mod modal;
 pub mod password_dialog;
 pub mod secret;

@@ -62,7 +62,7 @@ pub fn ChangePasswordDialog(open: RwSignal<bool>) -> impl IntoView {
                 <TextField label="Current password" name="current_password" form="pw" kind="password"
                     required=true autocomplete="current-password" value=current errors=error/>
                 <TextField label="New password" name="new_password" form="pw" kind="password" required=true
-                    minlength="12" autocomplete="new-password" hint="At least 12 characters." value=new errors=error/>
+                    minlength=validate::PASSWORD_MIN autocomplete="new-password" hint=format!("At least {} characters.", validate::PASSWORD_MIN) value=new errors=error/>
                 <TextField label="Confirm new password" name="confirm" form="pw" kind="password" required=true
                     autocomplete="new-password" value=confirm errors=error/>
                 <div class="dialog-actions">

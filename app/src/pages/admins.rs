@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::{
     api::{
         admins::{create_admin, list_admins, set_admin_disabled},
-        ApiError,
+        validate, ApiError,
     },
     components::{
         fields::{form_message, TextField},
@@ -130,7 +130,7 @@ pub fn AdminsPage() -> impl IntoView {
                 </p>
                 <TextField label="Email" name="email" form="admin" kind="email" required=true autocomplete="off" value=email errors=error/>
                 <TextField label="Name" name="name" form="admin" required=true autocomplete="off" value=name errors=error/>
-                <TextField label="Password" name="password" form="admin" kind="password" required=true minlength="12" autocomplete="new-password" hint="At least 12 characters. Share it with them securely." value=password errors=error/>
+                <TextField label="Password" name="password" form="admin" kind="password" required=true minlength=validate::PASSWORD_MIN autocomplete="new-password" hint=format!("At least {} characters. Share it with them securely.", validate::PASSWORD_MIN) value=password errors=error/>
                 <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Add admin"</button>
             </form>
         </section>

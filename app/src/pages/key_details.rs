@@ -18,6 +18,7 @@ use crate::{
     components::{
         fields::{form_message, TextField},
         icons,
+        list_url::LastListUrl,
         modal::Modal,
         secret::{self, use_copy_secret, Revealed},
         session::use_error_reporter,
@@ -27,7 +28,6 @@ use crate::{
     pages::key_dialogs::{
         cascade_label, end_of_local_day, local_day, ConfirmDialog, ScopeChecks, SecretOnce,
     },
-    shell::LastListUrl,
 };
 
 pub const GRACE_CHOICES: [(u64, &str); 4] = [

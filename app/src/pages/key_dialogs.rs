@@ -221,8 +221,8 @@ pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> i
                             class:hidden=move || form_message(error.get(), &["name", "project", "expires_at", "scopes"]).is_none()>
                             {move || form_message(error.get(), &["name", "project", "expires_at", "scopes"]).unwrap_or_default()}
                         </p>
-                        <TextField label="Name" name="name" form="add" required=true maxlength="100" placeholder="e.g. WooCommerce shop" value=name errors=error/>
-                        <TextField label="Project" name="project" form="add" maxlength="253" placeholder="e.g. licenseshipper.com" value=project errors=error/>
+                        <TextField label="Name" name="name" form="add" required=true maxlength=validate::NAME_MAX placeholder="e.g. WooCommerce shop" value=name errors=error/>
+                        <TextField label="Project" name="project" form="add" maxlength=validate::PROJECT_MAX placeholder="e.g. licenseshipper.com" value=project errors=error/>
                         <label class="field">
                             <span>"Expiry"</span>
                             <select on:change=move |ev| expiry.set(ExpiryChoice::parse(&event_target_value(&ev)))>

@@ -21,13 +21,13 @@ use crate::{
     },
     components::{
         icons,
+        list_url::LastListUrl,
         secret::{self, use_copy_secret, Revealed},
         session::use_error_reporter,
         time::{self, use_now, Time},
         toast::use_toasts,
     },
     pages::key_dialogs::{cascade_label, AddKeyDialog, ConfirmDialog},
-    shell::LastListUrl,
 };
 
 pub const PAGE_SIZES: [u64; 4] = [10, 25, 50, 100];

@@ -90,7 +90,7 @@ pub fn SetupPage() -> impl IntoView {
                         </p>
                         <TextField label="Email" name="email" form="setup" kind="email" required=true autocomplete="username" value=email errors=error/>
                         <TextField label="Name" name="name" form="setup" required=true autocomplete="name" value=name errors=error/>
-                        <TextField label="Password" name="password" form="setup" kind="password" required=true minlength="12" autocomplete="new-password" hint="At least 12 characters." value=password errors=error/>
+                        <TextField label="Password" name="password" form="setup" kind="password" required=true minlength=validate::PASSWORD_MIN autocomplete="new-password" hint=format!("At least {} characters.", validate::PASSWORD_MIN) value=password errors=error/>
                         <TextField label="Confirm password" name="confirm" form="setup" kind="password" required=true autocomplete="new-password" value=confirm errors=error/>
                         <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Create admin"</button>
                     </form>

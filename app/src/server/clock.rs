@@ -1,9 +1,6 @@
 //! Time as the service sees it: the system clock in production, a hand-driven one in tests.
 
-use std::sync::{
-    atomic::{AtomicI64, Ordering},
-    Arc,
-};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -26,27 +23,43 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to (for expiry, grace and throttle tests).
-#[derive(Default)]
-pub struct ManualClock(AtomicI64);
+#[cfg(any(test, feature = "testing"))]
+pub use manual::ManualClock;
 
-impl ManualClock {
-    pub fn starting_now() -> Arc<Self> {
-        Arc::new(Self(AtomicI64::new(Utc::now().timestamp_millis())))
+/// A clock that only moves when told to (for expiry, grace and throttle tests). Only in test
+/// builds (the `testing` feature), never in the released binary.
+#[cfg(any(test, feature = "testing"))]
+mod manual {
+    use std::sync::{
+        atomic::{AtomicI64, Ordering},
+        Arc,
+    };
+
+    use chrono::Utc;
+
+    use super::Clock;
+
+    #[derive(Default)]
+    pub struct ManualClock(AtomicI64);
+
+    impl ManualClock {
+        pub fn starting_now() -> Arc<Self> {
+            Arc::new(Self(AtomicI64::new(Utc::now().timestamp_millis())))
+        }
+
+        pub fn advance_ms(&self, ms: i64) {
+            self.0.fetch_add(ms, Ordering::SeqCst);
+        }
+
+        pub fn advance_secs(&self, secs: i64) {
+            self.advance_ms(secs * 1000);
+        }
     }
 
-    pub fn advance_ms(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-
-    pub fn advance_secs(&self, secs: i64) {
-        self.advance_ms(secs * 1000);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
+    impl Clock for ManualClock {
+        fn now_ms(&self) -> i64 {
+            self.0.load(Ordering::SeqCst)
+        }
     }
 }
 
