@@ -197,7 +197,7 @@ async fn seed(conn: &sea_orm::DatabaseConnection) {
                     recoverable: Set(true),
                     scopes: Set("keys:read".into()),
                     created_at: Set(now - (KEYS - n) as i64 * 60_000),
-                    created_by_kind: Set("user".into()),
+                    created_by_kind: Set(app::api::types::ActorKind::User),
                     created_by_id: Set(None),
                     created_by_label: Set(creator.into()),
                     updated_at: Set(now),

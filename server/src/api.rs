@@ -35,8 +35,7 @@ fn is_json(headers: &http::HeaderMap) -> bool {
 
 /// Checks a body's arguments before any function sees them: a JSON object (`400` otherwise)
 /// holding only the function's own arguments (`422` naming the first other one), and no NUL
-/// character in any text (PostgreSQL cannot store one; `422` naming the argument). A body that
-/// does not parse is left to the function's decoder, which answers `400`.
+/// character in any text (PostgreSQL cannot store one; `422` naming the argument).
 /// Answers the body to hand on: the same bytes or, when a whole number was written with a
 /// fraction (`5.0`, an integer as JSON Schema counts them), the body with it written as one.
 fn check_arguments(
@@ -76,7 +75,9 @@ fn check_arguments(
         return Ok(body);
     }
     let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return Ok(body);
+        return Err(ApiError::BadRequest(
+            "Invalid request body: not a JSON object.".into(),
+        ));
     };
     let rewritten = whole_numbers(&mut value);
     let serde_json::Value::Object(args) = &value else {

@@ -270,16 +270,16 @@ async fn rotate_master_key(args: RotateArgs) -> Result<(), StartupError> {
     );
     if done.unreadable > 0 {
         println!(
-            "{} secrets could not be opened by any configured key and were left as they are (see the log)",
+            "{} stored secrets failed authentication (tampered): dropped, so those keys can no longer be revealed (see the log and the audit log)",
             done.unreadable
         );
     }
-    if done.remaining > done.unreadable {
+    if done.remaining > 0 {
         println!(
             "{} secrets are still sealed under an older key (a server still seals with it): start \
              every server with LS_MASTER_KEY_FILE={} and the old key in LS_PREVIOUS_MASTER_KEY_FILE, \
              then run this again",
-            done.remaining - done.unreadable,
+            done.remaining,
             args.new_key_file.display()
         );
     } else if done.remaining == 0 {

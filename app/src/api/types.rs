@@ -325,14 +325,166 @@ pub struct UsageSeries {
     pub total: u64,
 }
 
+/// What an audit event records. Its string form (`key.created` …) is its name on the wire and in
+/// storage (strum gives it; a test holds the stored form to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
+pub enum AuditAction {
+    #[strum(serialize = "key.created")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.created"))]
+    KeyCreated,
+    #[strum(serialize = "key.revealed")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.revealed"))]
+    KeyRevealed,
+    #[strum(serialize = "key.updated")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.updated"))]
+    KeyUpdated,
+    #[strum(serialize = "key.rolled")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.rolled"))]
+    KeyRolled,
+    #[strum(serialize = "key.disabled")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.disabled"))]
+    KeyDisabled,
+    #[strum(serialize = "key.enabled")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.enabled"))]
+    KeyEnabled,
+    #[strum(serialize = "key.deleted")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.deleted"))]
+    KeyDeleted,
+    #[strum(serialize = "key.bulk_deleted")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.bulk_deleted"))]
+    KeyBulkDeleted,
+    #[strum(serialize = "key.secret_unreadable")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.secret_unreadable"))]
+    KeySecretUnreadable,
+    #[strum(serialize = "admin.setup")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin.setup"))]
+    AdminSetup,
+    #[strum(serialize = "admin.created")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin.created"))]
+    AdminCreated,
+    #[strum(serialize = "admin.disabled")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin.disabled"))]
+    AdminDisabled,
+    #[strum(serialize = "admin.enabled")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin.enabled"))]
+    AdminEnabled,
+    #[strum(serialize = "admin.password_changed")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin.password_changed"))]
+    AdminPasswordChanged,
+    #[strum(serialize = "auth.login")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "auth.login"))]
+    AuthLogin,
+    #[strum(serialize = "auth.login_failed")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "auth.login_failed"))]
+    AuthLoginFailed,
+    #[strum(serialize = "auth.logout")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "auth.logout"))]
+    AuthLogout,
+    #[strum(serialize = "auth.sessions_ended")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "auth.sessions_ended"))]
+    AuthSessionsEnded,
+    #[strum(serialize = "vault.master_key_rotated")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "vault.master_key_rotated"))]
+    VaultMasterKeyRotated,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// How the app names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::KeyCreated => "Created",
+            Self::KeyRevealed => "Revealed",
+            Self::KeyUpdated => "Edited",
+            Self::KeyRolled => "Regenerated",
+            Self::KeyDisabled => "Disabled",
+            Self::KeyEnabled => "Enabled",
+            Self::KeyDeleted => "Deleted",
+            Self::KeyBulkDeleted => "Deleted",
+            Self::KeySecretUnreadable => "Secret unreadable",
+            Self::AdminSetup => "First admin set up",
+            Self::AdminCreated => "Admin added",
+            Self::AdminDisabled => "Admin disabled",
+            Self::AdminEnabled => "Admin enabled",
+            Self::AdminPasswordChanged => "Password changed",
+            Self::AuthLogin => "Signed in",
+            Self::AuthLoginFailed => "Sign-in failed",
+            Self::AuthLogout => "Signed out",
+            Self::AuthSessionsEnded => "Sessions ended",
+            Self::VaultMasterKeyRotated => "Master key rotated",
+        }
+    }
+}
+
+/// Who did something: a signed-in admin, an API key, or the system (start-up, the CLI, an
+/// anonymous caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
+pub enum ActorKind {
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "user"))]
+    User,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key"))]
+    Key,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "system"))]
+    System,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Both travel as their string forms.
+macro_rules! serde_as_str {
+    ($($ty:ident),*) => {$(
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(|_| serde::de::Error::custom(format!("unknown {}: {s}", stringify!($ty))))
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use sea_orm::Iterable;
+                let values: Vec<&'static str> = Self::iter().map(Self::as_str).collect();
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(values))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $ty {}
+    )*};
+}
+
+serde_as_str!(AuditAction, ActorKind);
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditItem {
     pub id: String,
     pub at: DateTime<Utc>,
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor_label: String,
-    pub action: String,
+    pub action: AuditAction,
     pub ip: Option<String>,
     /// The key the event is about, if any (kept after the key is deleted).
     #[serde(default)]
@@ -402,3 +554,29 @@ fn yes() -> bool {
 
 pub const MAX_RATE_LIMIT_PER_MINUTE: u32 = 1_000_000;
 pub const MAX_GRACE_SECONDS: u64 = 7 * 24 * 3600;
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    #[test]
+    fn audit_names_are_the_same_on_the_wire_and_in_storage() {
+        for action in AuditAction::iter() {
+            assert_eq!(action.to_value(), action.as_str());
+            let wire = serde_json::to_value(action).unwrap();
+            assert_eq!(wire, action.as_str());
+            assert_eq!(serde_json::from_value::<AuditAction>(wire).unwrap(), action);
+        }
+        for kind in ActorKind::iter() {
+            assert_eq!(kind.to_value(), kind.as_str());
+            assert_eq!(
+                serde_json::from_value::<ActorKind>(serde_json::to_value(kind).unwrap()).unwrap(),
+                kind
+            );
+        }
+        assert_eq!(AuditAction::KeyCreated.as_str(), "key.created");
+        assert_eq!(ActorKind::System.as_str(), "system");
+    }
+}

@@ -12,7 +12,9 @@ use crate::{
             delete_key, disable_key, enable_key, get_key, key_history, key_usage, roll_key,
             update_key,
         },
-        types::{AuditItem, CreatedKey, KeyItem, KeyPatch, KeyStatus, Scope, UsageSeries},
+        types::{
+            ActorKind, AuditItem, CreatedKey, KeyItem, KeyPatch, KeyStatus, Scope, UsageSeries,
+        },
         validate, ApiError,
     },
     components::{
@@ -351,19 +353,6 @@ fn UsageChart(usage: LocalResource<Result<UsageSeries, ApiError>>) -> impl IntoV
     }
 }
 
-fn action_label(action: &str) -> &'static str {
-    match action {
-        "key.created" => "Created",
-        "key.revealed" => "Revealed",
-        "key.updated" => "Edited",
-        "key.rolled" => "Regenerated",
-        "key.disabled" => "Disabled",
-        "key.enabled" => "Enabled",
-        "key.deleted" | "key.bulk_deleted" => "Deleted",
-        _ => "Changed",
-    }
-}
-
 #[component]
 fn History(history: LocalResource<Result<Vec<AuditItem>, ApiError>>) -> impl IntoView {
     view! {
@@ -376,10 +365,10 @@ fn History(history: LocalResource<Result<Vec<AuditItem>, ApiError>>) -> impl Int
                 Some(Ok(events)) => view! {
                     <ol class="events">
                         {events.into_iter().map(|e| {
-                            let who = if e.actor_kind == "key" { format!("API key: {}", e.actor_label) } else { e.actor_label.clone() };
+                            let who = if e.actor_kind == ActorKind::Key { format!("API key: {}", e.actor_label) } else { e.actor_label.clone() };
                             view! {
                                 <li>
-                                    <strong>{action_label(&e.action)}</strong>
+                                    <strong>{e.action.label()}</strong>
                                     " by " {who}
                                     " · " <Time at=e.at relative=true/>
                                     {e.ip.map(|ip| format!(" · from {ip}"))}

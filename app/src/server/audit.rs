@@ -7,22 +7,8 @@ use sea_orm::{
 
 use super::{entities::audit_events, error::ServiceResult};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActorKind {
-    User,
-    Key,
-    System,
-}
-
-impl ActorKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Key => "key",
-            Self::System => "system",
-        }
-    }
-}
+pub use crate::api::types::ActorKind;
+use crate::api::types::AuditAction;
 
 /// The caller of a mutation, as the audit trail and "Created By" record it.
 #[derive(Debug, Clone)]
@@ -58,7 +44,7 @@ impl Actor {
 }
 
 pub struct Event<'a> {
-    pub action: &'a str,
+    pub action: AuditAction,
     pub key: Option<(&'a str, &'a str)>,
     pub detail: serde_json::Value,
 }
@@ -72,10 +58,10 @@ pub async fn record<C: ConnectionTrait>(
     audit_events::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         at: Set(at_ms),
-        actor_kind: Set(actor.kind.as_str().to_owned()),
+        actor_kind: Set(actor.kind),
         actor_id: Set(actor.id.clone()),
         actor_label: Set(actor.label.clone()),
-        action: Set(event.action.to_owned()),
+        action: Set(event.action),
         key_id: Set(event.key.map(|(id, _)| id.to_owned())),
         key_name: Set(event.key.map(|(_, name)| name.to_owned())),
         ip: Set(actor.ip.clone()),

@@ -125,3 +125,21 @@ fn the_human_reference_shows_every_endpoint_with_curl() {
         );
     }
 }
+
+#[test]
+fn only_key_or_public_functions_answer_get() {
+    // A GET carries no content type, so it would skip the guard against cross-site form posts.
+    for endpoint in app::api::registry::endpoints()
+        .into_iter()
+        .filter(|e| e.get)
+    {
+        assert!(
+            matches!(
+                endpoint.need,
+                app::api::registry::Need::Key | app::api::registry::Need::Public
+            ),
+            "{} answers GET",
+            endpoint.path
+        );
+    }
+}

@@ -22,18 +22,27 @@ enum Need {
 /// An endpoint, what it needs (from its declaration), and a valid body given a fresh target key id.
 type Endpoint = (&'static str, Need, fn(&str) -> Value);
 
-/// A valid body for each key function, given a fresh target key id.
-fn body(name: &str) -> Option<fn(&str) -> Value> {
+/// What each key function must need (written here independently of its declaration, so a
+/// wrong declaration fails), and a valid body given a fresh target key id.
+/// A request body given a fresh target key id.
+type MakeBody = fn(&str) -> Value;
+
+fn expected(name: &str) -> Option<(Need, MakeBody)> {
+    let (read, write) = (Need::Scope("keys:read"), Need::Scope("keys:write"));
     Some(match name {
-        "whoami" => |_| json!({}),
-        "keys.verify" => |_| json!({"key": "lsk_not_a_real_key"}),
-        "keys.list" => |_| json!({"page": 1}),
-        "keys.get" | "keys.usage" | "keys.history" | "keys.reveal" | "keys.delete"
-        | "keys.enable" | "keys.disable" => |id| json!({"id": id}),
-        "keys.create" => |_| json!({"name": "made"}),
-        "keys.update" => |id| json!({"id": id, "name": "renamed"}),
-        "keys.bulk_delete" => |id| json!({"ids": [id]}),
-        "keys.roll" => |id| json!({"id": id, "grace_seconds": 60}),
+        "whoami" => (Need::KeyOnly, |_| json!({})),
+        "keys.verify" => (
+            Need::Scope("keys:verify"),
+            |_| json!({"key": "lsk_not_a_real_key"}),
+        ),
+        "keys.list" => (read, |_| json!({"page": 1})),
+        "keys.get" | "keys.usage" | "keys.history" => (read, |id| json!({"id": id})),
+        "keys.reveal" => (Need::AdminOnly, |id| json!({"id": id})),
+        "keys.delete" | "keys.enable" | "keys.disable" => (write, |id| json!({"id": id})),
+        "keys.create" => (write, |_| json!({"name": "made"})),
+        "keys.update" => (write, |id| json!({"id": id, "name": "renamed"})),
+        "keys.bulk_delete" => (write, |id| json!({"ids": [id]})),
+        "keys.roll" => (write, |id| json!({"id": id, "grace_seconds": 60})),
         _ => return None,
     })
 }
@@ -52,8 +61,13 @@ fn endpoints() -> Vec<Endpoint> {
                 Declared::Scope(scope) => Need::Scope(scope.as_str()),
                 Declared::Public => panic!("{} is public", e.name()),
             };
-            let body = body(e.name())
-                .unwrap_or_else(|| panic!("no request body for {} in the caller matrix", e.name()));
+            let (expected, body) = expected(e.name())
+                .unwrap_or_else(|| panic!("{} is missing from the caller matrix", e.name()));
+            assert!(
+                expected == need,
+                "{} declares a need other than the matrix expects",
+                e.name()
+            );
             (e.name(), need, body)
         })
         .collect()
@@ -324,9 +338,9 @@ on_both!(
             .iter()
             .map(|i| i["usage_count"].as_i64().unwrap())
             .sum();
-        // Seven accepted calls above; the oversized body is refused (no use is counted for it)
-        // and the query-string keys are never used.
-        assert_eq!(uses, 7);
+        // Six accepted calls above: the oversized body and the one that is not JSON are refused
+        // before they count as uses, and the query-string keys are never used.
+        assert_eq!(uses, 6);
     }
 );
 

@@ -660,3 +660,21 @@ on_both!(
         assert_eq!(ancestors(g).await, format!("{m} {c}"));
     }
 );
+
+on_both!(
+    ids_that_are_no_key_ids_name_no_key_even_when_cascading,
+    |backend| async move {
+        let (app, admin) = admin_app(backend).await;
+        family(&app, &admin).await;
+        for id in ["", "%", "_", "0", "01"] {
+            for path in ["keys.delete", "keys.disable"] {
+                let r = app
+                    .call(path, json!({"id": id, "cascade": true}), &admin)
+                    .await;
+                assert_eq!(r.status, StatusCode::NOT_FOUND, "{path} {id:?}: {}", r.text);
+            }
+        }
+        let list = app.call("keys.list", json!({}), &admin).await;
+        assert_eq!(list.json["total"], 3, "nothing was touched");
+    }
+);

@@ -497,3 +497,86 @@ on_both!(
         assert_eq!(opened.expose(), rolled);
     }
 );
+
+on_both!(
+    a_tampered_secret_is_dropped_and_the_rest_rotate,
+    |backend| async move {
+        use app::server::clock::Clock;
+        let app = TestApp::new(backend).await;
+        let admin = crate::common::Caller::Admin(app.setup_admin().await);
+        let (bad, _) = app.create_key(&admin, json!({"name": "tampered"})).await;
+        let (good, good_secret) = app.create_key(&admin, json!({"name": "fine"})).await;
+        app.exec(&format!(
+            "UPDATE api_keys SET secret_nonce = secret_ciphertext WHERE id = '{bad}'"
+        ))
+        .await;
+        let old = MasterKey::from_base64(&app.master_key_b64).unwrap();
+        let new_b64 = MasterKey::generate_base64();
+        let ring = Keyring::new(old, vec![]).rotating_to(MasterKey::from_base64(&new_b64).unwrap());
+        let later = app.clock.now_ms() + 1_000;
+        let done = app::server::keys::rewrap::rewrap_all(&app.conn, &ring, later, 10)
+            .await
+            .unwrap();
+        assert_eq!((done.rewrapped, done.unreadable, done.remaining), (1, 1, 0));
+        let row = api_keys::Entity::find_by_id(bad.clone())
+            .one(&app.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!row.recoverable && row.master_key_id.is_none());
+        let history = app.call("keys.history", json!({"id": bad}), &admin).await;
+        assert_eq!(history.json[0]["action"], "key.secret_unreadable");
+        // The vault no longer needs the old key for it: the new key alone starts.
+        app::server::keys::rewrap::check_keyring(
+            &app.conn,
+            &Keyring::new(MasterKey::from_base64(&new_b64).unwrap(), vec![]),
+        )
+        .await
+        .unwrap();
+        let row = api_keys::Entity::find_by_id(good.clone())
+            .one(&app.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let opened = ring
+            .open(
+                &good,
+                row.secret_ciphertext.as_deref().unwrap(),
+                row.secret_nonce.as_deref().unwrap(),
+                row.master_key_id.as_deref().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(opened.expose(), good_secret);
+    }
+);
+
+on_both!(
+    the_vault_never_moves_back_to_a_retired_key,
+    |backend| async move {
+        use app::server::keys::rewrap::{adopt_key, recorded_key};
+        let app = TestApp::new(backend).await;
+        let (old_b64, new_b64) = (MasterKey::generate_base64(), MasterKey::generate_base64());
+        let key = |b64: &str| MasterKey::from_base64(b64).unwrap();
+        adopt_key(&app.conn, &Keyring::new(key(&old_b64), vec![]))
+            .await
+            .unwrap();
+        // A rotation moves it on...
+        adopt_key(&app.conn, &Keyring::new(key(&new_b64), vec![key(&old_b64)]))
+            .await
+            .unwrap();
+        assert_eq!(
+            recorded_key(&app.conn).await.unwrap().unwrap(),
+            key(&new_b64).id()
+        );
+        // ...and a server restarted with the keys the wrong way round cannot move it back.
+        let err = adopt_key(&app.conn, &Keyring::new(key(&old_b64), vec![key(&new_b64)]))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("was replaced by"), "{err}");
+        assert_eq!(
+            recorded_key(&app.conn).await.unwrap().unwrap(),
+            key(&new_b64).id()
+        );
+    }
+);

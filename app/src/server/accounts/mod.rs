@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::api::{error::ApiError, validate};
+use crate::api::{error::ApiError, types::AuditAction, validate};
 use crate::server::{
     audit::{self, Actor, ActorKind, Event},
     clock::SharedClock,
@@ -66,7 +66,7 @@ async fn sessions_ended<C: sea_orm::ConnectionTrait>(
         now,
         actor,
         Event {
-            action: "auth.sessions_ended",
+            action: AuditAction::AuthSessionsEnded,
             key: None,
             detail: json!({"user_id": user_id, "sessions": count, "reason": reason}),
         },
@@ -138,7 +138,7 @@ impl Accounts {
                 self.clock.now_ms(),
                 &user_actor(&user, ip),
                 Event {
-                    action: "admin.setup",
+                    action: AuditAction::AdminSetup,
                     key: None,
                     detail: json!({"email": user.email}),
                 },
@@ -178,7 +178,7 @@ impl Accounts {
             self.clock.now_ms(),
             actor,
             Event {
-                action: "admin.created",
+                action: AuditAction::AdminCreated,
                 key: None,
                 detail: json!({"user_id": user.id, "email": user.email}),
             },
@@ -243,7 +243,7 @@ impl Accounts {
                         ..Actor::system("anonymous")
                     },
                     Event {
-                        action: "auth.login_failed",
+                        action: AuditAction::AuthLoginFailed,
                         key: None,
                         detail: json!({
                             "user_id": other.as_ref().map(|u| &u.id),
@@ -267,7 +267,7 @@ impl Accounts {
             now,
             &user_actor(&user, Some(ip)),
             Event {
-                action: "auth.login",
+                action: AuditAction::AuthLogin,
                 key: None,
                 detail: json!({"user_id": user.id, "user_agent": user_agent}),
             },
@@ -291,7 +291,7 @@ impl Accounts {
             self.clock.now_ms(),
             actor,
             Event {
-                action: "auth.logout",
+                action: AuditAction::AuthLogout,
                 key: None,
                 detail: json!({"user_id": actor.id}),
             },
@@ -355,9 +355,9 @@ impl Accounts {
             actor,
             Event {
                 action: if disabled {
-                    "admin.disabled"
+                    AuditAction::AdminDisabled
                 } else {
-                    "admin.enabled"
+                    AuditAction::AdminEnabled
                 },
                 key: None,
                 detail: json!({"user_id": user.id, "email": user.email}),
@@ -423,7 +423,7 @@ impl Accounts {
             now,
             &user_actor(&user, ip),
             Event {
-                action: "admin.password_changed",
+                action: AuditAction::AdminPasswordChanged,
                 key: None,
                 detail: json!({}),
             },

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::api::types::ActorKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_keys")]
 pub struct Model {
@@ -20,7 +22,7 @@ pub struct Model {
     /// Space-separated scope names.
     pub scopes: String,
     pub created_at: i64,
-    pub created_by_kind: String,
+    pub created_by_kind: ActorKind,
     pub created_by_id: Option<String>,
     pub created_by_label: String,
     pub updated_at: i64,

@@ -1,6 +1,6 @@
 //! Stored rows turned into what the wire shows.
 
-use crate::api::types::{AuditItem, CreatorKind, KeyItem, KeyStatus, Scope};
+use crate::api::types::{ActorKind, AuditItem, CreatorKind, KeyItem, KeyStatus, Scope};
 use crate::server::{
     clock::from_ms,
     entities::{api_keys, audit_events},
@@ -42,7 +42,7 @@ pub fn to_item(model: &api_keys::Model, now_ms: i64) -> KeyItem {
         masked: mask(&model.start, &model.last4),
         created_at: from_ms(model.created_at),
         created_by: model.created_by_label.clone(),
-        created_by_kind: if model.created_by_kind == "key" {
+        created_by_kind: if model.created_by_kind == ActorKind::Key {
             CreatorKind::Key
         } else {
             CreatorKind::User
@@ -88,7 +88,7 @@ pub fn to_item_for(model: &api_keys::Model, now_ms: i64, viewer: Option<&KeyBoun
 
 /// One audit event as the wire shows it; `details` false hides addresses and admins' names.
 pub fn to_audit_item(event: audit_events::Model, details: bool) -> AuditItem {
-    let admin = event.actor_kind == "user";
+    let admin = event.actor_kind == ActorKind::User;
     AuditItem {
         id: event.id,
         at: from_ms(event.at),

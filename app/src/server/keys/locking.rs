@@ -141,8 +141,24 @@ pub async fn lock(
     let acting = (actor.kind == ActorKind::Key)
         .then_some(actor.id.as_deref())
         .flatten();
-    let family = if cascade {
-        descendant_ids(txn, roots).await?
+    // Key ids are UUIDs: anything else names no key (and never reaches a LIKE pattern). A
+    // cascade descends only from roots that exist.
+    let roots: Vec<&str> = roots
+        .iter()
+        .copied()
+        .filter(|id| uuid::Uuid::parse_str(id).is_ok())
+        .collect();
+    let roots = &roots[..];
+    let family = if cascade && !roots.is_empty() {
+        let existing: Vec<String> = api_keys::Entity::find()
+            .select_only()
+            .column(api_keys::Column::Id)
+            .filter(api_keys::Column::Id.is_in(roots.iter().copied()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let existing: Vec<&str> = existing.iter().map(String::as_str).collect();
+        descendant_ids(txn, &existing).await?
     } else {
         Vec::new()
     };
@@ -160,9 +176,15 @@ pub async fn lock(
     let actor_row = acting.and_then(|id| rows.iter().find(|m| m.id == id).cloned());
     rows.retain(|m| wanted.contains(&m.id));
     // Look again under the locks until nothing new appears (a locked key cannot create more).
-    if cascade {
+    let locked_roots: Vec<String> = rows
+        .iter()
+        .filter(|m| roots.contains(&m.id.as_str()))
+        .map(|m| m.id.clone())
+        .collect();
+    if cascade && !locked_roots.is_empty() {
+        let locked_roots: Vec<&str> = locked_roots.iter().map(String::as_str).collect();
         loop {
-            let late: Vec<String> = descendant_ids(txn, roots)
+            let late: Vec<String> = descendant_ids(txn, &locked_roots)
                 .await?
                 .into_iter()
                 .filter(|id| !wanted.contains(id))

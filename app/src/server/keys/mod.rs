@@ -20,7 +20,10 @@ use serde_json::json;
 
 use crate::api::{
     error::ApiError,
-    types::{KeyPatch, NewKey, MAX_BULK_DELETE, MAX_GRACE_SECONDS, MAX_RATE_LIMIT_PER_MINUTE},
+    types::{
+        AuditAction, KeyPatch, NewKey, MAX_BULK_DELETE, MAX_GRACE_SECONDS,
+        MAX_RATE_LIMIT_PER_MINUTE,
+    },
     validate,
 };
 use crate::server::{
@@ -165,7 +168,7 @@ impl KeyService {
             recoverable: Set(input.recoverable),
             scopes: Set(scopes_to_column(&scopes)),
             created_at: Set(now),
-            created_by_kind: Set(actor.kind.as_str().to_owned()),
+            created_by_kind: Set(actor.kind),
             created_by_id: Set(actor.id.clone()),
             created_by_label: Set(creator),
             updated_at: Set(now),
@@ -187,7 +190,7 @@ impl KeyService {
             now,
             actor,
             Event {
-                action: "key.created",
+                action: AuditAction::KeyCreated,
                 key: Some((&model.id, &model.name)),
                 detail: json!({
                     "scopes": scopes,
@@ -227,7 +230,7 @@ impl KeyService {
             self.clock.now_ms(),
             actor,
             Event {
-                action: "key.revealed",
+                action: AuditAction::KeyRevealed,
                 key: Some((&model.id, &model.name)),
                 detail: json!({}),
             },
@@ -325,7 +328,7 @@ impl KeyService {
             now,
             actor,
             Event {
-                action: "key.updated",
+                action: AuditAction::KeyUpdated,
                 key: Some((&updated.id, &updated.name)),
                 detail: serde_json::Value::Object(changed),
             },
@@ -392,9 +395,9 @@ impl KeyService {
                 .rows_affected;
         }
         let action = if unique.len() == 1 {
-            "key.deleted"
+            AuditAction::KeyDeleted
         } else {
-            "key.bulk_deleted"
+            AuditAction::KeyBulkDeleted
         };
         for (model, cascade_from) in targets.iter().zip(lineage(&targets, &unique)) {
             audit::record(
@@ -485,9 +488,9 @@ impl KeyService {
                 actor,
                 Event {
                     action: if disabled {
-                        "key.disabled"
+                        AuditAction::KeyDisabled
                     } else {
-                        "key.enabled"
+                        AuditAction::KeyEnabled
                     },
                     key: Some((&updated.id, &updated.name)),
                     detail: json!({"cascade_from": cascade_from}),
@@ -547,7 +550,7 @@ impl KeyService {
             now,
             actor,
             Event {
-                action: "key.rolled",
+                action: AuditAction::KeyRolled,
                 key: Some((&updated.id, &updated.name)),
                 detail: json!({
                     "grace_seconds": grace_seconds,

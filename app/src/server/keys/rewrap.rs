@@ -9,6 +9,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
+use crate::api::types::AuditAction;
 use crate::server::{
     audit::{self, Actor, Event},
     entities::{api_keys, vault_meta},
@@ -21,6 +22,8 @@ pub const DEFAULT_BATCH: u64 = 200;
 
 /// The `vault_meta` entry naming the master key that seals new secrets.
 const SEALING_KEY: &str = "master_key_id";
+/// The `vault_meta` entry listing keys the vault moved on from (space-separated ids).
+const RETIRED_KEYS: &str = "retired_master_key_ids";
 
 /// The master key id the database records as sealing new secrets, if any.
 pub async fn recorded_key(db: &DatabaseConnection) -> ServiceResult<Option<String>> {
@@ -62,14 +65,49 @@ pub async fn adopt_key(db: &DatabaseConnection, keyring: &Keyring) -> ServiceRes
              or a previous one: give this server that key file"
         )));
     }
+    // A key the vault moved on from is never current again (a server restarted with the old
+    // key as current and the new one as previous would otherwise move the record back).
+    let retired = vault_meta::Entity::find_by_id(RETIRED_KEYS)
+        .one(db)
+        .await?
+        .map(|m| m.value)
+        .unwrap_or_default();
+    if retired.split_whitespace().any(|id| id == current) {
+        return Err(ServiceError::Internal(format!(
+            "master key {current} was replaced by {recorded}: configure {recorded} as the current key"
+        )));
+    }
     // Compare-and-set: of servers moving the record at once, the record ends on one of them.
-    vault_meta::Entity::update_many()
+    let txn = crate::server::db::begin_write(db).await?;
+    let moved = vault_meta::Entity::update_many()
         .col_expr(vault_meta::Column::Value, Expr::value(current))
         .filter(vault_meta::Column::Name.eq(SEALING_KEY))
         .filter(vault_meta::Column::Value.eq(recorded.as_str()))
-        .exec(db)
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if moved == 1 {
+        let retired = format!("{retired} {recorded}").trim().to_owned();
+        vault_meta::Entity::insert(vault_meta::ActiveModel {
+            name: sea_orm::Set(RETIRED_KEYS.to_owned()),
+            value: sea_orm::Set(retired),
+        })
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(vault_meta::Column::Name)
+                .update_column(vault_meta::Column::Value)
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
         .await?;
-    Ok(())
+    }
+    txn.commit().await?;
+    match recorded_key(db).await? {
+        Some(now) if now == current => Ok(()),
+        other => Err(ServiceError::Internal(format!(
+            "another server moved the current master key to {} meanwhile: start again",
+            other.unwrap_or_default()
+        ))),
+    }
 }
 
 /// How many stored secrets each master key id seals, most first.
@@ -141,10 +179,10 @@ pub struct Rewrapped {
     /// Secrets re-sealed under the new key by this run.
     pub rewrapped: u64,
     /// Secrets still sealed under another key: sealed meanwhile by a server that still seals
-    /// with the old key (restart every server with the new key current, then run again), or
-    /// unreadable ones.
+    /// with the old key (restart every server with the new key current, then run again).
     pub remaining: u64,
-    /// Secrets that no configured key opens (tampered rows): left as they are and logged.
+    /// Secrets that failed authentication (tampered rows): dropped (the key is no longer
+    /// recoverable), logged and audited.
     pub unreadable: u64,
 }
 
@@ -162,7 +200,7 @@ pub async fn rewrap_all(
     for _pass in 0..5 {
         let pass = rewrap_pass(db, keyring, &primary, batch.max(1), now_ms).await?;
         rewrapped += pass.0;
-        unreadable = pass.1;
+        unreadable += pass.1;
         if pass.0 == 0 {
             break;
         }
@@ -177,7 +215,7 @@ pub async fn rewrap_all(
         now_ms,
         &Actor::system("licenseshipper rotate-master-key"),
         Event {
-            action: "vault.master_key_rotated",
+            action: AuditAction::VaultMasterKeyRotated,
             key: None,
             detail: serde_json::json!({
                 "rewrapped": rewrapped,
@@ -222,10 +260,11 @@ async fn rewrap_pass(
         for row in &rows {
             match reseal(&txn, keyring, row).await {
                 Ok(resealed) => done += u64::from(resealed),
-                Err(ServiceError::Vault(e)) => {
+                Err(ServiceError::Vault(e @ crate::server::vault::VaultError::Tampered)) => {
                     tracing::error!(key_id = %row.id, error = %e, "stored secret cannot be opened; the key is no longer recoverable");
-                    quarantine(&txn, row, now_ms).await?;
-                    unreadable += 1;
+                    if quarantine(&txn, row, now_ms).await? {
+                        unreadable += 1;
+                    }
                 }
                 Err(e) => return Err(e),
             }
@@ -241,8 +280,9 @@ async fn quarantine<C: sea_orm::ConnectionTrait>(
     conn: &C,
     row: &api_keys::Model,
     now_ms: i64,
-) -> ServiceResult<()> {
-    api_keys::Entity::update_many()
+) -> ServiceResult<bool> {
+    // Only the ciphertext that failed: a roll since then sealed a new one, which stays.
+    let dropped = api_keys::Entity::update_many()
         .col_expr(
             api_keys::Column::SecretCiphertext,
             Expr::value(Option::<Vec<u8>>::None),
@@ -257,19 +297,26 @@ async fn quarantine<C: sea_orm::ConnectionTrait>(
         )
         .col_expr(api_keys::Column::Recoverable, Expr::value(false))
         .filter(api_keys::Column::Id.eq(row.id.as_str()))
+        .filter(api_keys::Column::SecretNonce.eq(row.secret_nonce.clone()))
+        .filter(api_keys::Column::MasterKeyId.eq(row.master_key_id.clone()))
         .exec(conn)
-        .await?;
+        .await?
+        .rows_affected;
+    if dropped != 1 {
+        return Ok(false);
+    }
     audit::record(
         conn,
         now_ms,
         &Actor::system("licenseshipper rotate-master-key"),
         Event {
-            action: "key.secret_unreadable",
+            action: AuditAction::KeySecretUnreadable,
             key: Some((&row.id, &row.name)),
             detail: serde_json::json!({"master_key_id": row.master_key_id}),
         },
     )
-    .await
+    .await?;
+    Ok(true)
 }
 
 /// Re-seals one row as it was read, under the keyring's primary key, with a compare-and-set on
