@@ -75,9 +75,13 @@ impl ErrorCode {
     }
 }
 
-/// Why a presented API key was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Why a presented API key was refused: the one list, for the gate's errors and for
+/// `keys.verify`'s answers alike.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum KeyRejection {
     Malformed,
     NotFound,
@@ -86,6 +90,12 @@ pub enum KeyRejection {
 }
 
 impl KeyRejection {
+    /// How `keys.verify` names it (`not_found` …).
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The error code the gate answers it with (`key_not_found` …).
     pub fn code(self) -> ErrorCode {
         match self {
             Self::Malformed => ErrorCode::KeyMalformed,

@@ -3,34 +3,57 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-/// What an API key may do. Admin sessions may do everything a key may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+use super::error::KeyRejection;
+
+/// What an API key may do. Admin sessions may do everything a key may. On the wire, its
+/// string form (strum); any other string decodes as `Unknown`, so that validation can name the
+/// `scopes` field (422).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 pub enum Scope {
-    #[serde(rename = "keys:read")]
+    #[strum(serialize = "keys:read")]
     KeysRead,
-    #[serde(rename = "keys:write")]
+    #[strum(serialize = "keys:write")]
     KeysWrite,
-    #[serde(rename = "keys:verify")]
+    #[strum(serialize = "keys:verify")]
     KeysVerify,
-    /// Any other string: decodes, so that validation can name the `scopes` field (422).
-    #[serde(other)]
+    #[strum(serialize = "unknown")]
     Unknown,
+}
+
+impl Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Self::parse(&s).unwrap_or(Self::Unknown))
+    }
 }
 
 impl Scope {
     pub const ALL: [Scope; 3] = [Scope::KeysRead, Scope::KeysWrite, Scope::KeysVerify];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::KeysRead => "keys:read",
-            Self::KeysWrite => "keys:write",
-            Self::KeysVerify => "keys:verify",
-            Self::Unknown => "unknown",
-        }
+        self.into()
     }
 
+    /// One of [`Scope::ALL`] by its name.
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|scope| scope.as_str() == s)
+        s.parse().ok().filter(|scope| *scope != Self::Unknown)
     }
 
     pub fn description(self) -> &'static str {
@@ -140,7 +163,19 @@ pub struct RevealedSecret {
     pub secret: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortField {
@@ -155,20 +190,27 @@ impl SortField {
     pub const ALL: [SortField; 4] = [Self::Name, Self::Created, Self::LastUsed, Self::Expires];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::Created => "created",
-            Self::LastUsed => "last_used",
-            Self::Expires => "expires",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == s)
+        s.parse().ok()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
@@ -179,18 +221,11 @@ pub enum SortOrder {
 
 impl SortOrder {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "asc" => Some(Self::Asc),
-            "desc" => Some(Self::Desc),
-            _ => None,
-        }
+        s.parse().ok()
     }
 
     pub fn flip(self) -> Self {
@@ -201,7 +236,19 @@ impl SortOrder {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyFilter {
@@ -216,12 +263,7 @@ impl KeyFilter {
     pub const ALL: [KeyFilter; 4] = [Self::All, Self::NeverUsed, Self::Expired, Self::Disabled];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::All => "all",
-            Self::NeverUsed => "never_used",
-            Self::Expired => "expired",
-            Self::Disabled => "disabled",
-        }
+        self.into()
     }
 
     pub fn label(self) -> &'static str {
@@ -234,7 +276,7 @@ impl KeyFilter {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -257,16 +299,32 @@ pub struct WhoAmI {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// What `keys.verify` found: `valid`, or why the key was refused (the same rejections the gate
+/// answers a presented key with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerifyCode {
     Valid,
-    Malformed,
-    NotFound,
-    Expired,
-    Disabled,
+    #[serde(untagged)]
+    Rejected(KeyRejection),
 }
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for VerifyCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use strum::IntoEnumIterator;
+        let values: Vec<&'static str> = std::iter::once("valid")
+            .chain(KeyRejection::iter().map(KeyRejection::as_str))
+            .collect();
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(values))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for VerifyCode {}
 
 /// The `keys.verify` answer; details only when valid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -578,5 +636,32 @@ mod tests {
         }
         assert_eq!(AuditAction::KeyCreated.as_str(), "key.created");
         assert_eq!(ActorKind::System.as_str(), "system");
+    }
+
+    #[test]
+    fn verify_codes_are_valid_or_the_gates_rejections() {
+        assert_eq!(serde_json::to_value(VerifyCode::Valid).unwrap(), "valid");
+        let rejected = VerifyCode::Rejected(KeyRejection::NotFound);
+        assert_eq!(serde_json::to_value(rejected).unwrap(), "not_found");
+        assert_eq!(
+            serde_json::from_value::<VerifyCode>("expired".into()).unwrap(),
+            VerifyCode::Rejected(KeyRejection::Expired)
+        );
+    }
+
+    #[test]
+    fn scopes_travel_as_their_names_and_anything_else_is_unknown() {
+        assert_eq!(serde_json::to_value(Scope::KeysRead).unwrap(), "keys:read");
+        assert_eq!(
+            serde_json::from_value::<Scope>("keys:verify".into()).unwrap(),
+            Scope::KeysVerify
+        );
+        assert_eq!(
+            serde_json::from_value::<Scope>("keys:admin".into()).unwrap(),
+            Scope::Unknown
+        );
+        assert_eq!(Scope::parse("unknown"), None);
+        assert_eq!(SortField::parse("last_used"), Some(SortField::LastUsed));
+        assert_eq!(KeyFilter::NeverUsed.as_str(), "never_used");
     }
 }

@@ -10,7 +10,6 @@ use crate::api::error::{ApiError, KeyRejection};
 use super::{
     accounts::sessions,
     caller::{AdminPrincipal, Caller, KeyPrincipal, Principal},
-    keys::verify::Outcome,
     ratelimit::address_group,
     state::AppState,
 };
@@ -171,24 +170,19 @@ async fn authenticate_key(
         .map(|(_, token)| token.trim());
     let outcome = match presented {
         Some(token) => state.keys.verify(token).await?,
-        None => Outcome::Malformed,
+        None => Err(KeyRejection::Malformed),
     };
     // Verification comes first (parse and checksum cost nothing, a lookup one indexed read):
     // a key that verifies is never refused for other callers' failures from the same address.
     let snapshot = match outcome {
-        Outcome::Valid(snapshot) => snapshot,
-        rejected => {
+        Ok(snapshot) => snapshot,
+        Err(rejected) => {
             let limit = state.settings.failed_auth_per_minute;
             let subject = ip.map_or_else(|| "unknown".to_owned(), address_group);
             if let Err(retry_after) = state.auth_failures.hit(&subject, limit, now) {
                 return Err(ApiError::RateLimited { retry_after });
             }
-            return Err(ApiError::InvalidKey(match rejected {
-                Outcome::Malformed | Outcome::Valid(_) => KeyRejection::Malformed,
-                Outcome::NotFound => KeyRejection::NotFound,
-                Outcome::Expired => KeyRejection::Expired,
-                Outcome::Disabled => KeyRejection::Disabled,
-            }));
+            return Err(ApiError::InvalidKey(rejected));
         }
     };
     if let Some(per_minute) = snapshot.rate_limit_per_minute {

@@ -9,14 +9,11 @@ crate::api_fn! {
     /// candidate's use is recorded.
     #[server(prefix = "/api", endpoint = "v1/keys.verify", input = Json, output = Json)]
     pub async fn verify_key(key: String) -> Result<Verification, ApiError> {
-        use crate::{
-            api::types::VerifyCode,
-            server::{clock::from_ms, keys::verify::Outcome},
-        };
+        use crate::{api::types::VerifyCode, server::clock::from_ms};
         let (state, caller) = crate::server::request()?;
         let outcome = state.keys.verify(&key).await?;
         Ok(match outcome {
-            Outcome::Valid(snapshot) => {
+            Ok(snapshot) => {
                 state.keys.record_use(
                     &snapshot.key_id,
                     caller.ip.as_deref(),
@@ -32,9 +29,9 @@ crate::api_fn! {
                     expires_at: snapshot.expires_at.map(from_ms),
                 }
             }
-            other => Verification {
+            Err(rejected) => Verification {
                 valid: false,
-                code: other.code(),
+                code: VerifyCode::Rejected(rejected),
                 key_id: None,
                 name: None,
                 project: None,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use subtle::ConstantTimeEq;
 
-use crate::api::types::VerifyCode;
+use crate::api::error::KeyRejection;
 use crate::server::{
     error::ServiceResult,
     vault::{format, hash_secret},
@@ -14,26 +14,8 @@ use crate::server::{
 use super::{cache::KeySnapshot, item::scopes_from_column, KeyService};
 use crate::server::entities::api_keys;
 
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    Valid(Arc<KeySnapshot>),
-    Malformed,
-    NotFound,
-    Expired,
-    Disabled,
-}
-
-impl Outcome {
-    pub fn code(&self) -> VerifyCode {
-        match self {
-            Self::Valid(_) => VerifyCode::Valid,
-            Self::Malformed => VerifyCode::Malformed,
-            Self::NotFound => VerifyCode::NotFound,
-            Self::Expired => VerifyCode::Expired,
-            Self::Disabled => VerifyCode::Disabled,
-        }
-    }
-}
+/// A usable key's snapshot, or why the presented key is refused.
+pub type Outcome = Result<Arc<KeySnapshot>, KeyRejection>;
 
 pub fn judge(snapshot: Arc<KeySnapshot>, now_ms: i64) -> Outcome {
     let key_expired = snapshot.expires_at.is_some_and(|at| at <= now_ms);
@@ -41,11 +23,11 @@ pub fn judge(snapshot: Arc<KeySnapshot>, now_ms: i64) -> Outcome {
     let grace_over =
         snapshot.previous_secret && snapshot.grace_ends_at.is_none_or(|at| at <= now_ms);
     if snapshot.disabled {
-        Outcome::Disabled
+        Err(KeyRejection::Disabled)
     } else if key_expired || grace_over {
-        Outcome::Expired
+        Err(KeyRejection::Expired)
     } else {
-        Outcome::Valid(snapshot)
+        Ok(snapshot)
     }
 }
 
@@ -53,7 +35,7 @@ impl KeyService {
     /// Decides whether `presented` is a usable key. Does not record a use.
     pub async fn verify(&self, presented: &str) -> ServiceResult<Outcome> {
         let Ok(secret) = format::parse(presented) else {
-            return Ok(Outcome::Malformed);
+            return Ok(Err(KeyRejection::Malformed));
         };
         let hash = hash_secret(&secret);
         let now = self.now_ms();
@@ -70,7 +52,7 @@ impl KeyService {
             .one(self.db())
             .await?;
         let Some(row) = row else {
-            return Ok(Outcome::NotFound);
+            return Ok(Err(KeyRejection::NotFound));
         };
         let current = bool::from(row.secret_hash.as_bytes().ct_eq(hash.as_bytes()));
         let previous = !current
@@ -79,7 +61,7 @@ impl KeyService {
                 .as_deref()
                 .is_some_and(|h| bool::from(h.as_bytes().ct_eq(hash.as_bytes())));
         if !current && !previous {
-            return Ok(Outcome::NotFound);
+            return Ok(Err(KeyRejection::NotFound));
         }
         let snapshot = Arc::new(KeySnapshot {
             key_id: row.id,
