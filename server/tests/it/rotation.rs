@@ -118,27 +118,6 @@ async fn create(p: &Proc, cookie: &str, name: &str) -> (String, String) {
     )
 }
 
-async fn login(p: &Proc) -> String {
-    let body = json!({"email": "ops@example.com", "password": crate::common::PASSWORD});
-    let (status, headers, _) = p
-        .request(
-            http::Method::POST,
-            "/api/v1/auth.login",
-            &body.to_string(),
-            &[("content-type", "application/json")],
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, StatusCode::OK);
-    headers[http::header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 on_both!(
     the_documented_procedure_keeps_every_secret_while_a_replica_seals_and_rolls,
     |backend| async move { procedure(backend).await }
@@ -308,7 +287,6 @@ async fn killed_midway(backend: Backend) {
     for (id, secret) in secrets.iter().step_by(97) {
         assert_eq!(&reveal(&p, &cookie, id).await, secret);
     }
-    let _ = login(&p).await;
     stop(p).await;
 }
 
