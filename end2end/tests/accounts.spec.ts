@@ -46,6 +46,8 @@ test("first-run setup, logout, failed and successful login, return to next, add 
   await page.getByLabel("Password").fill(bob.password);
   await page.getByRole("button", { name: "Add admin" }).click();
   await expect(page.getByRole("row", { name: /Bob Builder/ })).toBeVisible();
+  await expect(page.getByRole("status").getByText("Added Bob Builder")).toBeVisible();
+  await expect(page.getByLabel("Email")).toHaveValue("");
   await expect(page.getByRole("row", { name: /Ann Admin \(you\)/ })).toBeVisible();
 
   const other = await browser.newContext({ baseURL: server.url });
@@ -61,6 +63,7 @@ test("first-run setup, logout, failed and successful login, return to next, add 
   // Disabling Bob ends his session.
   await page.getByRole("button", { name: "Disable Bob Builder" }).click();
   await expect(page.getByRole("row", { name: /Bob Builder/ })).toContainText("Disabled");
+  await expect(page.getByRole("status").getByText("Disabled Bob Builder")).toBeVisible();
   await bobPage.reload();
   await expect(bobPage).toHaveURL(/\/login/);
   await other.close();

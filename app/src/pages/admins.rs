@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        admins::{create_admin, list_admins, set_admin_disabled},
+        admins::{list_admins, CreateAdmin, SetAdminDisabled},
         validate, ApiError,
     },
     components::{
@@ -19,12 +19,15 @@ use crate::{
 pub fn AdminsPage() -> impl IntoView {
     let report = use_error_reporter();
     let toasts = use_toasts();
-    let reload = RwSignal::new(0u32);
+    // Mutations are server actions; the list is a resource that reloads whenever one completes.
+    let add_admin = ServerAction::<CreateAdmin>::new();
+    let toggle = ServerAction::<SetAdminDisabled>::new();
     let admins = LocalResource::new(move || {
-        reload.track();
+        add_admin.version().track();
+        toggle.version().track();
         list_admins()
     });
-    let retry = Callback::new(move |_| reload.update(|n| *n += 1));
+    let retry = Callback::new(move |_| admins.refetch());
     Effect::new(move |_| {
         if let Some(Err(e)) = admins.get() {
             report(e, Some(retry));
@@ -35,45 +38,36 @@ pub fn AdminsPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
+    Effect::new(move |_| match add_admin.value().get() {
+        Some(Ok(a)) => {
+            toasts.info(format!("Added {}", a.name));
+            email.set(String::new());
+            name.set(String::new());
+            password.set(String::new());
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    Effect::new(move |_| match toggle.value().get() {
+        Some(Ok(a)) => toasts.info(if a.disabled {
+            format!("Disabled {}", a.name)
+        } else {
+            format!("Enabled {}", a.name)
+        }),
+        Some(Err(e)) => report(e, None),
+        None => {}
+    });
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match create_admin(
-                email.get_untracked(),
-                name.get_untracked(),
-                password.get_untracked(),
-            )
-            .await
-            {
-                Ok(a) => {
-                    toasts.info(format!("Added {}", a.name));
-                    email.set(String::new());
-                    name.set(String::new());
-                    password.set(String::new());
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
+        add_admin.dispatch(CreateAdmin {
+            email: email.get_untracked(),
+            name: name.get_untracked(),
+            password: password.get_untracked(),
         });
     };
     let set_disabled = move |id: String, disabled: bool| {
-        leptos::task::spawn_local(async move {
-            match set_admin_disabled(id, disabled).await {
-                Ok(a) => {
-                    toasts.info(if disabled {
-                        format!("Disabled {}", a.name)
-                    } else {
-                        format!("Enabled {}", a.name)
-                    });
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => report(e, None),
-            }
-        });
+        toggle.dispatch(SetAdminDisabled { id, disabled });
     };
     view! {
         <section class="page admins-page">
@@ -131,7 +125,7 @@ pub fn AdminsPage() -> impl IntoView {
                 <TextField label="Email" name="email" form="admin" kind="email" required=true autocomplete="off" value=email errors=error/>
                 <TextField label="Name" name="name" form="admin" required=true autocomplete="off" value=name errors=error/>
                 <TextField label="Password" name="password" form="admin" kind="password" required=true minlength=validate::PASSWORD_MIN autocomplete="new-password" hint=format!("At least {} characters. Share it with them securely.", validate::PASSWORD_MIN) value=password errors=error/>
-                <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Add admin"</button>
+                <button type="submit" class="btn btn-primary" disabled=move || add_admin.pending().get()>"Add admin"</button>
             </form>
         </section>
     }
