@@ -427,6 +427,24 @@ fn new_keys_are_generated_beforehand_and_never_invented_by_a_rotation() {
     rotate(&url, &current, &[], &new);
 }
 
+/// The secret stored on a key's row, opened with `ring`.
+async fn stored_secret(app: &TestApp, ring: &Keyring, id: &str) -> String {
+    let row = api_keys::Entity::find_by_id(id.to_owned())
+        .one(&app.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    ring.open(
+        id,
+        row.secret_ciphertext.as_deref().unwrap(),
+        row.secret_nonce.as_deref().unwrap(),
+        row.master_key_id.as_deref().unwrap(),
+    )
+    .unwrap()
+    .expose()
+    .to_owned()
+}
+
 on_both!(
     a_secret_rolled_after_the_rotation_read_it_is_never_overwritten,
     |backend| async move {
@@ -459,20 +477,7 @@ on_both!(
             .await
             .unwrap();
         assert_eq!((moved.rewrapped, moved.remaining), (1, 0));
-        let row = api_keys::Entity::find_by_id(id.clone())
-            .one(&app.conn)
-            .await
-            .unwrap()
-            .unwrap();
-        let opened = ring
-            .open(
-                &id,
-                row.secret_ciphertext.as_deref().unwrap(),
-                row.secret_nonce.as_deref().unwrap(),
-                row.master_key_id.as_deref().unwrap(),
-            )
-            .unwrap();
-        assert_eq!(opened.expose(), rolled);
+        assert_eq!(stored_secret(&app, &ring, &id).await, rolled);
     }
 );
 
@@ -511,20 +516,7 @@ on_both!(
         )
         .await
         .unwrap();
-        let row = api_keys::Entity::find_by_id(good.clone())
-            .one(&app.conn)
-            .await
-            .unwrap()
-            .unwrap();
-        let opened = ring
-            .open(
-                &good,
-                row.secret_ciphertext.as_deref().unwrap(),
-                row.secret_nonce.as_deref().unwrap(),
-                row.master_key_id.as_deref().unwrap(),
-            )
-            .unwrap();
-        assert_eq!(opened.expose(), good_secret);
+        assert_eq!(stored_secret(&app, &ring, &good).await, good_secret);
     }
 );
 
