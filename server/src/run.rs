@@ -7,7 +7,7 @@ use app::server::{
     audit::Actor,
     clock::SystemClock,
     db,
-    keys::rewrap,
+    keys::{rewrap, vault_record},
     state::Settings,
     vault::{Keyring, MasterKey},
     AppState,
@@ -101,7 +101,7 @@ async fn create_first_key(
     path: &std::path::Path,
 ) -> Result<MasterKey, StartupError> {
     let err = |e: app::server::error::ServiceError| StartupError::MasterKey(e.to_string());
-    let mut known: Vec<String> = rewrap::recorded_key(db)
+    let mut known: Vec<String> = vault_record::recorded_key(db)
         .await
         .map_err(err)?
         .into_iter()
@@ -123,7 +123,7 @@ async fn create_first_key(
     }
     let key =
         MasterKey::load_or_create(path).map_err(|e| StartupError::MasterKey(e.to_string()))?;
-    let winner = rewrap::claim_key(db, key.id()).await.map_err(err)?;
+    let winner = vault_record::claim_key(db, key.id()).await.map_err(err)?;
     if winner != key.id() {
         let _ = std::fs::remove_file(path);
         return Err(copy_it(&winner));
@@ -142,7 +142,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let db = open_database(&args.db).await?;
     let keyring = load_keyring(&db, &args.master_key, true).await?;
     check_keyring(&db, &keyring).await?;
-    rewrap::adopt_key(&db, &keyring)
+    vault_record::adopt_key(&db, &keyring)
         .await
         .map_err(|e| StartupError::MasterKey(e.to_string()))?;
     tracing::info!(current = keyring.primary_id(), all = ?keyring.ids(), "master keyring loaded");
@@ -253,7 +253,7 @@ async fn rotate_master_key(args: RotateArgs) -> Result<(), StartupError> {
     let new_id = new.id().to_owned();
     let keyring = configured.rotating_to(new);
     check_keyring(&db, &keyring).await?;
-    rewrap::adopt_key(&db, &keyring)
+    vault_record::adopt_key(&db, &keyring)
         .await
         .map_err(|e| StartupError::MasterKey(e.to_string()))?;
     let done = rewrap::rewrap_all(

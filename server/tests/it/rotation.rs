@@ -523,7 +523,7 @@ on_both!(
 on_both!(
     the_vault_never_moves_back_to_a_retired_key,
     |backend| async move {
-        use app::server::keys::rewrap::{adopt_key, recorded_key};
+        use app::server::keys::vault_record::{adopt_key, recorded_key};
         let app = TestApp::new(backend).await;
         let (old_b64, new_b64) = (MasterKey::generate_base64(), MasterKey::generate_base64());
         let key = |b64: &str| MasterKey::from_base64(b64).unwrap();

@@ -8,6 +8,7 @@ pub mod locking;
 pub mod revocation;
 pub mod rewrap;
 pub mod usage;
+pub mod vault_record;
 pub mod verify;
 
 use std::sync::Arc;

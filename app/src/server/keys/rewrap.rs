@@ -12,103 +12,13 @@ use sea_orm::{
 use crate::api::types::AuditAction;
 use crate::server::{
     audit::{self, Actor, Event},
-    entities::{api_keys, vault_meta},
+    entities::api_keys,
     error::{ServiceError, ServiceResult},
     vault::Keyring,
 };
 
 /// Rows re-sealed per transaction by default.
 pub const DEFAULT_BATCH: u64 = 200;
-
-/// The `vault_meta` entry naming the master key that seals new secrets.
-const SEALING_KEY: &str = "master_key_id";
-/// The `vault_meta` entry listing keys the vault moved on from (space-separated ids).
-const RETIRED_KEYS: &str = "retired_master_key_ids";
-
-/// The master key id the database records as sealing new secrets, if any.
-pub async fn recorded_key(db: &DatabaseConnection) -> ServiceResult<Option<String>> {
-    Ok(vault_meta::Entity::find_by_id(SEALING_KEY)
-        .one(db)
-        .await?
-        .map(|m| m.value))
-}
-
-/// Records `id` as the sealing key unless one is recorded already; answers the recorded id (so
-/// of two servers creating a key for an empty database at once, exactly one wins).
-pub async fn claim_key(db: &DatabaseConnection, id: &str) -> ServiceResult<String> {
-    vault_meta::Entity::insert(vault_meta::ActiveModel {
-        name: sea_orm::Set(SEALING_KEY.to_owned()),
-        value: sea_orm::Set(id.to_owned()),
-    })
-    .on_conflict(
-        sea_orm::sea_query::OnConflict::column(vault_meta::Column::Name)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(recorded_key(db).await?.unwrap_or_else(|| id.to_owned()))
-}
-
-/// Records the keyring's primary key as the sealing key: claims an empty record, or moves the
-/// record on from a key this keyring still opens (a rotation under way). Fails when the record
-/// names a key this keyring does not hold — another server's, on the same vault.
-pub async fn adopt_key(db: &DatabaseConnection, keyring: &Keyring) -> ServiceResult<()> {
-    let current = keyring.primary_id();
-    let recorded = claim_key(db, current).await?;
-    if recorded == current {
-        return Ok(());
-    }
-    if !keyring.knows(&recorded) {
-        return Err(ServiceError::Internal(format!(
-            "the database records master key {recorded}, which is not the configured master key \
-             or a previous one: give this server that key file"
-        )));
-    }
-    // A key the vault moved on from is never current again (a server restarted with the old
-    // key as current and the new one as previous would otherwise move the record back).
-    let retired = vault_meta::Entity::find_by_id(RETIRED_KEYS)
-        .one(db)
-        .await?
-        .map(|m| m.value)
-        .unwrap_or_default();
-    if retired.split_whitespace().any(|id| id == current) {
-        return Err(ServiceError::Internal(format!(
-            "master key {current} was replaced by {recorded}: configure {recorded} as the current key"
-        )));
-    }
-    // Compare-and-set: of servers moving the record at once, the record ends on one of them.
-    let txn = crate::server::db::begin_write(db).await?;
-    let moved = vault_meta::Entity::update_many()
-        .col_expr(vault_meta::Column::Value, Expr::value(current))
-        .filter(vault_meta::Column::Name.eq(SEALING_KEY))
-        .filter(vault_meta::Column::Value.eq(recorded.as_str()))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if moved == 1 {
-        let retired = format!("{retired} {recorded}").trim().to_owned();
-        vault_meta::Entity::insert(vault_meta::ActiveModel {
-            name: sea_orm::Set(RETIRED_KEYS.to_owned()),
-            value: sea_orm::Set(retired),
-        })
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(vault_meta::Column::Name)
-                .update_column(vault_meta::Column::Value)
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-    }
-    txn.commit().await?;
-    match recorded_key(db).await? {
-        Some(now) if now == current => Ok(()),
-        other => Err(ServiceError::Internal(format!(
-            "another server moved the current master key to {} meanwhile: start again",
-            other.unwrap_or_default()
-        ))),
-    }
-}
 
 /// How many stored secrets each master key id seals, most first.
 pub async fn sealed_counts(db: &DatabaseConnection) -> ServiceResult<Vec<(String, u64)>> {
@@ -138,7 +48,10 @@ pub async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Servic
         .map(|(id, n)| format!("{id} ({n} secrets)"))
         .collect();
     // An empty vault still names the key its first server made: another key would fork it.
-    if let Some(recorded) = recorded_key(db).await?.filter(|id| !keyring.knows(id)) {
+    if let Some(recorded) = super::vault_record::recorded_key(db)
+        .await?
+        .filter(|id| !keyring.knows(id))
+    {
         if !counts.iter().any(|(id, _)| *id == recorded) {
             unknown.push(format!("{recorded} (the recorded sealing key)"));
         }
