@@ -10,6 +10,7 @@ use leptos_router::{
 use crate::{
     api::auth::logout,
     components::{
+        focus::focus_heading,
         list_url::LastListUrl,
         password_dialog::ChangePasswordDialog,
         session::{provide_session, use_error_reporter, use_session, RequireAdmin},
@@ -31,6 +32,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <TopBar/>
+            <FocusOnNavigate/>
             <main id="main">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=|| view! { <Redirect path="/keys"/> }/>
@@ -46,6 +48,19 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// After each route change (not the first load), focus moves to the new page's heading.
+#[component]
+fn FocusOnNavigate() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|p| p != path) {
+            focus_heading();
+        }
+        path
+    });
+}
+
 #[component]
 fn TopBar() -> impl IntoView {
     let session = use_session();
@@ -57,7 +72,7 @@ fn TopBar() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match logout().await {
                 Ok(()) | Err(crate::api::ApiError::Unauthenticated) => {
-                    session.user.set(None);
+                    session.logged_out();
                     navigate("/login", NavigateOptions::default());
                 }
                 Err(e) => report(e, None),

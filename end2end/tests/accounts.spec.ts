@@ -16,9 +16,14 @@ test("first-run setup, logout, failed and successful login, return to next, add 
   await expect(page.getByText("Ann Admin")).toBeVisible();
   await captureSessionCookie(page);
 
-  // Setup is closed for good.
+  // Setup is closed for good: a signed-in admin goes to the keys; anyone else is told so.
   await page.goto("/setup");
-  await expect(page.getByText("Already set up.")).toBeVisible();
+  await expect(page).toHaveURL(/\/keys$/);
+  await expect(page.getByRole("heading", { name: "API Keys" })).toBeVisible();
+  const stranger = await browser.newPage({ baseURL: server.url });
+  await stranger.goto("/setup");
+  await expect(stranger.getByText("Already set up.")).toBeVisible();
+  await stranger.close();
 
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login/);
@@ -80,9 +85,16 @@ test("an absolute, protocol-relative or disguised next is ignored", async ({ pag
     await page.getByRole("button", { name: "Log in" }).click();
     await expect(page).toHaveURL(/\/keys$/);
     await captureSessionCookie(page);
+    // Log out is a plain /login (no `next` back to where we were), and logging in from there
+    // lands on a real page, never on the filled login form.
     await page.getByRole("button", { name: "Log out" }).click();
-    await expect(page).toHaveURL(/\/login/);
+    await expect(page).toHaveURL(/\/login$/);
   }
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/keys$/);
+  await expect(page.getByRole("heading", { name: "API Keys" })).toBeVisible();
 });
 
 test("changing the password signs out other sessions", async ({ page, admin, browser, server }) => {

@@ -49,6 +49,29 @@ test("details: open from the list, reveal and hide, copy, Back keeps the list vi
   await expect(page.getByRole("searchbox", { name: "Search API keys" })).toHaveValue("shop");
 });
 
+test("Back goes back in history to the list that opened the details; after a deep link it opens the list", async ({ page, admin }) => {
+  const { key } = await createKey(page.request, { name: "Alpha" });
+  await createKey(page.request, { name: "Beta" });
+  await page.goto("/keys?sort=name&order=asc");
+  const listUrl = page.url();
+  await page.getByRole("link", { name: "Alpha", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Alpha" })).toBeVisible();
+  await page.getByRole("button", { name: "Back" }).click();
+  await expect(page).toHaveURL(listUrl);
+  // No entry was added: Forward returns to the details, and browser Back then to the list.
+  await page.goForward();
+  await expect(page.getByRole("heading", { name: "Alpha" })).toBeVisible();
+  await page.goBack();
+  await expect(page).toHaveURL(listUrl);
+
+  // A deep link has no list behind it: Back opens the list as last seen.
+  await page.goto(`/keys/${key.id}`);
+  await expect(page.getByRole("heading", { name: "Alpha" })).toBeVisible();
+  await page.getByRole("button", { name: "Back" }).click();
+  await expect(page).toHaveURL(listUrl);
+  await expect(page.getByRole("link", { name: "Beta", exact: true })).toBeVisible();
+});
+
 test("regenerate with a 15-minute grace: old and new secrets both work, then only the new", async ({ page, admin, request }) => {
   const { key, secret: old } = await createKey(page.request, { name: "Woo", scopes: ["keys:read"] });
   await page.goto(`/keys/${key.id}`);
@@ -60,6 +83,9 @@ test("regenerate with a 15-minute grace: old and new secrets both work, then onl
   const fresh = (await shown.getByLabel("New secret key").textContent())!.trim();
   rememberSecret(fresh);
   expect(fresh).not.toBe(old);
+  // The page reloads the key behind the dialog; the new secret stays until the dialog closes.
+  await expect(page.getByText(/Previous secret stops working/)).toBeAttached();
+  await expect(shown.getByLabel("New secret key")).toHaveText(fresh);
   await shown.getByRole("button", { name: "Done" }).click();
   await expect(page.getByText(/Previous secret stops working in 1[45] minutes/)).toBeVisible();
   expect(await whoami(request, old)).toBe(200);
@@ -96,9 +122,13 @@ test("edit shows a validation error next to the field, then saves", async ({ pag
   await page.goto(`/keys/${key.id}`);
   await page.getByRole("button", { name: "Edit" }).click();
   const dialog = page.getByRole("dialog", { name: "Edit API key" });
-  await dialog.getByLabel("Name").fill("x".repeat(101));
+  // The field takes at most the server's limit; a blank name is refused next to the field.
+  const doc = await (await page.request.get("/api/v1/openapi.json")).json();
+  const nameMax = doc.paths["/api/v1/keys.update"].post.requestBody.content["application/json"].schema.properties.name.maxLength;
+  await expect(dialog.getByLabel("Name")).toHaveAttribute("maxlength", String(nameMax));
+  await dialog.getByLabel("Name").fill("   ");
   await dialog.getByRole("button", { name: "Save" }).click();
-  await expect(dialog.getByText("Name must be at most 100 characters.")).toBeVisible();
+  await expect(dialog.getByText("Name is required.")).toBeVisible();
   await dialog.getByLabel("Name").fill("New name");
   await dialog.getByLabel("Rate limit (requests per minute)").fill("120");
   await dialog.getByRole("button", { name: "Save" }).click();
@@ -126,6 +156,10 @@ test("an unknown id says the key was not found, with Back", async ({ page, admin
 
 test("usage chart shows requests per day with an accessible table", async ({ page, admin, request }) => {
   const { key, secret } = await createKey(page.request, { name: "Busy" });
+  // Never used: words, not an empty chart.
+  await page.goto(`/keys/${key.id}`);
+  await expect(page.getByText("No requests yet")).toBeVisible();
+  await expect(page.getByRole("img", { name: /Requests per day/ })).toHaveCount(0);
   for (let i = 0; i < 3; i++) expect(await whoami(request, secret)).toBe(200);
   await page.waitForTimeout(1300);
   await page.goto(`/keys/${key.id}`);
@@ -176,4 +210,34 @@ test("details: disabling a leaked management key can disable the keys it created
   dialog2 = page.getByRole("dialog", { name: "Delete API key “Bystander”?" });
   await expect(dialog2.getByRole("button", { name: "Delete" })).toBeVisible();
   await expect(dialog2.getByRole("checkbox")).toHaveCount(0);
+});
+
+test("the seed's Tips show on both pages and stay dismissed for this admin", async ({ page, admin }) => {
+  const { key } = await createKey(page.request, { name: "Tipped" });
+  await page.goto("/keys");
+  const tips = page.getByRole("complementary", { name: "Tips" });
+  for (const tip of [
+    "Use a separate API key per integration (e.g., one for WooCommerce, one for Shopify).",
+    "Rotate keys periodically for security.",
+    "Delete unused keys to reduce security risks.",
+    "Keep your Secret Key private – treat it like a password.",
+  ]) await expect(tips.getByRole("listitem").filter({ hasText: tip })).toHaveCount(1);
+  await tips.getByRole("button", { name: "Dismiss tips" }).click();
+  await expect(tips).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole("button", { name: "Show tips" })).toBeVisible();
+  await expect(tips).toHaveCount(0);
+
+  // The details page has its own tips, dismissed separately.
+  await page.goto(`/keys/${key.id}`);
+  for (const tip of [
+    "Use this page to copy your API key for integration into external apps.",
+    "Rotate or regenerate keys periodically for better security.",
+    "Share keys only with trusted developers or systems.",
+  ]) await expect(tips.getByRole("listitem").filter({ hasText: tip })).toHaveCount(1);
+
+  // And they come back on request.
+  await page.goto("/keys");
+  await page.getByRole("button", { name: "Show tips" }).click();
+  await expect(tips).toContainText("Rotate keys periodically for security.");
 });

@@ -16,10 +16,18 @@ test("Add New creates a key, shows its secret once and copies it @mobile", async
   await grantClipboard(page, server);
   await page.goto("/keys");
   await expect(page.getByText("No API keys yet.")).toBeVisible();
+  await expect(page.getByRole("link", { name: "API reference (OpenAPI)" })).toHaveAttribute("href", "/api/v1/openapi.json");
+  await expect(page.getByRole("button", { name: "Create your first API key" })).toBeVisible();
+  // Nothing to page through: no "Showing 0–0 of 0".
+  await expect(page.getByRole("navigation", { name: "Pagination" })).toHaveCount(0);
   await page.getByRole("button", { name: "Add New" }).click();
   const dialog = page.getByRole("dialog", { name: "Add New API key" });
   await dialog.getByRole("button", { name: "Create key" }).click();
   await expect(dialog.getByText("Name is required.")).toBeVisible();
+  // Focus goes to the field to fix, and its message goes as soon as it is edited.
+  await expect(dialog.getByLabel("Name")).toBeFocused();
+  await page.keyboard.type("W");
+  await expect(dialog.getByText("Name is required.")).toBeHidden();
   await dialog.getByLabel("Name").fill("WooCommerce");
   await dialog.getByLabel("Project").fill("licenseshipper.com");
   await dialog.getByLabel(/keys:verify/).check();
@@ -50,6 +58,68 @@ test("Add New creates a key, shows its secret once and copies it @mobile", async
   await expect(page.getByText("No API keys yet.")).toBeVisible();
 });
 
+test("a once-only secret asks before its dialog closes uncopied; the wording matches the key", async ({ page, admin, server }) => {
+  await grantClipboard(page, server);
+  await page.goto("/keys");
+  await page.getByRole("button", { name: "Add New" }).click();
+  const form = page.getByRole("dialog", { name: "Add New API key" });
+  await form.getByLabel("Name").fill("Hash only");
+  await form.getByLabel("Recoverable").uncheck();
+  await form.getByRole("button", { name: "Create key" }).click();
+  const created = page.getByRole("dialog", { name: "API key created" });
+  await expect(created).toContainText("This is the only time it is shown");
+  rememberSecret((await created.getByLabel("New secret key").textContent())!.trim());
+  // Escape, then Done: each asks first and keeps the secret on screen.
+  await page.keyboard.press("Escape");
+  await expect(created.getByRole("alert")).toContainText("You have not copied this key");
+  await created.getByRole("button", { name: "Keep it open" }).click();
+  await created.getByRole("button", { name: "Done" }).click();
+  await expect(created.getByRole("alert")).toContainText("You have not copied this key");
+  await created.getByRole("button", { name: "Keep it open" }).click();
+  // Once copied, Done closes.
+  await created.getByRole("button", { name: "Copy" }).click();
+  await expect(created.getByRole("button", { name: "Copied" })).toBeVisible();
+  await created.getByRole("button", { name: "Done" }).click();
+  await expect(created).toBeHidden();
+
+  // A recoverable key can be revealed later: the dialog says so, and Escape closes it at once.
+  await page.getByRole("button", { name: "Add New" }).click();
+  await form.getByLabel("Name").fill("Recoverable one");
+  await form.getByRole("button", { name: "Create key" }).click();
+  await expect(created).toContainText("You can reveal it later on its page.");
+  rememberSecret((await created.getByLabel("New secret key").textContent())!.trim());
+  await page.keyboard.press("Escape");
+  await expect(created).toBeHidden();
+  await expect(rowOf(page, "Recoverable one")).toBeVisible();
+});
+
+test("at 1280 px every column, Action included, fits beside the longest name the server accepts", async ({ page, admin }) => {
+  const doc = await (await page.request.get("/api/v1/openapi.json")).json();
+  const nameMax: number = doc.paths["/api/v1/keys.update"].post.requestBody.content["application/json"].schema.properties.name.maxLength;
+  const long = "W".repeat(nameMax);
+  await createKey(page.request, { name: long });
+  await createKey(page.request, { name: "Short" });
+  for (const width of [1280, 1440, 1920]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto("/keys");
+    const row = rowOf(page, long);
+    await expect(row).toBeVisible();
+    const wrap = page.locator(".table-wrap");
+    expect(await wrap.evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0);
+    const right = await wrap.evaluate((el) => el.getBoundingClientRect().right);
+    for (const name of ["View", "Copy", "Delete"]) {
+      const box = (await row.getByRole("button", { name }).boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(right);
+    }
+    for (const name of ["Created", "Last Used", "Created By", "Action"]) {
+      const box = (await page.getByRole("columnheader", { name, exact: true }).boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(right);
+    }
+    // The cut name keeps its whole text as the link's title.
+    await expect(row.getByRole("link")).toHaveAttribute("title", long);
+  }
+});
+
 test("View reveals and hides the secret in its row; Copy copies it", async ({ page, admin, server }) => {
   await grantClipboard(page, server);
   const { secret } = await createKey(page.request, { name: "Shopify" });
@@ -67,10 +137,18 @@ test("View reveals and hides the secret in its row; Copy copies it", async ({ pa
   await expect(page.getByRole("status").getByText("Copied")).toBeVisible();
   expect(await clipboard(page)).toBe(secret);
 
+  // A key stored as a hash only is marked, and its View and Copy are disabled and say why.
   const other = rowOf(page, "Hash only");
-  await other.getByRole("button", { name: "View" }).click();
-  await expect(other).toContainText("This key can't be revealed");
-  expect(hidden.secret).toBeTruthy();
+  await expect(other.getByText("Shown once", { exact: true })).toBeVisible();
+  for (const name of ["View", "Copy"]) {
+    const button = other.getByRole("button", { name });
+    await expect(button).toBeDisabled();
+    await expect(button).toHaveAttribute("title", "Shown once at creation; regenerate to get a new secret");
+    await button.click({ force: true });
+  }
+  await page.waitForTimeout(500);
+  await expect(page.getByText("can't be revealed")).toHaveCount(0);
+  await expect(other).not.toContainText(hidden.secret);
 });
 
 test("search by name and by creator, server-side and debounced", async ({ page, admin }) => {
@@ -152,10 +230,24 @@ test("bulk delete three keys atomically, then the selection clears", async ({ pa
   await page.goto("/keys");
   const bulk = page.getByRole("button", { name: "Bulk Delete" });
   await expect(bulk).toBeDisabled();
-  for (const name of ["One", "Two", "Three"]) await page.getByRole("checkbox", { name: `Select ${name}` }).check();
+  // A bar counts the selection, and Clear empties it.
+  await page.getByRole("checkbox", { name: "Select One" }).check();
+  await expect(page.getByRole("status").filter({ hasText: "1 selected" })).toBeVisible();
+  await page.getByRole("button", { name: "Clear selection" }).click();
+  await expect(page.getByRole("checkbox", { name: "Select One" })).not.toBeChecked();
+  await expect(bulk).toBeDisabled();
+  for (const name of ["One", "Two", "Three", "Four"]) await page.getByRole("checkbox", { name: `Select ${name}` }).check();
+  await expect(page.getByRole("status").filter({ hasText: "4 selected" })).toBeVisible();
+  await bulk.click();
+  const four = page.getByRole("dialog", { name: "Delete 4 API keys?" });
+  await expect(four).toContainText("“Four”, “Three”, “Two” and 1 more.");
+  await four.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("checkbox", { name: "Select Four" }).uncheck();
   await expect(bulk).toBeEnabled();
   await bulk.click();
   const confirm = page.getByRole("dialog", { name: "Delete 3 API keys?" });
+  // It names what goes (newest first, as listed).
+  await expect(confirm).toContainText("“Three”, “Two”, “One”.");
   await confirm.getByRole("button", { name: "Delete" }).click();
   await expect(page.getByText("Showing 1–1 of 1")).toBeVisible();
   await expect(page.getByRole("link", { name: "Four" })).toBeVisible();
@@ -175,10 +267,45 @@ test("Escape closes a dialog and focus returns to the button", async ({ page, ad
   await page.keyboard.press("Escape");
   await expect(page.getByRole("dialog")).toHaveCount(0);
   await expect(del).toBeFocused();
-  // Enter on a focused row opens its details.
-  await rowOf(page, "Solo").focus();
+  // Rows are no tab stops of their own: Tab goes from the row's link to its buttons.
+  await expect(rowOf(page, "Solo")).not.toHaveAttribute("tabindex", /.*/);
+  await rowOf(page, "Solo").getByRole("link", { name: "Solo" }).focus();
+  await page.keyboard.press("Tab");
+  await expect(rowOf(page, "Solo").getByRole("button", { name: "View" })).toBeFocused();
+  // Enter on the name opens the details, and focus moves to their heading.
+  await page.keyboard.press("Shift+Tab");
   await page.keyboard.press("Enter");
-  await expect(page.getByRole("heading", { name: "Solo" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Solo", level: 1 })).toBeFocused();
+  // Back, too, lands on the list's heading.
+  await page.getByRole("button", { name: "Back" }).click();
+  await expect(page.getByRole("heading", { name: "API Keys", level: 1 })).toBeFocused();
+});
+
+test("the focus ring has at least 3:1 contrast against the page", async ({ page, admin }) => {
+  await page.goto("/keys");
+  await page.keyboard.press("Tab");
+  const ratio = await page.evaluate(() => {
+    const el = document.activeElement as HTMLElement;
+    const style = getComputedStyle(el);
+    const lum = (rgb: number[]) => {
+      const [r, g, b] = rgb.map((v) => {
+        const c = v / 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const parse = (s: string) => s.match(/[\d.]+/g)!.slice(0, 4).map(Number);
+    // The ring is the outline, or else the outermost box-shadow; it must be opaque.
+    const ring = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0
+      ? style.outlineColor
+      : style.boxShadow.split(/,(?![^(]*\))/).pop()!.trim().match(/rgba?\([^)]*\)/)![0];
+    const [r, g, b, a] = parse(ring);
+    const bg = parse(getComputedStyle(document.documentElement).backgroundColor);
+    const [l1, l2] = [lum([r, g, b]), lum(bg.slice(0, 3))].sort((x, y) => y - x);
+    return { ratio: (l1 + 0.05) / (l2 + 0.05), alpha: a ?? 1 };
+  });
+  expect(ratio.alpha).toBe(1);
+  expect(ratio.ratio).toBeGreaterThanOrEqual(3);
 });
 
 test("reload and back restore search, filter, sort and page from the URL", async ({ page, admin }) => {
@@ -216,4 +343,34 @@ test("a key named like markup renders as text", async ({ page, admin }) => {
   await page.getByRole("link", { name, exact: true }).click();
   await expect(page.getByRole("heading", { name })).toBeVisible();
   expect(alerted).toBe(false);
+});
+
+test("a key made to expire in 3 days says so, rounded to the nearest day", async ({ page, admin }) => {
+  const inDays = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString();
+  await createKey(page.request, { name: "Three days", expires_at: inDays(3) });
+  await createKey(page.request, { name: "Six and a half", expires_at: inDays(6.4) });
+  await page.goto("/keys");
+  await expect(rowOf(page, "Three days")).toContainText("Expires in 3 days");
+  await expect(rowOf(page, "Six and a half")).toContainText("Expires in 6 days");
+});
+
+test("on a phone each key is a card, and the first is in view without scrolling @mobile", async ({ page, admin }) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  for (const name of ["Alpha shop", "Beta shop", "Gamma shop with a rather long name for a phone"]) await createKey(page.request, { name });
+  await page.goto("/keys");
+  const first = rowOf(page, "Gamma shop with a rather long name for a phone");
+  await expect(first).toBeVisible();
+  const card = (await first.boundingBox())!;
+  expect(card.y + card.height).toBeLessThanOrEqual(740);
+  expect(card.x + card.width).toBeLessThanOrEqual(360);
+  // Nothing needs sideways scrolling: every control of the card is on screen.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  for (const name of ["View", "Copy", "Delete"]) {
+    const box = (await first.getByRole("button", { name }).boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(360);
+    expect(box.y + box.height).toBeLessThanOrEqual(740);
+  }
+  await expect(first).toContainText("Never");
+  await expect(first).toContainText("Ann Admin");
+  await expect(first.getByRole("checkbox", { name: /^Select / })).toBeVisible();
 });

@@ -29,12 +29,12 @@ pub use usage::*;
 pub use verify::*;
 pub use whoami::*;
 
-/// A key as this caller may see it (see [`crate::server::keys::item::to_item_for`]).
+/// A key as this caller may see it (see [`crate::server::wire::to_item_for`]).
 #[cfg(feature = "ssr")]
 fn item(
     state: &crate::server::AppState,
     caller: &crate::server::Caller,
     model: &crate::server::entities::api_keys::Model,
 ) -> super::types::KeyItem {
-    crate::server::keys::item::to_item_for(model, state.clock.now_ms(), caller.bounds().as_ref())
+    crate::server::wire::to_item_for(model, state.clock.now_ms(), caller.bounds().as_ref())
 }

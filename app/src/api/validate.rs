@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{error::ApiError, types::Scope};
+use super::{
+    error::ApiError,
+    types::{Scope, MAX_RATE_LIMIT_PER_MINUTE},
+};
 
 pub const NAME_MAX: usize = 100;
 pub const PROJECT_MAX: usize = 253;
@@ -37,19 +40,19 @@ pub fn name(field: &str, raw: &str) -> Result<String, ApiError> {
 }
 
 /// An optional project label (e.g. a shop's domain), at most 253 characters.
-pub fn project(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+pub fn project(field: &str, raw: Option<&str>) -> Result<Option<String>, ApiError> {
     let Some(trimmed) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
     if trimmed.chars().count() > PROJECT_MAX {
         return Err(ApiError::validation(
-            "project",
+            field,
             format!("Project must be at most {PROJECT_MAX} characters."),
         ));
     }
     if has_control(trimmed) {
         return Err(ApiError::validation(
-            "project",
+            field,
             "Project must not contain control characters.",
         ));
     }
@@ -57,24 +60,22 @@ pub fn project(raw: Option<&str>) -> Result<Option<String>, ApiError> {
 }
 
 pub fn expiry(
+    field: &str,
     expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, ApiError> {
     match expires_at {
-        Some(at) if at <= now => Err(ApiError::validation(
-            "expires_at",
-            "Expiry must be in the future.",
-        )),
+        Some(at) if at <= now => Err(ApiError::validation(field, "Expiry must be in the future.")),
         other => Ok(other),
     }
 }
 
 /// Deduplicated, sorted scopes from the fixed set.
-pub fn scopes(scopes: &[Scope]) -> Result<Vec<Scope>, ApiError> {
+pub fn scopes(field: &str, scopes: &[Scope]) -> Result<Vec<Scope>, ApiError> {
     if scopes.contains(&Scope::Unknown) {
         let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
         return Err(ApiError::validation(
-            "scopes",
+            field,
             format!("Scopes must be among {}.", known.join(", ")),
         ));
     }
@@ -84,7 +85,22 @@ pub fn scopes(scopes: &[Scope]) -> Result<Vec<Scope>, ApiError> {
     Ok(out)
 }
 
-pub fn email(raw: &str) -> Result<String, ApiError> {
+/// A per-minute request limit: none, or 1 to [`MAX_RATE_LIMIT_PER_MINUTE`].
+pub fn rate_limit(field: &str, value: Option<u32>) -> Result<Option<u32>, ApiError> {
+    match value {
+        Some(0) => Err(ApiError::validation(
+            field,
+            "Rate limit must be at least 1 request per minute (or none).",
+        )),
+        Some(n) if n > MAX_RATE_LIMIT_PER_MINUTE => Err(ApiError::validation(
+            field,
+            format!("Rate limit must be at most {MAX_RATE_LIMIT_PER_MINUTE} per minute."),
+        )),
+        other => Ok(other),
+    }
+}
+
+pub fn email(field: &str, raw: &str) -> Result<String, ApiError> {
     let trimmed = raw.trim();
     let valid = trimmed.len() <= EMAIL_MAX
         && !has_control(trimmed)
@@ -93,24 +109,21 @@ pub fn email(raw: &str) -> Result<String, ApiError> {
     if valid {
         Ok(trimmed.to_owned())
     } else {
-        Err(ApiError::validation(
-            "email",
-            "Enter a valid email address.",
-        ))
+        Err(ApiError::validation(field, "Enter a valid email address."))
     }
 }
 
-pub fn password(raw: &str) -> Result<(), ApiError> {
+pub fn password(field: &str, raw: &str) -> Result<(), ApiError> {
     let len = raw.chars().count();
     if len < PASSWORD_MIN {
         return Err(ApiError::validation(
-            "password",
+            field,
             format!("Password must be at least {PASSWORD_MIN} characters."),
         ));
     }
     if len > PASSWORD_MAX {
         return Err(ApiError::validation(
-            "password",
+            field,
             format!("Password must be at most {PASSWORD_MAX} characters."),
         ));
     }
@@ -118,13 +131,13 @@ pub fn password(raw: &str) -> Result<(), ApiError> {
 }
 
 /// A search query: trimmed, bounded, control characters refused.
-pub fn query(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+pub fn query(field: &str, raw: Option<&str>) -> Result<Option<String>, ApiError> {
     let Some(trimmed) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
     if trimmed.chars().count() > QUERY_MAX || has_control(trimmed) {
         return Err(ApiError::validation(
-            "query",
+            field,
             format!("Search must be at most {QUERY_MAX} printable characters."),
         ));
     }
@@ -151,18 +164,24 @@ mod tests {
         let decoded: Vec<Scope> =
             serde_json::from_str(r#"["keys:write","keys:read","keys:read"]"#).unwrap();
         assert_eq!(
-            scopes(&decoded).unwrap(),
+            scopes("scopes", &decoded).unwrap(),
             [Scope::KeysRead, Scope::KeysWrite]
         );
         let decoded: Vec<Scope> = serde_json::from_str(r#"["keys:admin"]"#).unwrap();
-        assert_eq!(scopes(&decoded).unwrap_err().field(), Some("scopes"));
+        assert_eq!(
+            scopes("scopes", &decoded).unwrap_err().field(),
+            Some("scopes")
+        );
     }
 
     #[test]
     fn emails_need_a_domain() {
-        assert!(email("a@b.co").is_ok());
-        assert!(email("a@b").is_err());
-        assert!(email("@b.co").is_err());
-        assert!(email("a b@c.de").is_err());
+        assert!(email("email", "a@b.co").is_ok());
+        assert!(email("email", "a@b").is_err());
+        assert!(email("email", "@b.co").is_err());
+        assert_eq!(
+            email("login", "a b@c.de").unwrap_err().field(),
+            Some("login")
+        );
     }
 }

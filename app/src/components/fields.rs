@@ -1,6 +1,6 @@
 //! Form fields with their label and inline validation message.
 
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
 
 use crate::api::ApiError;
 
@@ -31,7 +31,8 @@ pub fn FieldError(#[prop(into)] message: Signal<Option<String>>, id: String) -> 
 }
 
 /// A labelled input whose validation message (from `errors`, when it names `name`) shows
-/// under it and is linked with `aria-describedby`.
+/// under it and is linked with `aria-describedby`. The field takes focus when its message
+/// appears, and the message goes as soon as the value is edited.
 #[component]
 pub fn TextField(
     label: &'static str,
@@ -52,15 +53,31 @@ pub fn TextField(
 ) -> impl IntoView {
     let error_id = format!("{form}-{name}-error");
     let message = Signal::derive(move || message_for(errors.get(), name));
+    let input = NodeRef::<html::Input>::new();
+    Effect::new(move |was_shown: Option<bool>| {
+        let shown = message.get().is_some();
+        if shown && was_shown != Some(true) {
+            if let Some(el) = input.get_untracked() {
+                let _ = el.focus();
+            }
+        }
+        shown
+    });
+    let on_input = move |ev: leptos::ev::Event| {
+        value.set(event_target_value(&ev));
+        if message.get_untracked().is_some() {
+            errors.set(None);
+        }
+    };
     view! {
         <div class="field">
             <label class="field-label">
                 <span>{label}</span>
-                <input type=kind required=required autocomplete=autocomplete placeholder=placeholder
+                <input node_ref=input type=kind required=required autocomplete=autocomplete placeholder=placeholder
                     maxlength=maxlength minlength=minlength min=min
                     aria-describedby=error_id.clone()
                     aria-invalid=move || message.get().is_some().to_string()
-                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+                    prop:value=move || value.get() on:input=on_input/>
             </label>
             {hint.map(|h| view! { <small class="hint">{h}</small> })}
             <FieldError message=message id=error_id/>

@@ -2,6 +2,7 @@
 
 pub mod clipboard;
 pub mod fields;
+pub mod focus;
 pub mod icons;
 pub mod list_url;
 pub mod modal;
@@ -9,4 +10,5 @@ pub mod password_dialog;
 pub mod secret;
 pub mod session;
 pub mod time;
+pub mod tips;
 pub mod toast;

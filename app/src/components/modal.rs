@@ -1,5 +1,6 @@
 //! Modal dialogs on the native `<dialog>`: the page behind is inert (focus stays inside),
-//! Escape closes, and focus returns to where it was. The content exists only while open.
+//! Escape closes (unless `hold` says not now), and focus returns to where it was. The content
+//! exists only while open.
 
 use leptos::{html, prelude::*};
 
@@ -9,6 +10,10 @@ pub fn Modal(
     #[prop(into)] title: Signal<String>,
     children: ChildrenFn,
     #[prop(optional)] on_close: Option<Callback<()>>,
+    /// While true, Escape does not close the dialog; `on_held` runs instead (e.g. to ask first).
+    #[prop(optional, into)]
+    hold: Option<Signal<bool>>,
+    #[prop(optional)] on_held: Option<Callback<()>>,
 ) -> impl IntoView {
     let node = NodeRef::<html::Dialog>::new();
     let heading_id = format!("dlg-{}", uuid_like());
@@ -24,7 +29,14 @@ pub fn Modal(
     });
     let labelled = heading_id.clone();
     view! {
-        <dialog node_ref=node class="modal" aria-labelledby=labelled on:close=move |_| {
+        <dialog node_ref=node class="modal" aria-labelledby=labelled on:cancel=move |ev: leptos::ev::Event| {
+            if hold.is_some_and(|h| h.get_untracked()) {
+                ev.prevent_default();
+                if let Some(cb) = on_held {
+                    cb.run(());
+                }
+            }
+        } on:close=move |_| {
             if open.get_untracked() {
                 open.set(false);
             }

@@ -27,9 +27,8 @@ pub fn ChangePasswordDialog(open: RwSignal<bool>) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
-        if let Err(ApiError::Validation { message, .. }) = validate::password(&new.get_untracked())
-        {
-            error.set(Some(ApiError::validation("new_password", message)));
+        if let Err(e) = validate::password("new_password", &new.get_untracked()) {
+            error.set(Some(e));
             return;
         }
         if new.get_untracked() != confirm.get_untracked() {

@@ -17,12 +17,27 @@ pub struct Session {
     pub checked: RwSignal<bool>,
     /// No admin exists yet: first-run setup is open.
     pub needs_setup: RwSignal<bool>,
+    /// The admin chose Log out (rather than the session ending): the login page then has no
+    /// `next`, and signing in again lands on the keys.
+    left: RwSignal<bool>,
 }
 
 impl Session {
+    /// The session ended under the admin (expired, revoked): they come back where they were.
     pub fn signed_out(&self) {
         self.user.set(None);
         self.checked.set(true);
+    }
+
+    /// The admin logged out.
+    pub fn logged_out(&self) {
+        self.left.set(true);
+        self.signed_out();
+    }
+
+    pub fn signed_in(&self, user: SignedIn) {
+        self.left.set(false);
+        self.user.set(Some(user));
     }
 }
 
@@ -31,6 +46,7 @@ pub fn provide_session() -> Session {
         user: RwSignal::new(None),
         checked: RwSignal::new(false),
         needs_setup: RwSignal::new(false),
+        left: RwSignal::new(false),
     };
     provide_context(session);
     leptos::task::spawn_local(async move {
@@ -81,6 +97,8 @@ pub fn RequireAdmin(children: ChildrenFn) -> impl IntoView {
             let next = js_sys::encode_uri_component(&here);
             let target = if session.needs_setup.get_untracked() {
                 "/setup".to_owned()
+            } else if session.left.get_untracked() {
+                "/login".to_owned()
             } else {
                 format!("/login?next={next}")
             };

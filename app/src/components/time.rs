@@ -66,6 +66,32 @@ pub fn iso_day(day: chrono::NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
 }
 
+/// The end of a local calendar day (`YYYY-MM-DD`), as UTC.
+pub fn end_of_local_day(date: &str) -> Option<DateTime<Utc>> {
+    let mut parts = date.split('-').map(|p| p.parse::<i32>().ok());
+    let (Some(Some(y)), Some(Some(m)), Some(Some(d))) = (parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let js = js_sys::Date::new_with_year_month_day_hr_min_sec(y as u32, m - 1, d, 23, 59, 59);
+    let ms = js.get_time();
+    if ms.is_nan() {
+        return None;
+    }
+    DateTime::from_timestamp_millis(ms as i64)
+}
+
+/// `YYYY-MM-DD` of a moment in local time (for date inputs).
+pub fn local_day(at: DateTime<Utc>) -> String {
+    let js = js_date(at);
+    format!(
+        "{:04}-{:02}-{:02}",
+        js.get_full_year(),
+        js.get_month() + 1,
+        js.get_date()
+    )
+}
+
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
@@ -78,14 +104,22 @@ fn plural(n: i64, unit: &str) -> String {
     }
 }
 
-/// A span of time in words: "42 minutes", "3 hours", "2 days".
+/// A span of time in words, rounded to the nearest unit: "42 minutes", "3 hours", "2 days"
+/// (a key made to expire in 3 days, looked at a moment later, still expires "in 3 days").
 pub fn span(ms: i64) -> String {
-    let secs = ms.max(0) / 1000;
-    match secs {
-        0..=59 => plural(secs.max(1), "second"),
-        60..=3599 => plural(secs / 60, "minute"),
-        3600..=86_399 => plural(secs / 3600, "hour"),
-        _ => plural(secs / 86_400, "day"),
+    const MINUTE: i64 = 60;
+    const HOUR: i64 = 3600;
+    const DAY: i64 = 86_400;
+    let secs = (ms.max(0) + 500) / 1000;
+    let rounded = |unit: i64| (secs + unit / 2) / unit;
+    if secs < MINUTE - 1 {
+        plural(secs.max(1), "second")
+    } else if secs < HOUR - MINUTE / 2 {
+        plural(rounded(MINUTE), "minute")
+    } else if secs < DAY - HOUR / 2 {
+        plural(rounded(HOUR), "hour")
+    } else {
+        plural(rounded(DAY), "day")
     }
 }
 

@@ -1,4 +1,6 @@
-//! `/keys/<id>`: one key's details, secret, actions, usage chart and history.
+//! `/keys/<id>`: one key's details, secret, actions, usage chart and history. The key is a
+//! resource keyed on the id and on the versions of the actions that change it; the dialogs sit
+//! outside the part that re-renders, so a reload never closes one (nor loses a new secret).
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -9,12 +11,9 @@ use leptos_router::{
 use crate::{
     api::{
         keys::{
-            delete_key, disable_key, enable_key, get_key, key_history, key_usage, roll_key,
-            update_key,
+            get_key, key_history, key_usage, DeleteKey, DisableKey, EnableKey, RollKey, UpdateKey,
         },
-        types::{
-            ActorKind, AuditItem, CreatedKey, KeyItem, KeyPatch, KeyStatus, Scope, UsageSeries,
-        },
+        types::{ActorKind, AuditItem, KeyItem, KeyPatch, KeyStatus, Scope, UsageSeries},
         validate, ApiError,
     },
     components::{
@@ -22,13 +21,14 @@ use crate::{
         icons,
         list_url::LastListUrl,
         modal::Modal,
-        secret::{self, use_copy_secret, Revealed},
+        secret::{CopyButton, RevealButton, SecretState, SecretText},
         session::use_error_reporter,
         time::{self, use_now, Time},
+        tips::{Tips, DETAILS_TIPS},
         toast::use_toasts,
     },
     pages::key_dialogs::{
-        cascade_label, end_of_local_day, local_day, ConfirmDialog, ScopeChecks, SecretOnce,
+        cascade_label, ConfirmDialog, DeleteKeyDialog, NewSecret, OnceGuard, ScopeChecks,
     },
 };
 
@@ -39,42 +39,68 @@ pub const GRACE_CHOICES: [(u64, &str); 4] = [
     (86_400, "24 hours"),
 ];
 
+/// Back to the list view the admin came from: back in history when the list opened this page
+/// (no new entry, the list's search, filter, sort and page as they were), else to the list as
+/// last seen (a deep link).
 #[component]
-fn BackButton() -> impl IntoView {
+fn BackButton(id: Memo<String>) -> impl IntoView {
     let navigate = use_navigate();
     let last = expect_context::<LastListUrl>();
     view! {
         <button type="button" class="btn btn-ghost back" on:click=move |_| {
-            let url = last.get();
-            navigate(&url, NavigateOptions::default());
+            let history = web_sys::window().and_then(|w| w.history().ok());
+            match history {
+                Some(history) if last.opened_from_list(&id.get_untracked()) => {
+                    let _ = history.back();
+                }
+                _ => navigate(&last.get(), NavigateOptions::default()),
+            }
         }>
             <icons::ArrowLeft/>"Back"
         </button>
     }
 }
 
+/// The dialogs a details page can open.
+#[derive(Clone, Copy)]
+struct Dialogs {
+    edit: RwSignal<bool>,
+    roll: RwSignal<bool>,
+    disable: RwSignal<bool>,
+    delete: RwSignal<bool>,
+}
+
 #[component]
 pub fn KeyDetailsPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.get().get("id").unwrap_or_default());
-    let reload = RwSignal::new(0u32);
     let report = use_error_reporter();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let last_list = expect_context::<LastListUrl>();
+
+    // What changes this key; the key and its history reload whenever one completes.
+    let update = ServerAction::<UpdateKey>::new();
+    let roll = ServerAction::<RollKey>::new();
+    let enable = ServerAction::<EnableKey>::new();
+    let disable = ServerAction::<DisableKey>::new();
+    let delete = ServerAction::<DeleteKey>::new();
+    let changes = move || {
+        update.version().track();
+        roll.version().track();
+        enable.version().track();
+        disable.version().track();
+    };
     let key = LocalResource::new(move || {
-        let id = id.get();
-        reload.track();
-        async move { get_key(id).await }
+        changes();
+        get_key(id.get())
     });
-    let usage = LocalResource::new(move || {
-        let id = id.get();
-        reload.track();
-        async move { key_usage(id, Some(30)).await }
-    });
+    let usage = LocalResource::new(move || key_usage(id.get(), Some(30)));
     let history = LocalResource::new(move || {
-        let id = id.get();
-        reload.track();
-        async move { key_history(id).await }
+        changes();
+        key_history(id.get())
     });
-    let retry = Callback::new(move |_| reload.update(|n| *n += 1));
+    let retry = Callback::new(move |_| key.refetch());
     Effect::new(move |_| {
         if let Some(Err(e)) = key.get() {
             if !matches!(e, ApiError::NotFound(_)) {
@@ -82,10 +108,67 @@ pub fn KeyDetailsPage() -> impl IntoView {
             }
         }
     });
+    let current: Signal<Option<KeyItem>> =
+        Memo::new(move |_| key.get().and_then(Result::ok)).into();
+
+    let dialogs = Dialogs {
+        edit: RwSignal::new(false),
+        roll: RwSignal::new(false),
+        disable: RwSignal::new(false),
+        delete: RwSignal::new(false),
+    };
+
+    // Enable / disable: a key that created keys asks first whether to disable those too.
+    let cascade_disable = RwSignal::new(false);
+    let toggling = Signal::derive(move || enable.pending().get() || disable.pending().get());
+    let set_disabled = Callback::new(move |_| {
+        let Some(item) = current.get_untracked() else {
+            return;
+        };
+        if item.status == KeyStatus::Disabled {
+            enable.dispatch(EnableKey { id: item.id });
+        } else {
+            disable.dispatch(DisableKey {
+                id: item.id,
+                cascade: cascade_disable.get_untracked(),
+            });
+        }
+    });
+    Effect::new(move |_| {
+        let done = enable
+            .value()
+            .get()
+            .map(|r| (r, "Enabled"))
+            .or_else(|| disable.value().get().map(|r| (r, "Disabled")));
+        match done {
+            Some((Ok(k), verb)) => {
+                toasts.info(format!("{verb} “{}”", k.name));
+                dialogs.disable.set(false);
+            }
+            Some((Err(e), _)) => report(e, None),
+            None => return,
+        }
+        enable.clear();
+        disable.clear();
+    });
+    let toggle_disabled = Callback::new(move |_| {
+        let reach = current
+            .get_untracked()
+            .filter(|k| k.status != KeyStatus::Disabled)
+            .and_then(|k| k.created_keys)
+            .unwrap_or(0);
+        if reach > 0 {
+            dialogs.disable.set(true);
+        } else {
+            set_disabled.run(());
+        }
+    });
+    let reach = move || current.get().and_then(|k| k.created_keys).unwrap_or(0);
+    let on_deleted = Callback::new(move |_| navigate(&last_list.get(), NavigateOptions::default()));
 
     view! {
         <section class="page details-page">
-            <BackButton/>
+            <BackButton id=id/>
             {move || match key.get() {
                 None => view! { <div class="card skeleton-card" aria-busy="true"><span class="skeleton"></span></div> }.into_any(),
                 Some(Err(ApiError::NotFound(_))) => view! {
@@ -96,9 +179,20 @@ pub fn KeyDetailsPage() -> impl IntoView {
                 }.into_any(),
                 Some(Err(_)) => view! { <div class="card"><p>"This key could not be loaded."</p></div> }.into_any(),
                 Some(Ok(item)) => view! {
-                    <KeyDetails item=item reload=reload usage=usage history=history/>
+                    <KeyDetails item=item dialogs=dialogs toggle_disabled=toggle_disabled toggling=toggling/>
+                    <UsageChart usage=usage/>
+                    <History history=history/>
                 }.into_any(),
             }}
+            <Tips page="details" tips=&DETAILS_TIPS/>
+            <EditDialog open=dialogs.edit item=current update=update/>
+            <RollDialog open=dialogs.roll item=current roll=roll/>
+            <ConfirmDialog open=dialogs.disable
+                title=Signal::derive(move || current.get().map(|k| format!("Disable API key “{}”?", k.name)).unwrap_or_default())
+                message="Integrations using this key stop working until it is enabled again.".to_string()
+                confirm_label="Disable" on_confirm=set_disabled busy=toggling
+                cascade=cascade_disable cascade_label=Signal::derive(move || cascade_label("disable", reach()))/>
+            <DeleteKeyDialog open=dialogs.delete target=current delete=delete on_deleted=on_deleted/>
         </section>
     }
 }
@@ -106,97 +200,12 @@ pub fn KeyDetailsPage() -> impl IntoView {
 #[component]
 fn KeyDetails(
     item: KeyItem,
-    reload: RwSignal<u32>,
-    usage: LocalResource<Result<UsageSeries, ApiError>>,
-    history: LocalResource<Result<Vec<AuditItem>, ApiError>>,
+    dialogs: Dialogs,
+    toggle_disabled: Callback<()>,
+    toggling: Signal<bool>,
 ) -> impl IntoView {
-    let report = use_error_reporter();
-    let toasts = use_toasts();
-    let navigate = use_navigate();
     let now = use_now();
-    let last_list = expect_context::<LastListUrl>();
-    let id = StoredValue::new(item.id.clone());
-    let bump = move || reload.update(|n| *n += 1);
-
-    // Secret: hidden until revealed.
-    let revealed = RwSignal::new(None::<Revealed>);
-    let copy_secret = use_copy_secret();
-    let toggle = move |_| {
-        if revealed.get_untracked().is_some() {
-            revealed.set(None);
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            match secret::reveal(id.get_value()).await {
-                Ok(r) => revealed.set(Some(r)),
-                Err(e) => report(e, None),
-            }
-        });
-    };
-    let copy = move |_| copy_secret(id.get_value(), revealed.get_untracked());
-
-    // Enable / disable; a key that created keys asks first whether to disable those too.
-    let toggling = RwSignal::new(false);
-    let disabled = item.status == KeyStatus::Disabled;
-    let children = item.created_keys.unwrap_or(0);
-    let children_text = move |verb: &str| cascade_label(verb, children);
-    let disable_open = RwSignal::new(false);
-    let cascade_disable = RwSignal::new(false);
-    let set_disabled = Callback::new(move |_| {
-        toggling.set(true);
-        leptos::task::spawn_local(async move {
-            let result = if disabled {
-                enable_key(id.get_value()).await
-            } else {
-                disable_key(id.get_value(), cascade_disable.get_untracked()).await
-            };
-            match result {
-                Ok(k) => {
-                    toasts.info(if disabled {
-                        format!("Enabled “{}”", k.name)
-                    } else {
-                        format!("Disabled “{}”", k.name)
-                    });
-                    disable_open.set(false);
-                    bump();
-                }
-                Err(e) => report(e, None),
-            }
-            toggling.set(false);
-        });
-    });
-    let toggle_disabled = move |_| {
-        if !disabled && children > 0 {
-            disable_open.set(true);
-        } else {
-            set_disabled.run(());
-        }
-    };
-
-    // Delete.
-    let delete_open = RwSignal::new(false);
-    let deleting = RwSignal::new(false);
-    let cascade_delete = RwSignal::new(false);
-    let name_for_delete = item.name.clone();
-    let confirm_delete = Callback::new(move |_| {
-        deleting.set(true);
-        let navigate = navigate.clone();
-        let name = name_for_delete.clone();
-        leptos::task::spawn_local(async move {
-            match delete_key(id.get_value(), cascade_delete.get_untracked()).await {
-                Ok(()) => {
-                    toasts.info(format!("Deleted “{name}”"));
-                    delete_open.set(false);
-                    navigate(&last_list.get(), NavigateOptions::default());
-                }
-                Err(e) => report(e, None),
-            }
-            deleting.set(false);
-        });
-    });
-
-    let edit_open = RwSignal::new(false);
-    let roll_open = RwSignal::new(false);
+    let secret = SecretState::new(&item);
     let status = item.status;
     let grace_end = item.previous_secret_expires_at;
     let scopes_text = if item.scopes.is_empty() {
@@ -208,9 +217,6 @@ fn KeyDetails(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let masked = item.masked.clone();
-    let delete_title = format!("Delete API key “{}”?", item.name);
-    let disable_title = format!("Disable API key “{}”?", item.name);
     view! {
         <div class="details-head">
             <h1>{item.name.clone()}</h1>
@@ -236,17 +242,9 @@ fn KeyDetails(
                     <dt>"Secret Key"</dt>
                     <dd>
                         <div class="secret-row">
-                            {move || match revealed.get() {
-                                Some(Ok(s)) => view! { <code class="secret revealed">{s}</code> }.into_any(),
-                                Some(Err(msg)) => view! { <span class="muted">{msg}</span> }.into_any(),
-                                None => view! { <code class="secret">{masked.clone()}</code> }.into_any(),
-                            }}
-                            <button type="button" class="btn-icon"
-                                aria-label=move || if revealed.get().is_some() { "Hide" } else { "Reveal" }
-                                on:click=toggle>
-                                {move || if revealed.get().is_some() { view! { <icons::EyeOff/> }.into_any() } else { view! { <icons::Eye/> }.into_any() }}
-                            </button>
-                            <button type="button" class="btn-icon" aria-label="Copy" on:click=copy><icons::Copy/></button>
+                            <SecretText state=secret/>
+                            <RevealButton state=secret/>
+                            <CopyButton state=secret/>
                         </div>
                         <p class="warning small">"⚠ Keep this key safe; treat it like a password."</p>
                     </dd>
@@ -273,28 +271,14 @@ fn KeyDetails(
             </dl>
             <div class="card actions-card">
                 <h2>"Actions"</h2>
-                <button type="button" class="btn btn-secondary" on:click=move |_| edit_open.set(true)>"Edit"</button>
-                <button type="button" class="btn btn-secondary" on:click=move |_| roll_open.set(true)>"Regenerate"</button>
-                <button type="button" class="btn btn-secondary" disabled=move || toggling.get() on:click=toggle_disabled>
-                    {if disabled { "Enable" } else { "Disable" }}
+                <button type="button" class="btn btn-secondary" on:click=move |_| dialogs.edit.set(true)>"Edit"</button>
+                <button type="button" class="btn btn-secondary" on:click=move |_| dialogs.roll.set(true)>"Regenerate"</button>
+                <button type="button" class="btn btn-secondary" disabled=move || toggling.get() on:click=move |_| toggle_disabled.run(())>
+                    {if status == KeyStatus::Disabled { "Enable" } else { "Disable" }}
                 </button>
-                <button type="button" class="btn btn-danger" on:click=move |_| delete_open.set(true)>"Delete"</button>
+                <button type="button" class="btn btn-danger" on:click=move |_| dialogs.delete.set(true)>"Delete"</button>
             </div>
         </div>
-        <UsageChart usage=usage/>
-        <History history=history/>
-        <EditDialog open=edit_open item=item.clone() on_saved=Callback::new(move |_| bump())/>
-        <RollDialog open=roll_open id=item.id.clone() on_done=Callback::new(move |_| bump())/>
-        {(children > 0).then(|| view! {
-            <ConfirmDialog open=disable_open title=disable_title
-                message="Integrations using this key stop working until it is enabled again.".to_string()
-                confirm_label="Disable" on_confirm=set_disabled busy=toggling
-                cascade=cascade_disable cascade_label=children_text("disable")/>
-        })}
-        <ConfirmDialog open=delete_open title=delete_title
-            message="Integrations using this key stop working immediately. This cannot be undone.".to_string()
-            confirm_label="Delete" on_confirm=confirm_delete busy=deleting
-            cascade=cascade_delete cascade_label=children_text("delete")/>
     }
 }
 
@@ -306,6 +290,7 @@ fn UsageChart(usage: LocalResource<Result<UsageSeries, ApiError>>) -> impl IntoV
             {move || match usage.get() {
                 None => view! { <span class="skeleton"></span> }.into_any(),
                 Some(Err(_)) => view! { <p class="muted">"Usage could not be loaded."</p> }.into_any(),
+                Some(Ok(series)) if series.total == 0 => view! { <p class="muted">"No requests yet"</p> }.into_any(),
                 Some(Ok(series)) => {
                     // Integer chart coordinates: no float formatting in the wasm.
                     let max = series.days.iter().map(|d| d.count).max().unwrap_or(0).max(1);
@@ -382,14 +367,28 @@ fn History(history: LocalResource<Result<Vec<AuditItem>, ApiError>>) -> impl Int
     }
 }
 
+/// Edit: the form opens with the key as it is now.
 #[component]
-fn EditDialog(open: RwSignal<bool>, item: KeyItem, on_saved: Callback<()>) -> impl IntoView {
+fn EditDialog(
+    open: RwSignal<bool>,
+    item: Signal<Option<KeyItem>>,
+    update: ServerAction<UpdateKey>,
+) -> impl IntoView {
+    view! {
+        <Modal open=open title="Edit API key".to_string()>
+            {move || item.get_untracked().map(|item| view! { <EditForm item=item open=open update=update/> })}
+        </Modal>
+    }
+}
+
+#[component]
+fn EditForm(item: KeyItem, open: RwSignal<bool>, update: ServerAction<UpdateKey>) -> impl IntoView {
     let report = use_error_reporter();
     let toasts = use_toasts();
     let original = StoredValue::new(item.clone());
     let name = RwSignal::new(item.name.clone());
     let project = RwSignal::new(item.project.clone().unwrap_or_default());
-    let expires = RwSignal::new(item.expires_at.map(local_day).unwrap_or_default());
+    let expires = RwSignal::new(item.expires_at.map(time::local_day).unwrap_or_default());
     let scopes = RwSignal::new(item.scopes.clone());
     let limit = RwSignal::new(
         item.rate_limit_per_minute
@@ -397,7 +396,6 @@ fn EditDialog(open: RwSignal<bool>, item: KeyItem, on_saved: Callback<()>) -> im
             .unwrap_or_default(),
     );
     let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
     let fields = [
         "name",
         "project",
@@ -405,6 +403,21 @@ fn EditDialog(open: RwSignal<bool>, item: KeyItem, on_saved: Callback<()>) -> im
         "scopes",
         "rate_limit_per_minute",
     ];
+    Effect::new(move |_| {
+        match update.value().get() {
+            Some(Ok(k)) => {
+                toasts.info(format!("Saved “{}”", k.name));
+                open.set(false);
+            }
+            Some(Err(e @ ApiError::Validation { .. })) => error.set(Some(e)),
+            Some(Err(e)) => {
+                error.set(Some(e.clone()));
+                report(e, None);
+            }
+            None => return,
+        }
+        update.clear();
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -418,7 +431,7 @@ fn EditDialog(open: RwSignal<bool>, item: KeyItem, on_saved: Callback<()>) -> im
         let expires_at = if expires_text.is_empty() {
             None
         } else {
-            match end_of_local_day(&expires_text) {
+            match time::end_of_local_day(&expires_text) {
                 Some(at) => Some(at),
                 None => {
                     error.set(Some(ApiError::validation(
@@ -451,7 +464,8 @@ fn EditDialog(open: RwSignal<bool>, item: KeyItem, on_saved: Callback<()>) -> im
             name: Some(name.get_untracked()),
             project: Some(project_value),
             // Unchanged day: keep the exact stored expiry.
-            expires_at: if item.expires_at.map(local_day).unwrap_or_default() == expires_text {
+            expires_at: if item.expires_at.map(time::local_day).unwrap_or_default() == expires_text
+            {
                 None
             } else {
                 Some(expires_at)
@@ -459,66 +473,56 @@ fn EditDialog(open: RwSignal<bool>, item: KeyItem, on_saved: Callback<()>) -> im
             scopes: Some(new_scopes),
             rate_limit_per_minute: Some(rate),
         };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match update_key(item.id.clone(), patch).await {
-                Ok(k) => {
-                    toasts.info(format!("Saved “{}”", k.name));
-                    open.set(false);
-                    on_saved.run(());
-                }
-                Err(e @ ApiError::Validation { .. }) => error.set(Some(e)),
-                Err(e) => {
-                    error.set(Some(e.clone()));
-                    report(e, None);
-                }
-            }
-            busy.set(false);
-        });
+        update.dispatch(UpdateKey { id: item.id, patch });
     };
     view! {
-        <Modal open=open title="Edit API key".to_string()>
-            <form class="form dialog-body" on:submit=submit novalidate>
-                <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &fields).is_none()>
-                    {move || form_message(error.get(), &fields).unwrap_or_default()}
-                </p>
-                <TextField label="Name" name="name" form="edit" required=true value=name errors=error/>
-                <TextField label="Project" name="project" form="edit" value=project errors=error/>
-                <TextField label="Expiry date" name="expires_at" form="edit" kind="date" hint="Leave empty for a key that never expires." value=expires errors=error/>
-                <ScopeChecks selected=scopes/>
-                <TextField label="Rate limit (requests per minute)" name="rate_limit_per_minute" form="edit" kind="number" min="1" hint="Empty: no limit." value=limit errors=error/>
-                <div class="dialog-actions">
-                    <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
-                    <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Save"</button>
-                </div>
-            </form>
-        </Modal>
+        <form class="form dialog-body" on:submit=submit novalidate>
+            <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &fields).is_none()>
+                {move || form_message(error.get(), &fields).unwrap_or_default()}
+            </p>
+            <TextField label="Name" name="name" form="edit" required=true maxlength=validate::NAME_MAX value=name errors=error/>
+            <TextField label="Project" name="project" form="edit" maxlength=validate::PROJECT_MAX value=project errors=error/>
+            <TextField label="Expiry date" name="expires_at" form="edit" kind="date" hint="Leave empty for a key that never expires." value=expires errors=error/>
+            <ScopeChecks selected=scopes/>
+            <TextField label="Rate limit (requests per minute)" name="rate_limit_per_minute" form="edit" kind="number" min="1" hint="Empty: no limit." value=limit errors=error/>
+            <div class="dialog-actions">
+                <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
+                <button type="submit" class="btn btn-primary" disabled=move || update.pending().get()>"Save"</button>
+            </div>
+        </form>
     }
 }
 
+/// Regenerate: choose how long the old secret keeps working, then see the new one once. The
+/// new secret is the action's value until the dialog closes.
 #[component]
-fn RollDialog(open: RwSignal<bool>, id: String, on_done: Callback<()>) -> impl IntoView {
+fn RollDialog(
+    open: RwSignal<bool>,
+    item: Signal<Option<KeyItem>>,
+    roll: ServerAction<RollKey>,
+) -> impl IntoView {
     let report = use_error_reporter();
     let grace = RwSignal::new(15 * 60u64);
-    let busy = RwSignal::new(false);
-    let rolled = RwSignal::new(None::<CreatedKey>);
-    let id = StoredValue::new(id);
+    let rolled = Memo::new(move |_| roll.value().get().and_then(Result::ok));
+    let guard = OnceGuard::new(rolled);
+    Effect::new(move |_| {
+        if let Some(Err(e)) = roll.value().get() {
+            roll.clear();
+            report(e, None);
+        }
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match roll_key(id.get_value(), grace.get_untracked()).await {
-                Ok(done) => rolled.set(Some(done)),
-                Err(e) => report(e, None),
-            }
-            busy.set(false);
-        });
+        if let Some(key) = item.get_untracked() {
+            roll.dispatch(RollKey {
+                id: key.id,
+                grace_seconds: grace.get_untracked(),
+            });
+        }
     };
     let on_close = Callback::new(move |_| {
-        if rolled.get_untracked().is_some() {
-            rolled.set(None);
-            on_done.run(());
-        }
+        roll.clear();
+        guard.reset();
     });
     let title = Signal::derive(move || {
         if rolled.get().is_some() {
@@ -528,16 +532,10 @@ fn RollDialog(open: RwSignal<bool>, id: String, on_done: Callback<()>) -> impl I
         }
     });
     view! {
-        <Modal open=open title=title on_close=on_close>
+        <Modal open=open title=title on_close=on_close hold=guard.hold
+            on_held=Callback::new(move |_| guard.asking.set(true))>
             {move || match rolled.get() {
-                Some(done) => view! {
-                    <div class="dialog-body">
-                        <SecretOnce secret=done.secret.clone()/>
-                        <div class="dialog-actions">
-                            <button type="button" class="btn btn-primary" on:click=move |_| open.set(false)>"Done"</button>
-                        </div>
-                    </div>
-                }.into_any(),
+                Some(done) => view! { <NewSecret created=done guard=guard open=open/> }.into_any(),
                 None => view! {
                     <form class="form dialog-body" on:submit=submit>
                         <p>"A new secret replaces the current one. Update your integrations before the old one stops working."</p>
@@ -553,7 +551,7 @@ fn RollDialog(open: RwSignal<bool>, id: String, on_done: Callback<()>) -> impl I
                         </fieldset>
                         <div class="dialog-actions">
                             <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
-                            <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Regenerate"</button>
+                            <button type="submit" class="btn btn-primary" disabled=move || roll.pending().get()>"Regenerate"</button>
                         </div>
                     </form>
                 }.into_any(),

@@ -1,12 +1,11 @@
 //! Dialogs shared by the keys pages: add a key, confirm a deletion, show a new secret once.
 
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use crate::{
     api::{
-        keys::create_key,
-        types::{CreatedKey, NewKey, Scope},
+        keys::{get_key, CreateKey, DeleteKey},
+        types::{CreatedKey, KeyItem, NewKey, Scope},
         validate, ApiError,
     },
     components::{
@@ -14,16 +13,17 @@ use crate::{
         fields::{form_message, message_for, FieldError, TextField},
         icons,
         modal::Modal,
+        session::use_error_reporter,
         time,
         toast::use_toasts,
     },
 };
 
-/// A full secret, shown once, with a Copy button.
+/// A new secret, shown once, with a Copy button. The wording says whether the key can be
+/// revealed again later (recoverable) or never.
 #[component]
-pub fn SecretOnce(secret: String) -> impl IntoView {
+pub fn SecretOnce(secret: String, recoverable: bool, copied: RwSignal<bool>) -> impl IntoView {
     let toasts = use_toasts();
-    let copied = RwSignal::new(false);
     let to_copy = secret.clone();
     let copy = move |_| {
         let text = to_copy.clone();
@@ -37,16 +37,82 @@ pub fn SecretOnce(secret: String) -> impl IntoView {
             }
         });
     };
+    let later = if recoverable {
+        " You can reveal it later on its page."
+    } else {
+        " This is the only time it is shown: it cannot be revealed later."
+    };
     view! {
         <div class="secret-once">
-            <p class="warning"><strong>"Store it now: treat it like a password."</strong>
-                " This is the only time the full key is shown here."</p>
+            <p class="warning"><strong>"Store it now: treat it like a password."</strong>{later}</p>
             <div class="secret-row">
                 <code class="secret-value" aria-label="New secret key">{secret}</code>
                 <button type="button" class="btn btn-secondary" on:click=copy>
                     <icons::Copy/>{move || if copied.get() { "Copied" } else { "Copy" }}
                 </button>
             </div>
+        </div>
+    }
+}
+
+/// Guards a once-only secret on screen: closing before it was copied asks first.
+#[derive(Clone, Copy)]
+pub struct OnceGuard {
+    pub copied: RwSignal<bool>,
+    pub asking: RwSignal<bool>,
+    /// True while closing should ask: a secret that cannot be revealed again, not yet copied.
+    pub hold: Signal<bool>,
+}
+
+impl OnceGuard {
+    pub fn new(shown: Memo<Option<CreatedKey>>) -> Self {
+        let copied = RwSignal::new(false);
+        Self {
+            copied,
+            asking: RwSignal::new(false),
+            hold: Signal::derive(move || {
+                shown.with(|s| s.as_ref().is_some_and(|k| !k.key.recoverable)) && !copied.get()
+            }),
+        }
+    }
+
+    pub fn reset(&self) {
+        self.copied.set(false);
+        self.asking.set(false);
+    }
+}
+
+/// The new secret and Done; Done (or Escape) before copying a once-only secret asks first.
+#[component]
+pub fn NewSecret(created: CreatedKey, guard: OnceGuard, open: RwSignal<bool>) -> impl IntoView {
+    let done = move |_| {
+        if guard.hold.get_untracked() {
+            guard.asking.set(true);
+        } else {
+            open.set(false);
+        }
+    };
+    view! {
+        <div class="dialog-body">
+            <p>"“"{created.key.name.clone()}"” is ready."</p>
+            <SecretOnce secret=created.secret.clone() recoverable=created.key.recoverable copied=guard.copied/>
+            {move || if guard.asking.get() {
+                view! {
+                    <div class="confirm-close" role="alert">
+                        <p>"You have not copied this key, and it cannot be shown again. Close anyway?"</p>
+                        <div class="dialog-actions">
+                            <button type="button" class="btn btn-ghost" on:click=move |_| guard.asking.set(false)>"Keep it open"</button>
+                            <button type="button" class="btn btn-danger" on:click=move |_| open.set(false)>"Close without copying"</button>
+                        </div>
+                    </div>
+                }.into_any()
+            } else {
+                view! {
+                    <div class="dialog-actions">
+                        <button type="button" class="btn btn-primary" on:click=done>"Done"</button>
+                    </div>
+                }.into_any()
+            }}
         </div>
     }
 }
@@ -69,34 +135,6 @@ impl ExpiryChoice {
             _ => Self::Never,
         }
     }
-}
-
-/// The end of a local calendar day (`YYYY-MM-DD`), as UTC.
-pub fn end_of_local_day(date: &str) -> Option<DateTime<Utc>> {
-    let mut parts = date.split('-').map(|p| p.parse::<i32>().ok());
-    let (Some(Some(y)), Some(Some(m)), Some(Some(d))) = (parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    let js = js_sys::Date::new_with_year_month_day_hr_min_sec(y as u32, m - 1, d, 23, 59, 59);
-    let ms = js.get_time();
-    if ms.is_nan() {
-        return None;
-    }
-    DateTime::from_timestamp_millis(ms as i64)
-}
-
-/// `YYYY-MM-DD` of a moment in local time (for date inputs).
-pub fn local_day(at: DateTime<Utc>) -> String {
-    let js = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
-        at.timestamp_millis() as f64
-    ));
-    format!(
-        "{:04}-{:02}-{:02}",
-        js.get_full_year(),
-        js.get_month() + 1,
-        js.get_date()
-    )
 }
 
 #[component]
@@ -123,8 +161,14 @@ pub fn ScopeChecks(selected: RwSignal<Vec<Scope>>) -> impl IntoView {
     }
 }
 
+/// Add New: the form, then the new secret once. `create` is the page's action, so the list can
+/// reload when it completes; `on_created` runs when the dialog showing the secret closes.
 #[component]
-pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> impl IntoView {
+pub fn AddKeyDialog(
+    open: RwSignal<bool>,
+    create: ServerAction<CreateKey>,
+    on_created: Callback<CreatedKey>,
+) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let project = RwSignal::new(String::new());
     let expiry = RwSignal::new(ExpiryChoice::Never);
@@ -132,8 +176,13 @@ pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> i
     let scopes = RwSignal::new(Vec::<Scope>::new());
     let recoverable = RwSignal::new(true);
     let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
-    let created = RwSignal::new(None::<CreatedKey>);
+    let created = Memo::new(move |_| create.value().get().and_then(Result::ok));
+    let guard = OnceGuard::new(created);
+    Effect::new(move |_| {
+        if let Some(Err(e)) = create.value().get() {
+            error.set(Some(e));
+        }
+    });
 
     let reset = move || {
         name.set(String::new());
@@ -143,7 +192,8 @@ pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> i
         scopes.set(Vec::new());
         recoverable.set(true);
         error.set(None);
-        created.set(None);
+        create.clear();
+        guard.reset();
     };
     let close = move || {
         open.set(false);
@@ -166,7 +216,7 @@ pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> i
         let expires_at = match expiry.get_untracked() {
             ExpiryChoice::Never => None,
             ExpiryChoice::Days(d) => Some(now + chrono::Duration::days(i64::from(d))),
-            ExpiryChoice::Date => match end_of_local_day(&expiry_date.get_untracked()) {
+            ExpiryChoice::Date => match time::end_of_local_day(&expiry_date.get_untracked()) {
                 Some(at) => Some(at),
                 None => {
                     error.set(Some(ApiError::validation(
@@ -177,21 +227,15 @@ pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> i
                 }
             },
         };
-        let input = NewKey {
-            name: name.get_untracked(),
-            project: Some(project.get_untracked()).filter(|p| !p.trim().is_empty()),
-            expires_at,
-            scopes: scopes.get_untracked(),
-            recoverable: recoverable.get_untracked(),
-            rate_limit_per_minute: None,
-        };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match create_key(input).await {
-                Ok(done) => created.set(Some(done)),
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
+        create.dispatch(CreateKey {
+            key: NewKey {
+                name: name.get_untracked(),
+                project: Some(project.get_untracked()).filter(|p| !p.trim().is_empty()),
+                expires_at,
+                scopes: scopes.get_untracked(),
+                recoverable: recoverable.get_untracked(),
+                rate_limit_per_minute: None,
+            },
         });
     };
 
@@ -204,17 +248,10 @@ pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> i
         }
     });
     view! {
-        <Modal open=open title=title on_close=on_close>
+        <Modal open=open title=title on_close=on_close hold=guard.hold
+            on_held=Callback::new(move |_| guard.asking.set(true))>
             {move || match created.get() {
-                Some(done) => view! {
-                    <div class="dialog-body">
-                        <p>"“"{done.key.name.clone()}"” is ready."</p>
-                        <SecretOnce secret=done.secret.clone()/>
-                        <div class="dialog-actions">
-                            <button type="button" class="btn btn-primary" on:click=move |_| close()>"Done"</button>
-                        </div>
-                    </div>
-                }.into_any(),
+                Some(done) => view! { <NewSecret created=done guard=guard open=open/> }.into_any(),
                 None => view! {
                     <form class="form dialog-body" on:submit=submit novalidate>
                         <p class="form-error" role="alert"
@@ -250,7 +287,7 @@ pub fn AddKeyDialog(open: RwSignal<bool>, on_created: Callback<CreatedKey>) -> i
                         <small class="hint">"Keeps an encrypted copy so admins can reveal and copy the key later. Off: only a hash is stored and the key is shown once."</small>
                         <div class="dialog-actions">
                             <button type="button" class="btn btn-ghost" on:click=move |_| close()>"Cancel"</button>
-                            <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Create key"</button>
+                            <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>"Create key"</button>
                         </div>
                     </form>
                 }.into_any(),
@@ -305,5 +342,71 @@ pub fn ConfirmDialog(
                 </div>
             </div>
         </Modal>
+    }
+}
+
+/// Asks before deleting `target`, offering to delete the keys it created too (counted when the
+/// dialog opens), then runs the page's `delete` action. `on_deleted` runs after a deletion.
+#[component]
+pub fn DeleteKeyDialog(
+    open: RwSignal<bool>,
+    #[prop(into)] target: Signal<Option<KeyItem>>,
+    delete: ServerAction<DeleteKey>,
+    #[prop(optional)] on_deleted: Option<Callback<()>>,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    let report = use_error_reporter();
+    let cascade = RwSignal::new(false);
+    // The list does not count a key's descendants; the key itself does (`keys.get`).
+    let reach = LocalResource::new(move || {
+        let key = open.get().then(|| target.get()).flatten();
+        async move {
+            match key {
+                Some(KeyItem {
+                    created_keys: Some(n),
+                    ..
+                }) => n,
+                Some(key) => get_key(key.id)
+                    .await
+                    .ok()
+                    .and_then(|k| k.created_keys)
+                    .unwrap_or(0),
+                None => 0,
+            }
+        }
+    });
+    // The name the toast confirms: the key's at the time of asking.
+    let deleting = StoredValue::new(String::new());
+    Effect::new(move |_| match delete.value().get() {
+        Some(Ok(())) => {
+            toasts.info(format!("Deleted “{}”", deleting.get_value()));
+            delete.clear();
+            open.set(false);
+            if let Some(done) = on_deleted {
+                done.run(());
+            }
+        }
+        Some(Err(e)) => {
+            delete.clear();
+            report(e, None);
+        }
+        None => {}
+    });
+    let confirm = Callback::new(move |_| {
+        if let Some(key) = target.get_untracked() {
+            deleting.set_value(key.name.clone());
+            delete.dispatch(DeleteKey {
+                id: key.id,
+                cascade: cascade.get_untracked(),
+            });
+        }
+    });
+    view! {
+        <ConfirmDialog open=open
+            title=Signal::derive(move || target.get().map(|k| format!("Delete API key “{}”?", k.name)).unwrap_or_default())
+            message="Integrations using this key stop working immediately. This cannot be undone.".to_string()
+            confirm_label="Delete" on_confirm=confirm busy=delete.pending()
+            cascade=cascade
+            cascade_label=Signal::derive(move || cascade_label("delete", reach.get().unwrap_or(0)))/>
     }
 }

@@ -61,7 +61,7 @@ pub fn LoginPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match login(email.get_untracked(), password.get_untracked()).await {
                 Ok(user) => {
-                    session.user.set(Some(user));
+                    session.signed_in(user);
                     session.checked.set(true);
                     navigate(
                         &next(),

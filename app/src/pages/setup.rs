@@ -1,4 +1,5 @@
-//! `/setup`: the first visitor creates the first admin; afterwards it only says so.
+//! `/setup`: the first visitor creates the first admin; afterwards it only says so (and a
+//! signed-in admin goes straight to the keys).
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
@@ -26,6 +27,20 @@ pub fn SetupPage() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let done = RwSignal::new(false);
+    {
+        let navigate = navigate.clone();
+        Effect::new(move |_| {
+            if !done.get() && session.user.get().is_some() {
+                navigate(
+                    "/keys",
+                    NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                );
+            }
+        });
+    }
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -37,7 +52,7 @@ pub fn SetupPage() -> impl IntoView {
             )));
             return;
         }
-        if let Err(e) = validate::password(&password.get_untracked()) {
+        if let Err(e) = validate::password("password", &password.get_untracked()) {
             error.set(Some(e));
             return;
         }
@@ -52,7 +67,7 @@ pub fn SetupPage() -> impl IntoView {
             .await
             {
                 Ok(user) => {
-                    session.user.set(Some(user));
+                    session.signed_in(user);
                     session.checked.set(true);
                     session.needs_setup.set(false);
                     done.set(true);

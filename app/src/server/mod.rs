@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod state;
 pub mod vault;
+pub mod wire;
 
 use http::{header, HeaderValue};
 use leptos::prelude::use_context;

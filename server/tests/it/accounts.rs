@@ -412,6 +412,31 @@ on_both!(
     }
 );
 
+on_both!(
+    a_too_long_new_password_is_refused_for_what_it_is,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        let ann = app.setup_admin().await;
+        let too_long = "x".repeat(app::api::validate::PASSWORD_MAX + 1);
+        let r = app
+            .call(
+                "auth.change_password",
+                json!({"current_password": PASSWORD, "new_password": too_long}),
+                &Caller::Admin(ann),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json["error"]["field"], "new_password");
+        let message = r.json["error"]["message"].as_str().unwrap();
+        assert!(message.contains("at most"), "{message}");
+        // The old password still works: nothing changed.
+        assert_eq!(
+            app.login("ann@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+    }
+);
+
 on_both!(api_keys_cannot_manage_admins, |backend| async move {
     let app = TestApp::new(backend).await;
     let ann = app.setup_admin().await;

@@ -25,6 +25,6 @@ crate::api_fn! {
                 },
             )
             .await?;
-        Ok(super::to_item(&user, &admin.user_id))
+        Ok(crate::server::wire::to_admin_item(&user, &admin.user_id))
     }
 }

@@ -12,7 +12,7 @@ crate::api_fn! {
         let users = state.accounts.list().await?;
         Ok(users
             .iter()
-            .map(|u| super::to_item(u, &admin.user_id))
+            .map(|u| crate::server::wire::to_admin_item(u, &admin.user_id))
             .collect())
     }
 }

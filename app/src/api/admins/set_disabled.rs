@@ -15,6 +15,6 @@ crate::api_fn! {
             .accounts
             .set_disabled(&caller.actor(), &id, disabled)
             .await?;
-        Ok(super::to_item(&user, &admin.user_id))
+        Ok(crate::server::wire::to_admin_item(&user, &admin.user_id))
     }
 }

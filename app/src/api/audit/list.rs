@@ -14,7 +14,7 @@ crate::api_fn! {
         #[server(default)] before: Option<String>,
         #[server(default)] action: Option<String>,
     ) -> Result<Vec<AuditItem>, ApiError> {
-        use crate::{api::types::MAX_AUDIT_PAGE, server::keys::item::to_audit_item};
+        use crate::{api::types::MAX_AUDIT_PAGE, server::wire::to_audit_item};
         let (state, caller) = crate::server::request()?;
         caller.require_admin()?;
         let limit = limit.unwrap_or(50);

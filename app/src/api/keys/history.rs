@@ -9,7 +9,7 @@ crate::api_fn! {
     /// names only for keys it may act on.
     #[server(prefix = "/api", endpoint = "v1/keys.history", input = Json, output = Json)]
     pub async fn key_history(id: String) -> Result<Vec<AuditItem>, ApiError> {
-        use crate::server::keys::item::{sees_details, to_audit_item};
+        use crate::server::wire::{sees_details, to_audit_item};
         let (state, caller) = crate::server::request()?;
         // The history outlives a deleted key; whose rights it was within is then unknown, so only
         // admins see its details.

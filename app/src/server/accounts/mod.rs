@@ -93,9 +93,9 @@ impl Accounts {
     }
 
     async fn validated(&self, input: &NewAdmin<'_>) -> ServiceResult<(String, String, String)> {
-        let email = validate::email(input.email)?;
+        let email = validate::email("email", input.email)?;
         let name = validate::name("name", input.name)?;
-        validate::password(input.password)?;
+        validate::password("password", input.password)?;
         let hash = self.hashing.hash(input.password.to_owned()).await?;
         Ok((email, name, hash))
     }
@@ -391,15 +391,7 @@ impl Accounts {
                 ApiError::validation("current_password", "Current password is incorrect.").into(),
             );
         }
-        validate::password(new).map_err(|_| {
-            ApiError::validation(
-                "new_password",
-                format!(
-                    "Password must be at least {} characters.",
-                    validate::PASSWORD_MIN
-                ),
-            )
-        })?;
+        validate::password("new_password", new)?;
         let hash = self.hashing.hash(new.to_owned()).await?;
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;

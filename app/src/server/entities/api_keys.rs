@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::api::types::ActorKind;
+use crate::api::types::{ActorKind, Scope};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_keys")]
@@ -44,3 +44,16 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The `scopes` column: scope names separated by spaces.
+pub fn scopes_from_column(column: &str) -> Vec<Scope> {
+    column.split_whitespace().filter_map(Scope::parse).collect()
+}
+
+pub fn scopes_to_column(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -7,7 +7,7 @@
 use crate::api::{error::ApiError, types::Scope};
 use crate::server::{clock::from_ms, entities::api_keys};
 
-use super::item::scopes_from_column;
+use crate::server::entities::api_keys::scopes_from_column;
 
 /// The rights a key carries.
 #[derive(Debug, Clone, PartialEq, Eq)]

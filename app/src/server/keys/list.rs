@@ -116,7 +116,7 @@ impl KeyService {
                 format!("Page size must be between 1 and {MAX_PAGE_SIZE}."),
             ));
         }
-        let query = validate::query(params.query.as_deref())?.map(|q| q.to_lowercase());
+        let query = validate::query("query", params.query.as_deref())?.map(|q| q.to_lowercase());
         let filter = params.filter.unwrap_or_default();
         let now = self.now_ms();
 

@@ -2,7 +2,6 @@
 
 pub mod bounds;
 pub mod cache;
-pub mod item;
 pub mod list;
 pub mod locking;
 pub mod revocation;
@@ -21,17 +20,17 @@ use serde_json::json;
 
 use crate::api::{
     error::ApiError,
-    types::{
-        AuditAction, KeyPatch, NewKey, MAX_BULK_DELETE, MAX_GRACE_SECONDS,
-        MAX_RATE_LIMIT_PER_MINUTE,
-    },
+    types::{AuditAction, KeyPatch, NewKey, MAX_BULK_DELETE, MAX_GRACE_SECONDS},
     validate,
 };
 use crate::server::{
     audit::{self, Actor, Event},
     clock::{from_ms, to_ms, SharedClock},
     db,
-    entities::{api_keys, audit_events, key_usage_daily},
+    entities::{
+        api_keys::{self, scopes_to_column},
+        audit_events, key_usage_daily,
+    },
     error::{ServiceError, ServiceResult},
     vault::{format, hash_secret, Keyring, Secret},
 };
@@ -39,7 +38,6 @@ use crate::server::{
 use self::{
     bounds::KeyLimits,
     cache::KeyCache,
-    item::scopes_to_column,
     locking::{lineage, Locked},
     usage::UsageBuffer,
 };
@@ -59,20 +57,6 @@ pub const MAX_KEY_DEPTH: usize = 16;
 
 fn search_text(name_lower: &str, creator_label: &str) -> String {
     format!("{name_lower}\n{}", creator_label.to_lowercase())
-}
-
-fn rate_limit(value: Option<u32>) -> ServiceResult<Option<i32>> {
-    match value {
-        Some(0) => Err(ServiceError::validation(
-            "rate_limit_per_minute",
-            "Rate limit must be at least 1 request per minute (or none).",
-        )),
-        Some(n) if n > MAX_RATE_LIMIT_PER_MINUTE => Err(ServiceError::validation(
-            "rate_limit_per_minute",
-            format!("Rate limit must be at most {MAX_RATE_LIMIT_PER_MINUTE} per minute."),
-        )),
-        other => Ok(other.map(|n| n as i32)),
-    }
 }
 
 impl KeyService {
@@ -116,10 +100,12 @@ impl KeyService {
     ) -> ServiceResult<(api_keys::Model, Secret)> {
         let now = self.clock.now_ms();
         let name = validate::name("name", &input.name)?;
-        let project = validate::project(input.project.as_deref())?;
-        let expires_at = validate::expiry(input.expires_at, from_ms(now))?;
-        let scopes = validate::scopes(&input.scopes)?;
-        let rate_limit = rate_limit(input.rate_limit_per_minute)?;
+        let project = validate::project("project", input.project.as_deref())?;
+        let expires_at = validate::expiry("expires_at", input.expires_at, from_ms(now))?;
+        let scopes = validate::scopes("scopes", &input.scopes)?;
+        let rate_limit =
+            validate::rate_limit("rate_limit_per_minute", input.rate_limit_per_minute)?
+                .map(|n| n as i32);
 
         let txn = db::begin_write(&self.db).await?;
         let Locked {
@@ -255,14 +241,21 @@ impl KeyService {
         let project = patch
             .project
             .as_ref()
-            .map(|p| validate::project(p.as_deref()))
+            .map(|p| validate::project("project", p.as_deref()))
             .transpose()?;
         let expires_at = patch
             .expires_at
-            .map(|e| validate::expiry(e, from_ms(now)))
+            .map(|e| validate::expiry("expires_at", e, from_ms(now)))
             .transpose()?;
-        let scopes = patch.scopes.as_deref().map(validate::scopes).transpose()?;
-        let limit = patch.rate_limit_per_minute.map(rate_limit).transpose()?;
+        let scopes = patch
+            .scopes
+            .as_deref()
+            .map(|s| validate::scopes("scopes", s))
+            .transpose()?;
+        let limit = patch
+            .rate_limit_per_minute
+            .map(|l| validate::rate_limit("rate_limit_per_minute", l).map(|l| l.map(|n| n as i32)))
+            .transpose()?;
 
         let txn = db::begin_write(&self.db).await?;
         let (model, bounds) = Self::lock_one(&txn, id, actor, now).await?;

@@ -11,8 +11,9 @@ use crate::server::{
     vault::{format, hash_secret},
 };
 
-use super::{cache::KeySnapshot, item::scopes_from_column, KeyService};
+use super::{cache::KeySnapshot, KeyService};
 use crate::server::entities::api_keys;
+use crate::server::entities::api_keys::scopes_from_column;
 
 /// A usable key's snapshot, or why the presented key is refused.
 pub type Outcome = Result<Arc<KeySnapshot>, KeyRejection>;

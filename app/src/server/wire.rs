@@ -1,28 +1,20 @@
-//! Stored rows turned into what the wire shows.
+//! Stored rows turned into what the wire shows: every model-to-wire conversion, in one place.
+//! Keys and audit events depend on who is looking (an API key sees less about keys outside its
+//! rights); admins on who is asking (`is_self`).
 
-use crate::api::types::{ActorKind, AuditItem, CreatorKind, KeyItem, KeyStatus, Scope};
+use crate::api::types::{ActorKind, AdminItem, AuditItem, CreatorKind, KeyItem, KeyStatus};
 use crate::server::{
     clock::from_ms,
-    entities::{api_keys, audit_events},
+    entities::{
+        api_keys::{self, scopes_from_column},
+        audit_events, users,
+    },
+    keys::bounds::{KeyBounds, KeyLimits},
     vault::format::mask,
 };
 
-use super::bounds::{KeyBounds, KeyLimits};
-
 /// How an admin shows to an API key that may not act on the key in question.
 pub const ADMIN_REDACTED: &str = "Admin";
-
-pub fn scopes_from_column(column: &str) -> Vec<Scope> {
-    column.split_whitespace().filter_map(Scope::parse).collect()
-}
-
-pub fn scopes_to_column(scopes: &[Scope]) -> String {
-    scopes
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 pub fn status(model: &api_keys::Model, now_ms: i64) -> KeyStatus {
     if model.disabled_at.is_some() {
@@ -103,5 +95,18 @@ pub fn to_audit_item(event: audit_events::Model, details: bool) -> AuditItem {
         key_id: event.key_id,
         key_name: event.key_name,
         detail: serde_json::from_str(&event.detail).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+/// An admin as the Admins page shows it to the admin `self_id`.
+pub fn to_admin_item(user: &users::Model, self_id: &str) -> AdminItem {
+    AdminItem {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        created_at: from_ms(user.created_at),
+        last_login_at: user.last_login_at.map(from_ms),
+        disabled: user.disabled_at.is_some(),
+        is_self: user.id == self_id,
     }
 }

@@ -1,0 +1,85 @@
+//! One key in the list: select box, name with status badges, secret, dates, creator, actions.
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::{
+    api::types::{KeyItem, KeyStatus},
+    components::{
+        icons,
+        list_url::LastListUrl,
+        secret::{CopyButton, RevealButton, SecretState, SecretText},
+        time::{self, use_now, Time},
+    },
+};
+
+/// "Expires in 3 days" when a key expires within a week.
+fn expiry_badge(item: &KeyItem, now: i64) -> Option<String> {
+    let at = item.expires_at?.timestamp_millis();
+    let left = at - now;
+    (item.status == KeyStatus::Active && left > 0 && left < 7 * 86_400_000)
+        .then(|| format!("Expires in {}", time::span(left)))
+}
+
+#[component]
+pub fn KeyRow(
+    item: KeyItem,
+    selected: RwSignal<HashSet<String>>,
+    on_delete: Callback<KeyItem>,
+) -> impl IntoView {
+    let now = use_now();
+    let last_list = expect_context::<LastListUrl>();
+    let id = StoredValue::new(item.id.clone());
+    let href = format!("/keys/{}", item.id);
+    let secret = SecretState::new(&item);
+    let is_selected = move || id.with_value(|id| selected.get().contains(id));
+    let badge = expiry_badge(&item, now.get_untracked());
+    let status = item.status;
+    let to_delete = item.clone();
+    let (name, full_name) = (item.name.clone(), item.name.clone());
+    view! {
+        // Not a tab stop of its own: its link and buttons are.
+        <tr class:row-selected=is_selected>
+            <td class="col-select">
+                <input type="checkbox" aria-label=format!("Select {}", item.name)
+                    prop:checked=is_selected
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        selected.update(|s| {
+                            if on { s.insert(id.get_value()); } else { s.remove(&id.get_value()); }
+                        });
+                    }/>
+            </td>
+            <th scope="row" class="col-name" on:click=move |_| last_list.open_from_list(&id.get_value())>
+                // A long name is cut with an ellipsis; the whole of it is the link's title.
+                <span class="cell">
+                    <A href=href attr:title=full_name>{name}</A>
+                    {(status != KeyStatus::Active).then(|| view! {
+                        <span class=format!("badge badge-{}", status.label().to_lowercase())>{status.label()}</span>
+                    })}
+                    {badge.map(|b| view! { <span class="badge badge-warn">{b}</span> })}
+                </span>
+            </th>
+            // `data-label`: the column's name, shown in the card layout of narrow screens.
+            <td class="col-secret" data-label="Secret Key"><SecretText state=secret/></td>
+            <td class="col-created" data-label="Created"><Time at=item.created_at/></td>
+            <td class="col-last-used" data-label="Last Used">
+                {match item.last_used_at {
+                    Some(at) => view! { <Time at=at relative=true/> }.into_any(),
+                    None => view! { <span class="muted">"Never"</span> }.into_any(),
+                }}
+            </td>
+            <td class="col-creator" data-label="Created By" title=item.created_by.clone()>{item.created_by.clone()}</td>
+            <td class="col-actions"><div class="row-actions">
+                <RevealButton state=secret toggle_label="View"/>
+                <CopyButton state=secret/>
+                <button type="button" class="btn-icon danger" aria-label="Delete" title="Delete key"
+                    on:click=move |_| on_delete.run(to_delete.clone())>
+                    <icons::Trash/>
+                </button>
+            </div></td>
+        </tr>
+    }
+}
