@@ -12,7 +12,7 @@ async function clipboard(page: Page) {
   return page.evaluate(() => navigator.clipboard.readText());
 }
 
-test("Add New creates a key, shows its secret once and copies it @mobile", async ({ page, admin, server }) => {
+test("Add New creates a key, shows its secret once and copies it @mobile", async ({ page, admin, server, request }) => {
   await grantClipboard(page, server);
   await page.goto("/keys");
   await expect(page.getByText("No API keys yet.")).toBeVisible();
@@ -41,6 +41,16 @@ test("Add New creates a key, shows its secret once and copies it @mobile", async
   await created.getByRole("button", { name: "Copy" }).click();
   await expect(created.getByRole("button", { name: "Copied" })).toBeVisible();
   expect(await clipboard(page)).toBe(secret);
+  // "Test connection": the exact curl for whoami with this key, and the PHP and JS one-liners.
+  await created.getByText("Test connection").click();
+  const curl = `curl -X POST ${server.url}/api/v1/whoami -H "Authorization: Bearer ${secret}"`;
+  await expect(created.getByLabel("curl", { exact: true })).toHaveText(curl);
+  await expect(created.getByLabel("PHP (WordPress, WooCommerce)", { exact: true })).toContainText(`wp_remote_post('${server.url}/api/v1/whoami'`);
+  await expect(created.getByLabel("JavaScript", { exact: true })).toContainText(`Authorization: 'Bearer ${secret}'`);
+  await created.getByRole("button", { name: "Copy curl" }).click();
+  await expect.poll(() => clipboard(page)).toBe(curl);
+  const tried = await request.post(`${server.url}/api/v1/whoami`, { headers: { Authorization: `Bearer ${secret}` } });
+  expect(tried.status()).toBe(200);
   await created.getByRole("button", { name: "Done" }).click();
   await expect(created).toBeHidden();
 
@@ -69,8 +79,11 @@ test("a once-only secret asks before its dialog closes uncopied; the wording mat
   const created = page.getByRole("dialog", { name: "API key created" });
   await expect(created).toContainText("This is the only time it is shown");
   rememberSecret((await created.getByLabel("New secret key").textContent())!.trim());
-  // Escape, then Done: each asks first and keeps the secret on screen.
+  // Escape (even twice in a row), then Done: each asks first and keeps the secret on screen.
   await page.keyboard.press("Escape");
+  await page.keyboard.press("Escape");
+  await expect(created).toBeVisible();
+  await expect(created.getByLabel("New secret key")).not.toBeEmpty();
   await expect(created.getByRole("alert")).toContainText("You have not copied this key");
   await created.getByRole("button", { name: "Keep it open" }).click();
   await created.getByRole("button", { name: "Done" }).click();
@@ -253,6 +266,20 @@ test("bulk delete three keys atomically, then the selection clears", async ({ pa
   await expect(page.getByRole("link", { name: "Four" })).toBeVisible();
   await expect(bulk).toBeDisabled();
 
+  // A key deleted from its row leaves the selection.
+  await createKey(page.request, { name: "Five" });
+  await page.reload();
+  await page.getByRole("checkbox", { name: "Select Four" }).check();
+  await page.getByRole("checkbox", { name: "Select Five" }).check();
+  await rowOf(page, "Five").getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("dialog", { name: "Delete API key “Five”?" }).getByRole("button", { name: "Delete" }).click();
+  await expect(rowOf(page, "Five")).toHaveCount(0);
+  await expect(page.getByRole("status").filter({ hasText: "1 selected" })).toBeVisible();
+  await bulk.click();
+  await expect(page.getByRole("dialog", { name: "Delete 1 API key?" })).toContainText("“Four”.");
+  await page.getByRole("dialog", { name: "Delete 1 API key?" }).getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("button", { name: "Clear selection" }).click();
+
   // Select all on this page.
   await page.getByRole("checkbox", { name: "Select all on this page" }).check();
   await expect(page.getByRole("checkbox", { name: "Select Four" })).toBeChecked();
@@ -282,30 +309,34 @@ test("Escape closes a dialog and focus returns to the button", async ({ page, ad
 });
 
 test("the focus ring has at least 3:1 contrast against the page", async ({ page, admin }) => {
+  await createKey(page.request, { name: "Ringed" });
   await page.goto("/keys");
-  await page.keyboard.press("Tab");
-  const ratio = await page.evaluate(() => {
-    const el = document.activeElement as HTMLElement;
-    const style = getComputedStyle(el);
-    const lum = (rgb: number[]) => {
-      const [r, g, b] = rgb.map((v) => {
-        const c = v / 255;
-        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-      });
-      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    };
-    const parse = (s: string) => s.match(/[\d.]+/g)!.slice(0, 4).map(Number);
-    // The ring is the outline, or else the outermost box-shadow; it must be opaque.
-    const ring = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0
-      ? style.outlineColor
-      : style.boxShadow.split(/,(?![^(]*\))/).pop()!.trim().match(/rgba?\([^)]*\)/)![0];
-    const [r, g, b, a] = parse(ring);
-    const bg = parse(getComputedStyle(document.documentElement).backgroundColor);
-    const [l1, l2] = [lum([r, g, b]), lum(bg.slice(0, 3))].sort((x, y) => y - x);
-    return { ratio: (l1 + 0.05) / (l2 + 0.05), alpha: a ?? 1 };
-  });
-  expect(ratio.alpha).toBe(1);
-  expect(ratio.ratio).toBeGreaterThanOrEqual(3);
+  await expect(page.getByRole("link", { name: "Ringed" })).toBeVisible();
+  // The first dozen stops: skip link, navigation, user menu, page buttons, search, filters, rows.
+  for (let stop = 0; stop < 12; stop++) {
+    await page.keyboard.press("Tab");
+    const ring = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const style = getComputedStyle(el);
+      const lum = (rgb: number[]) => {
+        const [r, g, b] = rgb.map((v) => {
+          const c = v / 255;
+          return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const parse = (s: string) => s.match(/[\d.]+/g)!.slice(0, 4).map(Number);
+      // The ring: the outermost box-shadow, or else a visible outline. It must be opaque.
+      const shadow = style.boxShadow !== "none" ? style.boxShadow.split(/,(?![^(]*\))/).pop()!.trim().match(/rgba?\([^)]*\)/)![0] : null;
+      const color = shadow ?? style.outlineColor;
+      const [r, g, b, a] = parse(color);
+      const bg = parse(getComputedStyle(document.documentElement).backgroundColor);
+      const [l1, l2] = [lum([r, g, b]), lum(bg.slice(0, 3))].sort((x, y) => y - x);
+      return { what: `${el.tagName} ${el.textContent?.trim().slice(0, 20)}`, ratio: (l1 + 0.05) / (l2 + 0.05), alpha: a ?? 1 };
+    });
+    expect(ring.alpha, ring.what).toBe(1);
+    expect(ring.ratio, ring.what).toBeGreaterThanOrEqual(3);
+  }
 });
 
 test("reload and back restore search, filter, sort and page from the URL", async ({ page, admin }) => {
@@ -348,10 +379,10 @@ test("a key named like markup renders as text", async ({ page, admin }) => {
 test("a key made to expire in 3 days says so, rounded to the nearest day", async ({ page, admin }) => {
   const inDays = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString();
   await createKey(page.request, { name: "Three days", expires_at: inDays(3) });
-  await createKey(page.request, { name: "Six and a half", expires_at: inDays(6.4) });
+  await createKey(page.request, { name: "Five and a half", expires_at: inDays(5.6) });
   await page.goto("/keys");
   await expect(rowOf(page, "Three days")).toContainText("Expires in 3 days");
-  await expect(rowOf(page, "Six and a half")).toContainText("Expires in 6 days");
+  await expect(rowOf(page, "Five and a half")).toContainText("Expires in 6 days");
 });
 
 test("on a phone each key is a card, and the first is in view without scrolling @mobile", async ({ page, admin }) => {
@@ -373,4 +404,54 @@ test("on a phone each key is a card, and the first is in view without scrolling 
   await expect(first).toContainText("Never");
   await expect(first).toContainText("Ann Admin");
   await expect(first.getByRole("checkbox", { name: /^Select / })).toBeVisible();
+});
+
+test("Expires, Project and Scopes columns: shown or hidden, remembered, Expires sortable", async ({ page, admin }) => {
+  await createKey(page.request, { name: "Writer forever", project: "shop.example", scopes: ["keys:read", "keys:write"] });
+  await createKey(page.request, { name: "Reader forever", scopes: ["keys:read"] });
+  await createKey(page.request, { name: "Soon gone", expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString() });
+  await page.goto("/keys");
+  // Expires is shown by default; a key that can change keys and never expires is flagged.
+  await expect(page.getByRole("columnheader", { name: "Expires" })).toBeVisible();
+  await expect(page.getByRole("columnheader", { name: "Project" })).toHaveCount(0);
+  await expect(rowOf(page, "Writer forever").getByRole("img", { name: "Can change keys and never expires" })).toBeVisible();
+  await expect(rowOf(page, "Reader forever").getByRole("img", { name: "Can change keys and never expires" })).toHaveCount(0);
+  await expect(rowOf(page, "Reader forever")).toContainText("Never");
+
+  // Expires sorts like the other dated columns.
+  await page.getByRole("button", { name: "Expires" }).click();
+  await expect(page).toHaveURL(/sort=expires/);
+
+  // Project and Scopes on request, and the choice survives a reload.
+  await page.getByText("Columns", { exact: true }).click();
+  const picker = page.getByRole("group", { name: "Columns to show" });
+  await picker.getByLabel("Project").check();
+  await picker.getByLabel("Scopes").check();
+  await picker.getByLabel("Expires").uncheck();
+  await page.reload();
+  await expect(page.getByRole("columnheader", { name: "Project" })).toBeVisible();
+  await expect(page.getByRole("columnheader", { name: "Expires" })).toHaveCount(0);
+  await expect(rowOf(page, "Writer forever")).toContainText("shop.example");
+  await expect(rowOf(page, "Writer forever").getByRole("list", { name: "Scopes" }).getByRole("listitem")).toHaveText(["keys:read", "keys:write"]);
+});
+
+test("a revealed secret hides itself again after 30 seconds", async ({ page, admin }) => {
+  await page.clock.install();
+  const { key, secret } = await createKey(page.request, { name: "Peek" });
+  await page.goto("/keys");
+  const row = rowOf(page, "Peek");
+  await row.getByRole("button", { name: "View" }).click();
+  await expect(row).toContainText(secret);
+  await page.clock.fastForward(25_000);
+  await expect(row).toContainText(secret);
+  await page.clock.fastForward(6_000);
+  await expect(row).not.toContainText(secret);
+  await expect(row.getByRole("button", { name: "View" })).toHaveAttribute("aria-pressed", "false");
+  // On the details page, too.
+  await page.goto(`/keys/${key.id}`);
+  await page.getByRole("button", { name: "Reveal" }).click();
+  await expect(page.getByText(secret)).toBeVisible();
+  await page.clock.fastForward(31_000);
+  await expect(page.getByText(secret)).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Reveal" })).toBeVisible();
 });

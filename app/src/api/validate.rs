@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     error::ApiError,
-    types::{Scope, MAX_RATE_LIMIT_PER_MINUTE},
+    types::{Scope, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RATE_LIMIT_PER_MINUTE},
 };
 
 pub const NAME_MAX: usize = 100;
@@ -97,6 +97,28 @@ pub fn rate_limit(field: &str, value: Option<u32>) -> Result<Option<u32>, ApiErr
             format!("Rate limit must be at most {MAX_RATE_LIMIT_PER_MINUTE} per minute."),
         )),
         other => Ok(other),
+    }
+}
+
+/// A page number: from 1 (the default), fitting in 63 bits.
+pub fn page(field: &str, value: Option<u64>) -> Result<u64, ApiError> {
+    match value.unwrap_or(1) {
+        n if n == 0 || n > i64::MAX as u64 => Err(ApiError::validation(
+            field,
+            "Page numbers start at 1 (and fit in 63 bits).",
+        )),
+        n => Ok(n),
+    }
+}
+
+/// Rows per page: 1 to [`MAX_PAGE_SIZE`], [`DEFAULT_PAGE_SIZE`] when absent.
+pub fn page_size(field: &str, value: Option<u64>) -> Result<u64, ApiError> {
+    match value.unwrap_or(DEFAULT_PAGE_SIZE) {
+        n if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+        _ => Err(ApiError::validation(
+            field,
+            format!("Page size must be between 1 and {MAX_PAGE_SIZE}."),
+        )),
     }
 }
 

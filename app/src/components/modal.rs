@@ -4,6 +4,8 @@
 
 use leptos::{html, prelude::*};
 
+use super::focus::focus_heading_if_lost;
+
 #[component]
 pub fn Modal(
     open: RwSignal<bool>,
@@ -37,12 +39,24 @@ pub fn Modal(
                 }
             }
         } on:close=move |_| {
+            // The browser may close without a cancelable `cancel` (a second Escape with no user
+            // activation between): while held, the dialog opens again and asks instead.
+            if open.get_untracked() && hold.is_some_and(|h| h.get_untracked()) {
+                if let Some(dialog) = node.get_untracked() {
+                    let _ = dialog.show_modal();
+                }
+                if let Some(cb) = on_held {
+                    cb.run(());
+                }
+                return;
+            }
             if open.get_untracked() {
                 open.set(false);
             }
             if let Some(cb) = on_close {
                 cb.run(());
             }
+            focus_heading_if_lost();
         }>
             // Rendered only while open: a closed dialog is empty (no stray labels or forms).
             {move || open.get().then(|| view! {

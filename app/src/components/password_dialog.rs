@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{auth::change_password, validate, ApiError};
+use crate::api::{auth::ChangePassword, validate, ApiError};
 
 use super::{
     fields::{form_message, TextField},
@@ -17,13 +17,25 @@ pub fn ChangePasswordDialog(open: RwSignal<bool>) -> impl IntoView {
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
+    let change = ServerAction::<ChangePassword>::new();
     let reset = move || {
         for field in [current, new, confirm] {
             field.set(String::new());
         }
         error.set(None);
     };
+    Effect::new(move |_| {
+        match change.value().get() {
+            Some(Ok(())) => {
+                toasts.info("Password changed. Your other sessions were signed out.");
+                open.set(false);
+                reset();
+            }
+            Some(Err(e)) => error.set(Some(e)),
+            None => return,
+        }
+        change.clear();
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
@@ -38,22 +50,15 @@ pub fn ChangePasswordDialog(open: RwSignal<bool>) -> impl IntoView {
             )));
             return;
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match change_password(current.get_untracked(), new.get_untracked()).await {
-                Ok(()) => {
-                    toasts.info("Password changed. Your other sessions were signed out.");
-                    open.set(false);
-                    reset();
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
+        change.dispatch(ChangePassword {
+            current_password: current.get_untracked(),
+            new_password: new.get_untracked(),
         });
     };
     const FIELDS: [&str; 3] = ["current_password", "new_password", "confirm"];
     view! {
-        <Modal open=open title="Change password".to_string() on_close=Callback::new(move |_| reset())>
+        <Modal open=open title="Change password".to_string() hold=change.pending()
+            on_close=Callback::new(move |_| reset())>
             <form class="form dialog-body" on:submit=submit novalidate>
                 <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &FIELDS).is_none()>
                     {move || form_message(error.get(), &FIELDS).unwrap_or_default()}
@@ -65,8 +70,8 @@ pub fn ChangePasswordDialog(open: RwSignal<bool>) -> impl IntoView {
                 <TextField label="Confirm new password" name="confirm" form="pw" kind="password" required=true
                     autocomplete="new-password" value=confirm errors=error/>
                 <div class="dialog-actions">
-                    <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
-                    <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Change password"</button>
+                    <button type="button" class="btn btn-ghost" disabled=move || change.pending().get() on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="submit" class="btn btn-primary" disabled=move || change.pending().get()>"Change password"</button>
                 </div>
             </form>
         </Modal>

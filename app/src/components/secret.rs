@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{keys::reveal_key, types::KeyItem, ApiError};
+use crate::api::{keys::RevealKey, types::KeyItem, ApiError};
 
 use super::{
     clipboard, icons,
@@ -13,76 +13,125 @@ use super::{
     toast::{use_toasts, Toasts},
 };
 
+/// How long a revealed secret stays on screen before it hides itself.
+pub const REVEAL_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Why a non-recoverable key's secret cannot be revealed or copied.
 pub const NOT_RECOVERABLE_HINT: &str = "Shown once at creation; regenerate to get a new secret";
 
+/// What a reveal was asked for: to show the secret, or to copy it without showing it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Show,
+    Copy,
+}
+
 /// One key's secret on screen: which key, its masked form, and the secret once revealed.
+/// Revealing is a server action owned by the row or page, so an answer that arrives after
+/// they are gone is dropped with them.
 #[derive(Clone, Copy)]
 pub struct SecretState {
     id: StoredValue<String>,
     masked: StoredValue<String>,
     recoverable: bool,
     revealed: RwSignal<Option<String>>,
+    reveal: ServerAction<RevealKey>,
+    purpose: StoredValue<Purpose>,
+    /// Counts reveals, so an earlier reveal's timer does not hide a later one early.
+    reveals: StoredValue<u32>,
+    /// The app's toasts (they outlive any row).
     toasts: Toasts,
-    report: Callback<ApiError>,
 }
 
 impl SecretState {
     pub fn new(item: &KeyItem) -> Self {
-        Self {
+        let toasts = use_toasts();
+        let report = use_error_reporter();
+        let state = Self {
             id: StoredValue::new(item.id.clone()),
             masked: StoredValue::new(item.masked.clone()),
             recoverable: item.recoverable,
             revealed: RwSignal::new(None),
-            toasts: use_toasts(),
-            report: {
-                let report = use_error_reporter();
-                Callback::new(move |e| report(e, None))
-            },
-        }
+            reveal: ServerAction::new(),
+            purpose: StoredValue::new(Purpose::Show),
+            reveals: StoredValue::new(0),
+            toasts,
+        };
+        Effect::new(move |_| {
+            match state.reveal.value().get() {
+                Some(Ok(s)) if state.purpose.get_value() == Purpose::Copy => {
+                    copy_to_clipboard(s.secret, toasts)
+                }
+                Some(Ok(s)) => {
+                    state.revealed.set(Some(s.secret));
+                    state.hide_later();
+                }
+                Some(Err(e)) => report(e, None),
+                None => return,
+            }
+            state.reveal.clear();
+        });
+        state
     }
 
     pub fn is_revealed(&self) -> bool {
         self.revealed.with(Option::is_some)
     }
 
+    fn ask(self, purpose: Purpose) {
+        self.purpose.set_value(purpose);
+        self.reveal.dispatch(RevealKey {
+            id: self.id.get_value(),
+        });
+    }
+
     /// Reveals the secret, or hides it again.
     pub fn toggle(self) {
-        if !self.recoverable {
+        if !self.recoverable || self.reveal.pending().get_untracked() {
             return;
         }
         if self.revealed.get_untracked().is_some() {
             self.revealed.set(None);
-            return;
+        } else {
+            self.ask(Purpose::Show);
         }
-        leptos::task::spawn_local(async move {
-            match reveal_key(self.id.get_value()).await {
-                Ok(s) => self.revealed.set(Some(s.secret)),
-                Err(e) => self.report.run(e),
-            }
-        });
+    }
+
+    /// Hides this reveal after [`REVEAL_FOR`] (unless hidden or revealed again meanwhile; a
+    /// row that is gone by then is left alone).
+    fn hide_later(self) {
+        let this = self.reveals.with_value(|n| n + 1);
+        self.reveals.set_value(this);
+        set_timeout(
+            move || {
+                if self.reveals.try_get_value() == Some(this) {
+                    let _ = self.revealed.try_set(None);
+                }
+            },
+            REVEAL_FOR,
+        );
     }
 
     /// Copies the secret (revealing it through the audited function unless already shown).
     pub fn copy(self) {
-        if !self.recoverable {
+        if !self.recoverable || self.reveal.pending().get_untracked() {
             return;
         }
-        let known = self.revealed.get_untracked();
-        leptos::task::spawn_local(async move {
-            let secret = match known {
-                Some(s) => s,
-                None => match reveal_key(self.id.get_value()).await {
-                    Ok(s) => s.secret,
-                    Err(e) => return self.report.run(e),
-                },
-            };
-            match clipboard::copy(&secret).await {
-                Ok(()) => self.toasts.info("Copied"),
-                Err(e) => self.toasts.error(&ApiError::BadRequest(e), None),
-            }
-        });
+        match self.revealed.get_untracked() {
+            Some(secret) => copy_to_clipboard(secret, self.toasts),
+            None => self.ask(Purpose::Copy),
+        }
     }
+}
+
+/// Writes to the clipboard (a browser call, not a server one), then says "Copied".
+fn copy_to_clipboard(secret: String, toasts: Toasts) {
+    leptos::task::spawn_local(async move {
+        match clipboard::copy(&secret).await {
+            Ok(()) => toasts.info("Copied"),
+            Err(e) => toasts.error(&ApiError::BadRequest(e), None),
+        }
+    });
 }
 
 /// The secret itself: masked, or in full once revealed.

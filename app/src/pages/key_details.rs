@@ -367,42 +367,17 @@ fn History(history: LocalResource<Result<Vec<AuditItem>, ApiError>>) -> impl Int
     }
 }
 
-/// Edit: the form opens with the key as it is now.
+/// Edit: the form opens with the key as it is now. The answer is handled here, where it
+/// outlives the form; the dialog stays open until it arrives.
 #[component]
 fn EditDialog(
     open: RwSignal<bool>,
     item: Signal<Option<KeyItem>>,
     update: ServerAction<UpdateKey>,
 ) -> impl IntoView {
-    view! {
-        <Modal open=open title="Edit API key".to_string()>
-            {move || item.get_untracked().map(|item| view! { <EditForm item=item open=open update=update/> })}
-        </Modal>
-    }
-}
-
-#[component]
-fn EditForm(item: KeyItem, open: RwSignal<bool>, update: ServerAction<UpdateKey>) -> impl IntoView {
     let report = use_error_reporter();
     let toasts = use_toasts();
-    let original = StoredValue::new(item.clone());
-    let name = RwSignal::new(item.name.clone());
-    let project = RwSignal::new(item.project.clone().unwrap_or_default());
-    let expires = RwSignal::new(item.expires_at.map(time::local_day).unwrap_or_default());
-    let scopes = RwSignal::new(item.scopes.clone());
-    let limit = RwSignal::new(
-        item.rate_limit_per_minute
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-    );
     let error = RwSignal::new(None::<ApiError>);
-    let fields = [
-        "name",
-        "project",
-        "expires_at",
-        "scopes",
-        "rate_limit_per_minute",
-    ];
     Effect::new(move |_| {
         match update.value().get() {
             Some(Ok(k)) => {
@@ -418,6 +393,38 @@ fn EditForm(item: KeyItem, open: RwSignal<bool>, update: ServerAction<UpdateKey>
         }
         update.clear();
     });
+    view! {
+        <Modal open=open title="Edit API key".to_string() hold=update.pending()
+            on_close=Callback::new(move |_| error.set(None))>
+            {move || item.get_untracked().map(|item| view! { <EditForm item=item open=open update=update error=error/> })}
+        </Modal>
+    }
+}
+
+#[component]
+fn EditForm(
+    item: KeyItem,
+    open: RwSignal<bool>,
+    update: ServerAction<UpdateKey>,
+    error: RwSignal<Option<ApiError>>,
+) -> impl IntoView {
+    let original = StoredValue::new(item.clone());
+    let name = RwSignal::new(item.name.clone());
+    let project = RwSignal::new(item.project.clone().unwrap_or_default());
+    let expires = RwSignal::new(item.expires_at.map(time::local_day).unwrap_or_default());
+    let scopes = RwSignal::new(item.scopes.clone());
+    let limit = RwSignal::new(
+        item.rate_limit_per_minute
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+    );
+    let fields = [
+        "name",
+        "project",
+        "expires_at",
+        "scopes",
+        "rate_limit_per_minute",
+    ];
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -486,7 +493,7 @@ fn EditForm(item: KeyItem, open: RwSignal<bool>, update: ServerAction<UpdateKey>
             <ScopeChecks selected=scopes/>
             <TextField label="Rate limit (requests per minute)" name="rate_limit_per_minute" form="edit" kind="number" min="1" hint="Empty: no limit." value=limit errors=error/>
             <div class="dialog-actions">
-                <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
+                <button type="button" class="btn btn-ghost" disabled=move || update.pending().get() on:click=move |_| open.set(false)>"Cancel"</button>
                 <button type="submit" class="btn btn-primary" disabled=move || update.pending().get()>"Save"</button>
             </div>
         </form>
@@ -532,8 +539,9 @@ fn RollDialog(
         }
     });
     view! {
-        <Modal open=open title=title on_close=on_close hold=guard.hold
-            on_held=Callback::new(move |_| guard.asking.set(true))>
+        <Modal open=open title=title on_close=on_close
+            hold=Signal::derive(move || guard.hold.get() || roll.pending().get())
+            on_held=Callback::new(move |_| if guard.hold.get_untracked() { guard.asking.set(true) })>
             {move || match rolled.get() {
                 Some(done) => view! { <NewSecret created=done guard=guard open=open/> }.into_any(),
                 None => view! {
@@ -550,7 +558,7 @@ fn RollDialog(
                             }).collect_view()}
                         </fieldset>
                         <div class="dialog-actions">
-                            <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
+                            <button type="button" class="btn btn-ghost" disabled=move || roll.pending().get() on:click=move |_| open.set(false)>"Cancel"</button>
                             <button type="submit" class="btn btn-primary" disabled=move || roll.pending().get()>"Regenerate"</button>
                         </div>
                     </form>

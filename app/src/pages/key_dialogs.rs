@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        keys::{get_key, CreateKey, DeleteKey},
+        keys::{get_key, CreateKey, DeleteKey, Whoami},
         types::{CreatedKey, KeyItem, NewKey, Scope},
         validate, ApiError,
     },
@@ -60,6 +60,8 @@ pub fn SecretOnce(secret: String, recoverable: bool, copied: RwSignal<bool>) -> 
 pub struct OnceGuard {
     pub copied: RwSignal<bool>,
     pub asking: RwSignal<bool>,
+    /// The admin chose to close without copying.
+    pub let_go: RwSignal<bool>,
     /// True while closing should ask: a secret that cannot be revealed again, not yet copied.
     pub hold: Signal<bool>,
 }
@@ -67,11 +69,15 @@ pub struct OnceGuard {
 impl OnceGuard {
     pub fn new(shown: Memo<Option<CreatedKey>>) -> Self {
         let copied = RwSignal::new(false);
+        let let_go = RwSignal::new(false);
         Self {
             copied,
             asking: RwSignal::new(false),
+            let_go,
             hold: Signal::derive(move || {
-                shown.with(|s| s.as_ref().is_some_and(|k| !k.key.recoverable)) && !copied.get()
+                shown.with(|s| s.as_ref().is_some_and(|k| !k.key.recoverable))
+                    && !copied.get()
+                    && !let_go.get()
             }),
         }
     }
@@ -79,12 +85,79 @@ impl OnceGuard {
     pub fn reset(&self) {
         self.copied.set(false);
         self.asking.set(false);
+        self.let_go.set(false);
+    }
+}
+
+/// "Test connection": `whoami` with the new key, as curl, WordPress/WooCommerce PHP and
+/// JavaScript; copying one counts as copying the secret.
+#[component]
+fn TestConnection(secret: String, copied: RwSignal<bool>) -> impl IntoView {
+    let toasts = use_toasts();
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    let url = format!("{origin}{}", <Whoami as server_fn::ServerFn>::PATH);
+    let snippets = [
+        (
+            "curl",
+            format!("curl -X POST {url} -H \"Authorization: Bearer {secret}\""),
+        ),
+        (
+            "PHP (WordPress, WooCommerce)",
+            format!(
+                "$r = wp_remote_post('{url}', ['headers' => ['Authorization' => 'Bearer {secret}']]);"
+            ),
+        ),
+        (
+            "JavaScript",
+            format!(
+                "const r = await fetch('{url}', {{ method: 'POST', headers: {{ Authorization: 'Bearer {secret}' }} }});"
+            ),
+        ),
+    ];
+    view! {
+        <details class="test-connection">
+            <summary>"Test connection"</summary>
+            {snippets.into_iter().map(|(label, code)| {
+                let text = code.clone();
+                let copy = move |_| {
+                    let text = text.clone();
+                    leptos::task::spawn_local(async move {
+                        match clipboard::copy(&text).await {
+                            Ok(()) => {
+                                copied.set(true);
+                                toasts.info("Copied");
+                            }
+                            Err(e) => toasts.error(&ApiError::BadRequest(e), None),
+                        }
+                    });
+                };
+                view! {
+                    <div class="snippet">
+                        <div class="snippet-head">
+                            <span>{label}</span>
+                            <button type="button" class="btn btn-ghost btn-small" aria-label=format!("Copy {label}") on:click=copy>
+                                <icons::Copy/>"Copy"
+                            </button>
+                        </div>
+                        <pre aria-label=label><code>{code}</code></pre>
+                    </div>
+                }
+            }).collect_view()}
+        </details>
     }
 }
 
 /// The new secret and Done; Done (or Escape) before copying a once-only secret asks first.
+/// `snippets`: offer the "Test connection" snippets (after creating a key).
 #[component]
-pub fn NewSecret(created: CreatedKey, guard: OnceGuard, open: RwSignal<bool>) -> impl IntoView {
+pub fn NewSecret(
+    created: CreatedKey,
+    guard: OnceGuard,
+    open: RwSignal<bool>,
+    #[prop(optional)] snippets: bool,
+) -> impl IntoView {
     let done = move |_| {
         if guard.hold.get_untracked() {
             guard.asking.set(true);
@@ -96,13 +169,17 @@ pub fn NewSecret(created: CreatedKey, guard: OnceGuard, open: RwSignal<bool>) ->
         <div class="dialog-body">
             <p>"“"{created.key.name.clone()}"” is ready."</p>
             <SecretOnce secret=created.secret.clone() recoverable=created.key.recoverable copied=guard.copied/>
+            {snippets.then(|| view! { <TestConnection secret=created.secret.clone() copied=guard.copied/> })}
             {move || if guard.asking.get() {
                 view! {
                     <div class="confirm-close" role="alert">
                         <p>"You have not copied this key, and it cannot be shown again. Close anyway?"</p>
                         <div class="dialog-actions">
                             <button type="button" class="btn btn-ghost" on:click=move |_| guard.asking.set(false)>"Keep it open"</button>
-                            <button type="button" class="btn btn-danger" on:click=move |_| open.set(false)>"Close without copying"</button>
+                            <button type="button" class="btn btn-danger" on:click=move |_| {
+                                guard.let_go.set(true);
+                                open.set(false);
+                            }>"Close without copying"</button>
                         </div>
                     </div>
                 }.into_any()
@@ -248,10 +325,13 @@ pub fn AddKeyDialog(
         }
     });
     view! {
-        <Modal open=open title=title on_close=on_close hold=guard.hold
-            on_held=Callback::new(move |_| guard.asking.set(true))>
+        // While the key is being created, or its once-only secret is not yet copied, the dialog
+        // does not close on Escape (nor can Cancel be pressed): nothing is lost on the way.
+        <Modal open=open title=title on_close=on_close
+            hold=Signal::derive(move || guard.hold.get() || create.pending().get())
+            on_held=Callback::new(move |_| if guard.hold.get_untracked() { guard.asking.set(true) })>
             {move || match created.get() {
-                Some(done) => view! { <NewSecret created=done guard=guard open=open/> }.into_any(),
+                Some(done) => view! { <NewSecret created=done guard=guard open=open snippets=true/> }.into_any(),
                 None => view! {
                     <form class="form dialog-body" on:submit=submit novalidate>
                         <p class="form-error" role="alert"
@@ -286,7 +366,7 @@ pub fn AddKeyDialog(
                         </label>
                         <small class="hint">"Keeps an encrypted copy so admins can reveal and copy the key later. Off: only a hash is stored and the key is shown once."</small>
                         <div class="dialog-actions">
-                            <button type="button" class="btn btn-ghost" on:click=move |_| close()>"Cancel"</button>
+                            <button type="button" class="btn btn-ghost" disabled=move || create.pending().get() on:click=move |_| close()>"Cancel"</button>
                             <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>"Create key"</button>
                         </div>
                     </form>
@@ -326,7 +406,8 @@ pub fn ConfirmDialog(
         }
     });
     view! {
-        <Modal open=open title=title>
+        // No closing while the action runs: its answer belongs to this dialog.
+        <Modal open=open title=title hold=busy>
             <div class="dialog-body">
                 <p>{move || message.get()}</p>
                 {move || cascade.zip(cascade_label).filter(|(_, label)| !label.get().is_empty()).map(|(checked, label)| view! {
@@ -336,7 +417,7 @@ pub fn ConfirmDialog(
                     </label>
                 })}
                 <div class="dialog-actions">
-                    <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="button" class="btn btn-ghost" disabled=move || busy.get() on:click=move |_| open.set(false)>"Cancel"</button>
                     <button type="button" class="btn btn-danger" disabled=move || busy.get()
                         on:click=move |_| on_confirm.run(())>{confirm_label}</button>
                 </div>

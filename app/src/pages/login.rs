@@ -6,7 +6,7 @@ use leptos_router::{
     NavigateOptions,
 };
 
-use crate::{api::auth::login, components::session::use_session, nav::safe_next};
+use crate::{api::auth::Login, components::session::use_session, nav::safe_next};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -15,8 +15,11 @@ pub fn LoginPage() -> impl IntoView {
     let navigate = use_navigate();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let login = ServerAction::<Login>::new();
+    let error = Memo::new(move |_| match login.value().get() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    });
     let next = move || safe_next(query.get_untracked().get("next").as_deref());
 
     // First run: nobody can log in yet, so go to setup.
@@ -38,7 +41,7 @@ pub fn LoginPage() -> impl IntoView {
     {
         let navigate = navigate.clone();
         Effect::new(move |_| {
-            if session.user.get().is_some() && !busy.get_untracked() {
+            if session.user.get().is_some() {
                 navigate(
                     &next(),
                     NavigateOptions {
@@ -50,33 +53,24 @@ pub fn LoginPage() -> impl IntoView {
         });
     }
 
+    // Signed in: the session knows, and the effect above goes on to `next`.
+    Effect::new(move |_| match login.value().get() {
+        Some(Ok(user)) => {
+            session.signed_in(user);
+            session.checked.set(true);
+        }
+        Some(Err(_)) => password.set(String::new()),
+        None => {}
+    });
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
+        if login.pending().get_untracked() {
             return;
         }
-        busy.set(true);
-        error.set(None);
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            match login(email.get_untracked(), password.get_untracked()).await {
-                Ok(user) => {
-                    session.signed_in(user);
-                    session.checked.set(true);
-                    navigate(
-                        &next(),
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
-                }
-                Err(e) => {
-                    error.set(Some(e.to_string()));
-                    password.set(String::new());
-                }
-            }
-            busy.set(false);
+        login.dispatch(Login {
+            email: email.get_untracked(),
+            password: password.get_untracked(),
         });
     };
 
@@ -98,7 +92,7 @@ pub fn LoginPage() -> impl IntoView {
                     <input type="password" name="password" autocomplete="current-password" required
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                 </label>
-                <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Log in"</button>
+                <button type="submit" class="btn btn-primary" disabled=move || login.pending().get()>"Log in"</button>
             </form>
         </section>
     }

@@ -6,7 +6,7 @@ use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
 use crate::{
     api::{
-        auth::{session_info, setup},
+        auth::{session_info, Setup},
         validate, ApiError,
     },
     components::{
@@ -25,10 +25,30 @@ pub fn SetupPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
+    let setup = ServerAction::<Setup>::new();
     let done = RwSignal::new(false);
+    Effect::new(move |_| {
+        match setup.value().get() {
+            Some(Ok(user)) => {
+                session.signed_in(user);
+                session.checked.set(true);
+                session.needs_setup.set(false);
+                done.set(true);
+                navigate(
+                    "/keys",
+                    NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                );
+            }
+            Some(Err(e)) => error.set(Some(e)),
+            None => return,
+        }
+        setup.clear();
+    });
     {
-        let navigate = navigate.clone();
+        let navigate = use_navigate();
         Effect::new(move |_| {
             if !done.get() && session.user.get().is_some() {
                 navigate(
@@ -56,32 +76,10 @@ pub fn SetupPage() -> impl IntoView {
             error.set(Some(e));
             return;
         }
-        busy.set(true);
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            match setup(
-                email.get_untracked(),
-                name.get_untracked(),
-                password.get_untracked(),
-            )
-            .await
-            {
-                Ok(user) => {
-                    session.signed_in(user);
-                    session.checked.set(true);
-                    session.needs_setup.set(false);
-                    done.set(true);
-                    navigate(
-                        "/keys",
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
+        setup.dispatch(Setup {
+            email: email.get_untracked(),
+            name: name.get_untracked(),
+            password: password.get_untracked(),
         });
     };
 
@@ -98,7 +96,7 @@ pub fn SetupPage() -> impl IntoView {
                 }.into_any(),
                 _ => view! {
                     <p class="muted">"Create the first admin account. You can add more admins later."</p>
-                    <form class="card form" on:submit=submit.clone() novalidate>
+                    <form class="card form" on:submit=submit novalidate>
                         <p class="form-error" role="alert"
                             class:hidden=move || form_message(error.get(), &["email", "name", "password", "confirm"]).is_none()>
                             {move || form_message(error.get(), &["email", "name", "password", "confirm"]).unwrap_or_default()}
@@ -107,7 +105,7 @@ pub fn SetupPage() -> impl IntoView {
                         <TextField label="Name" name="name" form="setup" required=true autocomplete="name" value=name errors=error/>
                         <TextField label="Password" name="password" form="setup" kind="password" required=true minlength=validate::PASSWORD_MIN autocomplete="new-password" hint=format!("At least {} characters.", validate::PASSWORD_MIN) value=password errors=error/>
                         <TextField label="Confirm password" name="confirm" form="setup" kind="password" required=true autocomplete="new-password" value=confirm errors=error/>
-                        <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Create admin"</button>
+                        <button type="submit" class="btn btn-primary" disabled=move || setup.pending().get()>"Create admin"</button>
                     </form>
                 }.into_any(),
             }}

@@ -2,8 +2,11 @@
 //! Keys and audit events depend on who is looking (an API key sees less about keys outside its
 //! rights); admins on who is asking (`is_self`).
 
-use crate::api::types::{ActorKind, AdminItem, AuditItem, CreatorKind, KeyItem, KeyStatus};
+use crate::api::types::{
+    ActorKind, AdminItem, AuditItem, CreatorKind, KeyItem, KeyStatus, SignedIn,
+};
 use crate::server::{
+    caller::AdminPrincipal,
     clock::from_ms,
     entities::{
         api_keys::{self, scopes_from_column},
@@ -26,7 +29,7 @@ pub fn status(model: &api_keys::Model, now_ms: i64) -> KeyStatus {
     }
 }
 
-pub fn to_item(model: &api_keys::Model, now_ms: i64) -> KeyItem {
+fn to_item(model: &api_keys::Model, now_ms: i64) -> KeyItem {
     KeyItem {
         id: model.id.clone(),
         name: model.name.clone(),
@@ -108,5 +111,23 @@ pub fn to_admin_item(user: &users::Model, self_id: &str) -> AdminItem {
         last_login_at: user.last_login_at.map(from_ms),
         disabled: user.disabled_at.is_some(),
         is_self: user.id == self_id,
+    }
+}
+
+/// Who signed in, from their row (login, setup).
+pub fn to_signed_in(user: &users::Model) -> SignedIn {
+    SignedIn {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+    }
+}
+
+/// Who is signed in, from the session's admin (`auth.session`).
+pub fn admin_signed_in(admin: &AdminPrincipal) -> SignedIn {
+    SignedIn {
+        id: admin.user_id.clone(),
+        email: admin.email.clone(),
+        name: admin.name.clone(),
     }
 }

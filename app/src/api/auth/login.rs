@@ -17,6 +17,6 @@ crate::api_fn! {
             .login(&email, &password, &ip, caller.user_agent.as_deref())
             .await?;
         start_session(&state, &token);
-        Ok(super::signed_in(user))
+        Ok(crate::server::wire::to_signed_in(&user))
     }
 }

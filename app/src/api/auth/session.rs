@@ -9,14 +9,10 @@ crate::api_fn! {
     /// asks this first, and it tells an anonymous caller nothing beyond `needs_setup`.
     #[server(prefix = "/api", endpoint = "v1/auth.session", input = Json, output = Json)]
     pub async fn session_info() -> Result<SessionState, ApiError> {
-        use crate::{api::types::SignedIn, server::caller::Principal};
+        use crate::server::{caller::Principal, wire::admin_signed_in};
         let (state, caller) = crate::server::request()?;
         let user = match &*caller.principal {
-            Principal::Admin(admin) => Some(SignedIn {
-                id: admin.user_id.clone(),
-                email: admin.email.clone(),
-                name: admin.name.clone(),
-            }),
+            Principal::Admin(admin) => Some(admin_signed_in(admin)),
             _ => None,
         };
         let needs_setup = user.is_none() && state.accounts.needs_setup().await?;

@@ -1,6 +1,7 @@
 //! `/keys`: the API Keys page. Search, filter, sort, page and page size live in the URL; the
 //! list is a resource keyed on that view and on the versions of the actions that change keys.
 
+mod columns;
 mod pagination;
 mod row;
 mod sort_header;
@@ -29,6 +30,7 @@ use crate::{
     pages::key_dialogs::{AddKeyDialog, ConfirmDialog, DeleteKeyDialog},
 };
 
+use columns::{Column, ColumnPicker, Columns};
 use pagination::Pagination;
 use row::KeyRow;
 use sort_header::SortHeader;
@@ -42,6 +44,8 @@ pub fn KeysPage() -> impl IntoView {
     let report = use_error_reporter();
     let toasts = use_toasts();
     let last_list = expect_context::<LastListUrl>();
+    let columns = Columns::load();
+    let span = move || (7 + columns.count()).to_string();
 
     // A new view is a new history entry (Back undoes it); corrections of the URL replace it.
     let navigate_to = move |v: ListView, replace: bool| {
@@ -115,6 +119,16 @@ pub fn KeysPage() -> impl IntoView {
         view_state.track();
         selected.set(HashSet::new());
     });
+    // A key that left the page (deleted from its row, say) leaves the selection too.
+    Effect::new(move |_| {
+        if let Some(p) = page.get() {
+            let gone = selected
+                .with_untracked(|s| s.iter().any(|id| !p.items.iter().any(|i| &i.id == id)));
+            if gone {
+                selected.update(|s| s.retain(|id| p.items.iter().any(|i| &i.id == id)));
+            }
+        }
+    });
 
     // Search box, debounced into the URL.
     let search = RwSignal::new(view_state.get_untracked().query);
@@ -125,6 +139,11 @@ pub fn KeysPage() -> impl IntoView {
         }
     });
     let debounce = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
+    on_cleanup(move || {
+        if let Some(h) = debounce.try_get_value().flatten() {
+            h.clear();
+        }
+    });
     let on_search = move |ev: leptos::ev::Event| {
         search.set(event_target_value(&ev));
         if let Some(h) = debounce.get_value() {
@@ -248,12 +267,12 @@ pub fn KeysPage() -> impl IntoView {
             "No API keys yet. Create one with Add New to connect your first shop.".to_owned()
         }
     };
-    let skeleton = || {
+    let skeleton = move || {
         (0..5)
             .map(|_| {
                 view! {
                     <tr class="skeleton-row" aria-hidden="true">
-                        <td colspan="7"><span class="skeleton"></span></td>
+                        <td colspan=span><span class="skeleton"></span></td>
                     </tr>
                 }
             })
@@ -278,6 +297,7 @@ pub fn KeysPage() -> impl IntoView {
                         prop:value=move || search.get() on:input=on_search/>
                 </label>
             </div>
+            <div class="list-tools">
             <div class="filters" role="group" aria-label="Filter API keys">
                 {KeyFilter::ALL.into_iter().map(|filter| view! {
                     <button type="button" class="chip"
@@ -286,6 +306,8 @@ pub fn KeysPage() -> impl IntoView {
                         {filter.label()}
                     </button>
                 }).collect_view()}
+            </div>
+            <ColumnPicker columns=columns/>
             </div>
             // Selection belongs to the page on screen: changing page, search, filter or sort
             // clears it (the bar says so), so Bulk Delete never reaches rows out of sight.
@@ -314,6 +336,11 @@ pub fn KeysPage() -> impl IntoView {
                             <th scope="col" class="col-secret">"Secret Key"</th>
                             <SortHeader field=SortField::Created label="Created" view=view_state go=go/>
                             <SortHeader field=SortField::LastUsed label="Last Used" view=view_state go=go/>
+                            {move || columns.shows(Column::Expires).then(|| view! {
+                                <SortHeader field=SortField::Expires label="Expires" view=view_state go=go/>
+                            })}
+                            {move || columns.shows(Column::Project).then(|| view! { <th scope="col" class="col-project">"Project"</th> })}
+                            {move || columns.shows(Column::Scopes).then(|| view! { <th scope="col" class="col-scopes">"Scopes"</th> })}
                             <th scope="col" class="col-creator">"Created By"</th>
                             <th scope="col" class="col-actions">"Action"</th>
                         </tr>
@@ -323,10 +350,10 @@ pub fn KeysPage() -> impl IntoView {
                         <Transition fallback=skeleton set_pending=loading>
                             {move || keys.get().map(|result| match result {
                                 Err(_) => view! {
-                                    <tr><td colspan="7" class="empty">"API keys could not be loaded."</td></tr>
+                                    <tr><td colspan=span class="empty">"API keys could not be loaded."</td></tr>
                                 }.into_any(),
                                 Ok(p) if p.items.is_empty() => view! {
-                                    <tr><td colspan="7" class="empty">
+                                    <tr><td colspan=span class="empty">
                                         <p>{empty_message}</p>
                                         {move || (view_state.get() == ListView::default()).then(|| view! {
                                             <p class="empty-actions">
@@ -339,7 +366,7 @@ pub fn KeysPage() -> impl IntoView {
                                     </td></tr>
                                 }.into_any(),
                                 Ok(p) => p.items.into_iter().map(|item| view! {
-                                    <KeyRow item=item selected=selected on_delete=on_delete/>
+                                    <KeyRow item=item selected=selected columns=columns on_delete=on_delete/>
                                 }).collect_view().into_any(),
                             })}
                         </Transition>

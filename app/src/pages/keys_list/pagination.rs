@@ -25,10 +25,12 @@ fn page_numbers(current: u64, last: u64) -> Vec<Option<u64>> {
     out
 }
 
-/// Nothing at all for an empty list ("Showing 0–0 of 0" says nothing). Moving to another page
-/// moves focus to the page's heading.
+/// Nothing at all for an empty list ("Showing 0–0 of 0" says nothing). A page button moves
+/// focus to the page's heading once the new page is in; choosing a page size does not (a
+/// choice in a select must not move focus).
 #[component]
 pub fn Pagination(page: KeyPage, view: ListView, go: Callback<ListView>) -> impl IntoView {
+    let set_size = go;
     let go = Callback::new(move |v: ListView| {
         go.run(v);
         focus_heading();
@@ -46,7 +48,7 @@ pub fn Pagination(page: KeyPage, view: ListView, go: Callback<ListView>) -> impl
                     "Rows per page"
                     <select on:change=move |ev| {
                         let size = event_target_value(&ev).parse().unwrap_or(DEFAULT_PAGE_SIZE);
-                        go.run(ListView { size, page: 1, ..v_size.clone() });
+                        set_size.run(ListView { size, page: 1, ..v_size.clone() });
                     }>
                         {PAGE_SIZES.into_iter().map(|s| view! {
                             <option value=s.to_string() selected=s == view.size>{s.to_string()}</option>

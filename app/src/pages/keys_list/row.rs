@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::columns::{Column, Columns};
 use crate::{
-    api::types::{KeyItem, KeyStatus},
+    api::types::{KeyItem, KeyStatus, Scope},
     components::{
         icons,
         list_url::LastListUrl,
@@ -27,6 +28,7 @@ fn expiry_badge(item: &KeyItem, now: i64) -> Option<String> {
 pub fn KeyRow(
     item: KeyItem,
     selected: RwSignal<HashSet<String>>,
+    columns: Columns,
     on_delete: Callback<KeyItem>,
 ) -> impl IntoView {
     let now = use_now();
@@ -39,6 +41,11 @@ pub fn KeyRow(
     let status = item.status;
     let to_delete = item.clone();
     let (name, full_name) = (item.name.clone(), item.name.clone());
+    let expires_at = item.expires_at;
+    // A key that can change keys and never expires is worth a second look.
+    let lasting_writer = expires_at.is_none() && item.scopes.contains(&Scope::KeysWrite);
+    let project = StoredValue::new(item.project.clone());
+    let scopes = StoredValue::new(item.scopes.clone());
     view! {
         // Not a tab stop of its own: its link and buttons are.
         <tr class:row-selected=is_selected>
@@ -65,12 +72,44 @@ pub fn KeyRow(
             // `data-label`: the column's name, shown in the card layout of narrow screens.
             <td class="col-secret" data-label="Secret Key"><SecretText state=secret/></td>
             <td class="col-created" data-label="Created"><Time at=item.created_at/></td>
-            <td class="col-last-used" data-label="Last Used">
+            <td class="col-last_used" data-label="Last Used">
                 {match item.last_used_at {
                     Some(at) => view! { <Time at=at relative=true/> }.into_any(),
                     None => view! { <span class="muted">"Never"</span> }.into_any(),
                 }}
             </td>
+            {move || columns.shows(Column::Expires).then(|| view! {
+                <td class="col-expires" data-label="Expires">
+                    {match expires_at {
+                        Some(at) => view! { <Time at=at/> }.into_any(),
+                        None => view! {
+                            <span class="muted">"Never"</span>
+                            {lasting_writer.then(|| view! {
+                                <span class="warn-icon" role="img" aria-label="Can change keys and never expires"
+                                    title="This key can change other keys and never expires: consider setting an expiry.">"⚠"</span>
+                            })}
+                        }.into_any(),
+                    }}
+                </td>
+            })}
+            {move || columns.shows(Column::Project).then(|| view! {
+                <td class="col-project" data-label="Project" title=project.get_value()>
+                    {project.get_value().unwrap_or_else(|| "—".into())}
+                </td>
+            })}
+            {move || columns.shows(Column::Scopes).then(|| view! {
+                <td class="col-scopes" data-label="Scopes">
+                    {scopes.with_value(|s| if s.is_empty() {
+                        view! { <span class="muted">"None"</span> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="scope-chips" aria-label="Scopes">
+                                {s.iter().map(|s| view! { <li><code>{s.as_str()}</code></li> }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    })}
+                </td>
+            })}
             <td class="col-creator" data-label="Created By" title=item.created_by.clone()>{item.created_by.clone()}</td>
             <td class="col-actions"><div class="row-actions">
                 <RevealButton state=secret toggle_label="View"/>

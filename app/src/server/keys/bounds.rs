@@ -91,17 +91,17 @@ impl KeyBounds {
     }
 
     /// An expiry a key may set: none later than its own (and none at all only if it has none).
-    pub fn may_set_expiry(&self, expires_at: Option<i64>) -> Result<(), ApiError> {
+    pub fn may_set_expiry(&self, field: &str, expires_at: Option<i64>) -> Result<(), ApiError> {
         match (self.own.expires_at, expires_at) {
             (Some(own), None) => Err(ApiError::validation(
-                "expires_at",
+                field,
                 format!(
                     "An API key cannot set a key to never expire: it expires itself, at {}.",
                     time(own)
                 ),
             )),
             (Some(own), Some(at)) if at > own => Err(ApiError::validation(
-                "expires_at",
+                field,
                 format!(
                     "An API key cannot set an expiry later than its own ({}).",
                     time(own)
@@ -112,16 +112,16 @@ impl KeyBounds {
     }
 
     /// A rate limit a key may set: none looser than its own.
-    pub fn may_set_rate_limit(&self, per_minute: Option<u32>) -> Result<(), ApiError> {
+    pub fn may_set_rate_limit(&self, field: &str, per_minute: Option<u32>) -> Result<(), ApiError> {
         match (self.own.rate_limit_per_minute, per_minute) {
             (Some(own), None) => Err(ApiError::validation(
-                "rate_limit_per_minute",
+                field,
                 format!(
                     "An API key cannot remove a rate limit: it is limited itself, to {own} per minute."
                 ),
             )),
             (Some(own), Some(n)) if n > own => Err(ApiError::validation(
-                "rate_limit_per_minute",
+                field,
                 format!("An API key cannot set a rate limit above its own ({own} per minute)."),
             )),
             _ => Ok(()),
@@ -189,27 +189,37 @@ mod tests {
     #[test]
     fn a_key_cannot_outlive_or_outpace_itself() {
         let b = bounds(limits(&[], Some(1_000), Some(60)));
-        assert!(b.may_set_expiry(Some(1_000)).is_ok());
-        assert!(b.may_set_expiry(Some(500)).is_ok());
+        assert!(b.may_set_expiry("expires_at", Some(1_000)).is_ok());
+        assert!(b.may_set_expiry("expires_at", Some(500)).is_ok());
         assert_eq!(
-            b.may_set_expiry(Some(1_001)).unwrap_err().field(),
+            b.may_set_expiry("expires_at", Some(1_001))
+                .unwrap_err()
+                .field(),
             Some("expires_at")
         );
         assert_eq!(
-            b.may_set_expiry(None).unwrap_err().field(),
+            b.may_set_expiry("expires_at", None).unwrap_err().field(),
             Some("expires_at")
         );
-        assert!(b.may_set_rate_limit(Some(60)).is_ok());
+        assert!(b
+            .may_set_rate_limit("rate_limit_per_minute", Some(60))
+            .is_ok());
         assert_eq!(
-            b.may_set_rate_limit(Some(61)).unwrap_err().field(),
+            b.may_set_rate_limit("rate_limit_per_minute", Some(61))
+                .unwrap_err()
+                .field(),
             Some("rate_limit_per_minute")
         );
         assert_eq!(
-            b.may_set_rate_limit(None).unwrap_err().field(),
+            b.may_set_rate_limit("rate_limit_per_minute", None)
+                .unwrap_err()
+                .field(),
             Some("rate_limit_per_minute")
         );
         let unbounded = bounds(limits(&[], None, None));
-        assert!(unbounded.may_set_expiry(None).is_ok());
-        assert!(unbounded.may_set_rate_limit(None).is_ok());
+        assert!(unbounded.may_set_expiry("expires_at", None).is_ok());
+        assert!(unbounded
+            .may_set_rate_limit("rate_limit_per_minute", None)
+            .is_ok());
     }
 }

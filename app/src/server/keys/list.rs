@@ -13,13 +13,10 @@ use sea_orm::{
 };
 
 use crate::api::{
-    types::{KeyFilter, SortField, SortOrder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
+    types::{KeyFilter, SortField, SortOrder},
     validate,
 };
-use crate::server::{
-    entities::api_keys,
-    error::{ServiceError, ServiceResult},
-};
+use crate::server::{entities::api_keys, error::ServiceResult};
 
 use super::KeyService;
 
@@ -102,20 +99,8 @@ fn sorted(
 
 impl KeyService {
     pub async fn list(&self, params: ListParams) -> ServiceResult<ListPage> {
-        let page = params.page.unwrap_or(1);
-        if page == 0 || page > i64::MAX as u64 {
-            return Err(ServiceError::validation(
-                "page",
-                "Page numbers start at 1 (and fit in 63 bits).",
-            ));
-        }
-        let page_size = params.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
-            return Err(ServiceError::validation(
-                "page_size",
-                format!("Page size must be between 1 and {MAX_PAGE_SIZE}."),
-            ));
-        }
+        let page = validate::page("page", params.page)?;
+        let page_size = validate::page_size("page_size", params.page_size)?;
         let query = validate::query("query", params.query.as_deref())?.map(|q| q.to_lowercase());
         let filter = params.filter.unwrap_or_default();
         let now = self.now_ms();

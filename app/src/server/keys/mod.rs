@@ -113,8 +113,8 @@ impl KeyService {
         } = locking::lock(&txn, &[], false, actor, now).await?;
         if let Some(bounds) = &bounds {
             bounds.may_grant(&scopes)?;
-            bounds.may_set_expiry(expires_at.map(to_ms))?;
-            bounds.may_set_rate_limit(input.rate_limit_per_minute)?;
+            bounds.may_set_expiry("expires_at", expires_at.map(to_ms))?;
+            bounds.may_set_rate_limit("rate_limit_per_minute", input.rate_limit_per_minute)?;
         }
         // A key's children record their whole line of creators, for cascades; lines are kept
         // short so no key can grow them (and every read of them) without bound.
@@ -265,10 +265,10 @@ impl KeyService {
                 bounds.may_grant(scopes)?;
             }
             if let Some(expires_at) = expires_at {
-                bounds.may_set_expiry(expires_at.map(to_ms))?;
+                bounds.may_set_expiry("expires_at", expires_at.map(to_ms))?;
             }
             if let Some(limit) = patch.rate_limit_per_minute {
-                bounds.may_set_rate_limit(limit)?;
+                bounds.may_set_rate_limit("rate_limit_per_minute", limit)?;
             }
         }
         let mut changed = serde_json::Map::new();
