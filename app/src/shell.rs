@@ -13,6 +13,7 @@ use crate::{
         focus::focus_heading,
         list_url::LastListUrl,
         password_dialog::ChangePasswordDialog,
+        reauth::{provide_reauth, ReauthDialog},
         session::{provide_session, use_error_reporter, use_session, RequireAdmin},
         time::provide_now,
         toast::{provide_toasts, ToastHost},
@@ -28,6 +29,7 @@ pub fn App() -> impl IntoView {
     provide_toasts();
     provide_session();
     provide_now();
+    provide_reauth();
     provide_context(LastListUrl::load());
     view! {
         <Router>
@@ -43,6 +45,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admins") view=|| view! { <RequireAdmin><AdminsPage/></RequireAdmin> }/>
                 </Routes>
             </main>
+            <ReauthDialog/>
             <ToastHost/>
         </Router>
     }

@@ -80,11 +80,13 @@ export function rememberSecret(value: string) {
 export const ADMIN = { email: "ann@example.com", name: "Ann Admin", password: "correct horse battery staple" };
 rememberSecret(ADMIN.password);
 
-type Fixtures = { server: Server; consoleErrors: string[]; admin: typeof ADMIN };
+type Fixtures = { serverEnv: Record<string, string>; server: Server; consoleErrors: string[]; admin: typeof ADMIN };
 
 export const test = base.extend<Fixtures>({
-  server: async ({}, use, testInfo) => {
-    const server = await startServer(testInfo.titlePath.slice(1).join(" "));
+  /** Extra environment for the test's server (`test.use({ serverEnv: {...} })`). */
+  serverEnv: [{}, { option: true }],
+  server: async ({ serverEnv }, use, testInfo) => {
+    const server = await startServer(testInfo.titlePath.slice(1).join(" "), serverEnv);
     await use(server);
     await stopServer(server);
   },

@@ -11,6 +11,7 @@ mod m0003_audit;
 mod m0004_list_indexes;
 mod m0005_search_index;
 mod m0006_key_lineage;
+mod m0007_session_reauth;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_list_indexes::Migration),
             Box::new(m0005_search_index::Migration),
             Box::new(m0006_key_lineage::Migration),
+            Box::new(m0007_session_reauth::Migration),
         ]
     }
 }

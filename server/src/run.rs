@@ -158,6 +158,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         failed_auth_per_minute: args.failed_auth_per_minute,
         usage_flush_interval: Duration::from_millis(args.usage_flush_ms.max(10)),
         body_timeout: Duration::from_secs(args.body_timeout_secs.max(1)),
+        reauth_window: Duration::from_secs(args.reauth_window_secs.max(1)),
         ..Settings::default()
     };
     let state = AppState::start(db, keyring, Arc::new(SystemClock), settings);

@@ -35,6 +35,7 @@ pub enum ErrorCode {
     Forbidden,
     MissingScope,
     CrossOrigin,
+    ReauthRequired,
     Validation,
     NotFound,
     NotRecoverable,
@@ -60,7 +61,7 @@ impl ErrorCode {
         match self {
             Unauthenticated | KeyMalformed | KeyNotFound | KeyExpired | KeyDisabled
             | InvalidCredentials => 401,
-            Forbidden | MissingScope | CrossOrigin => 403,
+            Forbidden | MissingScope | CrossOrigin | ReauthRequired => 403,
             Validation => 422,
             NotFound => 404,
             NotRecoverable | AlreadySetUp => 409,
@@ -121,6 +122,9 @@ pub enum ApiError {
     MissingScope(Scope),
     #[error("Cross-origin request refused.")]
     CrossOrigin,
+    /// Sudo mode: an admin session must have entered its password in the last few minutes.
+    #[error("Confirm your password to continue.")]
+    ReauthRequired,
     #[error("{message}")]
     Validation { field: String, message: String },
     /// The message names what was not found ("API key … not found.").
@@ -171,6 +175,7 @@ impl ApiError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::MissingScope(_) => ErrorCode::MissingScope,
             Self::CrossOrigin => ErrorCode::CrossOrigin,
+            Self::ReauthRequired => ErrorCode::ReauthRequired,
             Self::Validation { .. } => ErrorCode::Validation,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::NotRecoverable => ErrorCode::NotRecoverable,
@@ -266,6 +271,7 @@ impl TryFrom<Envelope> for ApiError {
             ErrorCode::Forbidden => Self::Forbidden(message),
             ErrorCode::MissingScope => Self::MissingScope(scope.ok_or("missing scope")?),
             ErrorCode::CrossOrigin => Self::CrossOrigin,
+            ErrorCode::ReauthRequired => Self::ReauthRequired,
             ErrorCode::Validation => Self::Validation {
                 field: field.unwrap_or_default(),
                 message,
@@ -317,6 +323,7 @@ mod tests {
             ApiError::Forbidden("Admins only.".into()),
             ApiError::MissingScope(Scope::KeysWrite),
             ApiError::CrossOrigin,
+            ApiError::ReauthRequired,
             ApiError::validation("name", "Name is required."),
             ApiError::not_found("API key"),
             ApiError::NotRecoverable,

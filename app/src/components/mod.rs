@@ -7,6 +7,7 @@ pub mod icons;
 pub mod list_url;
 pub mod modal;
 pub mod password_dialog;
+pub mod reauth;
 pub mod secret;
 pub mod session;
 pub mod time;

@@ -9,6 +9,7 @@ use crate::api::{keys::RevealKey, types::KeyItem, ApiError};
 
 use super::{
     clipboard, icons,
+    reauth::{sudo_action, SudoAction},
     session::use_error_reporter,
     toast::{use_toasts, Toasts},
 };
@@ -35,7 +36,7 @@ pub struct SecretState {
     masked: StoredValue<String>,
     recoverable: bool,
     revealed: RwSignal<Option<String>>,
-    reveal: ServerAction<RevealKey>,
+    reveal: SudoAction<RevealKey>,
     purpose: StoredValue<Purpose>,
     /// Counts reveals, so an earlier reveal's timer does not hide a later one early.
     reveals: StoredValue<u32>,
@@ -52,7 +53,7 @@ impl SecretState {
             masked: StoredValue::new(item.masked.clone()),
             recoverable: item.recoverable,
             revealed: RwSignal::new(None),
-            reveal: ServerAction::new(),
+            reveal: sudo_action(),
             purpose: StoredValue::new(Purpose::Show),
             reveals: StoredValue::new(0),
             toasts,

@@ -13,6 +13,7 @@ use crate::{
         fields::{form_message, message_for, FieldError, TextField},
         icons,
         modal::Modal,
+        reauth::SudoAction,
         session::use_error_reporter,
         time,
         toast::use_toasts,
@@ -243,7 +244,7 @@ pub fn ScopeChecks(selected: RwSignal<Vec<Scope>>) -> impl IntoView {
 #[component]
 pub fn AddKeyDialog(
     open: RwSignal<bool>,
-    create: ServerAction<CreateKey>,
+    create: SudoAction<CreateKey>,
     on_created: Callback<CreatedKey>,
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());

@@ -15,7 +15,14 @@ pub struct AdminPrincipal {
     pub name: String,
     pub email: String,
     pub session_hash: String,
+    /// When the session last proved the admin's password (sudo mode).
+    pub reauthenticated_at: Option<i64>,
 }
+
+/// How long a proven password lets a session reveal secrets, create keys that can change
+/// keys and delete in bulk (sudo mode, as GitHub and Stripe do), unless configured otherwise
+/// (`--reauth-window-secs`).
+pub const DEFAULT_REAUTH_WINDOW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 #[derive(Debug, Clone)]
 pub struct KeyPrincipal {
@@ -86,6 +93,25 @@ impl Caller {
             Principal::Key(_) => Err(ApiError::Forbidden(
                 "Only a signed-in admin can do this; API keys cannot.".into(),
             )),
+            Principal::Anonymous => Err(ApiError::Unauthenticated),
+        }
+    }
+
+    /// Sudo mode, for what a stolen session cookie must not do alone: an admin session needs
+    /// its password entered within `window`. API keys prove themselves with every request and
+    /// their own rights, so they pass.
+    pub fn require_recent_password(
+        &self,
+        now_ms: i64,
+        window: std::time::Duration,
+    ) -> Result<(), ApiError> {
+        let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        match &*self.principal {
+            Principal::Admin(admin) => match admin.reauthenticated_at {
+                Some(at) if now_ms.saturating_sub(at) <= window_ms => Ok(()),
+                _ => Err(ApiError::ReauthRequired),
+            },
+            Principal::Key(_) => Ok(()),
             Principal::Anonymous => Err(ApiError::Unauthenticated),
         }
     }

@@ -144,12 +144,13 @@ pub async fn resolve(
         .filter_map(|v| v.to_str().ok())
         .find_map(sessions::token_from_cookies);
     if let Some(token) = token {
-        if let Some((session_hash, user)) = state.accounts.session(token).await? {
+        if let Some((session, user)) = state.accounts.session(token).await? {
             return Ok(caller(Principal::Admin(AdminPrincipal {
                 user_id: user.id,
                 name: user.name,
                 email: user.email,
-                session_hash,
+                session_hash: session.token_hash,
+                reauthenticated_at: session.reauthenticated_at,
             })));
         }
     }

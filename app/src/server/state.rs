@@ -32,6 +32,8 @@ pub struct Settings {
     /// one before being told to retry.
     pub hashing_slots: usize,
     pub hashing_wait: Duration,
+    /// Sudo mode: how long an admin session may do sensitive things after its password.
+    pub reauth_window: Duration,
 }
 
 impl Default for Settings {
@@ -45,6 +47,7 @@ impl Default for Settings {
             body_timeout: Duration::from_secs(10),
             hashing_slots: password::cores(),
             hashing_wait: password::SLOT_WAIT,
+            reauth_window: super::caller::DEFAULT_REAUTH_WINDOW,
         }
     }
 }

@@ -15,5 +15,6 @@ mod logs;
 mod process;
 mod replicas;
 mod rotation;
+mod sudo;
 mod throttles;
 mod vault;

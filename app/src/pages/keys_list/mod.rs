@@ -23,6 +23,7 @@ use crate::{
     components::{
         icons,
         list_url::LastListUrl,
+        reauth::sudo_action,
         session::use_error_reporter,
         tips::{Tips, LIST_TIPS},
         toast::use_toasts,
@@ -75,9 +76,10 @@ pub fn KeysPage() -> impl IntoView {
     });
 
     // What changes keys, and the list that reloads whenever one of them completes.
-    let create = ServerAction::<CreateKey>::new();
+    // Creating a key that can change keys, and deleting in bulk, may ask for the password.
+    let create = sudo_action::<CreateKey>();
     let delete = ServerAction::<DeleteKey>::new();
-    let bulk_delete = ServerAction::<BulkDeleteKeys>::new();
+    let bulk_delete = sudo_action::<BulkDeleteKeys>();
     let keys = LocalResource::new(move || {
         let v = view_state.get();
         create.version().track();

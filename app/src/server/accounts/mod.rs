@@ -17,7 +17,7 @@ use crate::server::{
     audit::{self, Actor, ActorKind, Event},
     clock::SharedClock,
     db,
-    entities::users,
+    entities::{self, users},
     error::{ServiceError, ServiceResult},
 };
 
@@ -277,10 +277,64 @@ impl Accounts {
         Ok((token, user))
     }
 
-    pub async fn session(&self, token: &str) -> ServiceResult<Option<(String, users::Model)>> {
-        Ok(sessions::resolve(&self.db, token, self.clock.now_ms())
+    pub async fn session(
+        &self,
+        token: &str,
+    ) -> ServiceResult<Option<(entities::sessions::Model, users::Model)>> {
+        sessions::resolve(&self.db, token, self.clock.now_ms()).await
+    }
+
+    /// Sudo mode: the signed-in admin proves their password again, and the session may do
+    /// sensitive things for a while (`Settings::reauth_window`). Throttled like a login (the attempt counts
+    /// against the account and the address before the hash is checked).
+    pub async fn confirm_password(
+        &self,
+        user_id: &str,
+        session_hash: &str,
+        password: &str,
+        ip: &str,
+    ) -> ServiceResult<()> {
+        let user = users::Entity::find_by_id(user_id)
+            .one(&self.db)
             .await?
-            .map(|(s, u)| (s.token_hash, u)))
+            .ok_or(ApiError::Unauthenticated)?;
+        let now = self.clock.now_ms();
+        let reservation = throttle::reserve(&self.db, &user.email_lower, ip, now).await?;
+        let slot = match self.hashing.enter().await {
+            Ok(slot) => slot,
+            Err(busy) => {
+                throttle::release(&self.db, reservation).await?;
+                return Err(busy);
+            }
+        };
+        let ok = password::verify_in(slot, password.to_owned(), Some(user.password_hash.clone()))
+            .await?;
+        if !ok {
+            audit::record(
+                &self.db,
+                now,
+                &user_actor(&user, Some(ip)),
+                Event {
+                    action: AuditAction::AuthLoginFailed,
+                    key: None,
+                    detail: json!({"user_id": user.id, "email": user.email, "reason": "reauthentication"}),
+                },
+            )
+            .await?;
+            return Err(ApiError::validation("password", "Password is incorrect.").into());
+        }
+        let txn = db::begin_write(&self.db).await?;
+        throttle::succeeded(&txn, reservation).await?;
+        entities::sessions::Entity::update_many()
+            .col_expr(
+                entities::sessions::Column::ReauthenticatedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(entities::sessions::Column::TokenHash.eq(session_hash))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     pub async fn logout(&self, actor: &Actor, token_hash: &str) -> ServiceResult<()> {

@@ -58,6 +58,8 @@ pub async fn create<C: ConnectionTrait>(
         last_seen_at: Set(now_ms),
         ip: Set(ip.map(str::to_owned)),
         user_agent: Set(user_agent.map(str::to_owned)),
+        // Every session starts from a password just entered.
+        reauthenticated_at: Set(Some(now_ms)),
     }
     .insert(conn)
     .await?;

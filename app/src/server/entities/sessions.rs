@@ -11,6 +11,8 @@ pub struct Model {
     pub last_seen_at: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// When this session last proved its admin's password (sudo mode).
+    pub reauthenticated_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
