@@ -9,7 +9,7 @@ export TRUNK_SKIP_VERSION_CHECK := true
 export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 BIN := target/debug/licenseshipper
 
-.PHONY: run test tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check api-fuzz bench load fuzz clean
+.PHONY: run test tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check api-fuzz bench load fuzz clean screenshots
 
 ## Install what is missing: wasm32 target, Trunk, wasm-bindgen-cli (= Cargo.lock), binaryen 132.
 tools:
@@ -49,6 +49,10 @@ unit:
 ## Browser tests in headless Chromium against the built server and client.
 e2e: server client
 	cd end2end && { [ -d node_modules/@playwright/test ] || npm ci --no-audit --no-fund; } && npx playwright test
+
+## Screenshots of the keys list (1280 and 360 px, 45 keys) into docs/screenshots/.
+screenshots: server client
+	cd end2end && { [ -d node_modules/@playwright/test ] || npm ci --no-audit --no-fund; } && SCREENSHOTS=1 npx playwright test tests/screenshots.spec.ts --project=desktop
 
 ## Regenerate docs/openapi.json from the server-function registry (a test fails when it is stale).
 openapi: server

@@ -67,3 +67,20 @@ test("key details and its dialogs", async ({ page, admin, request }) => {
   await expect(page.getByRole("dialog", { name: "Regenerate secret key" })).toBeVisible();
   await expectNoViolations(page, "regenerate dialog");
 });
+
+test.describe("with a short sudo window", () => {
+  test.use({ serverEnv: { LS_REAUTH_WINDOW_SECS: "1" } });
+  test("the password prompt of sudo mode", async ({ page, admin }) => {
+    await createKey(page.request, { name: "Woo" });
+    await page.goto("/keys");
+    await page.waitForTimeout(1500);
+    await page.getByRole("row").filter({ has: page.getByRole("link", { name: "Woo" }) }).getByRole("button", { name: "View" }).click();
+    const prompt = page.getByRole("dialog", { name: "Confirm your password" });
+    await expect(prompt).toBeVisible();
+    await expectNoViolations(page, "password prompt");
+    await prompt.getByLabel("Password").fill("wrong wrong wrong");
+    await prompt.getByRole("button", { name: "Confirm" }).click();
+    await expect(prompt.getByText("Password is incorrect.")).toBeVisible();
+    await expectNoViolations(page, "password prompt with an error");
+  });
+});

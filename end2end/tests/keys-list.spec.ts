@@ -455,3 +455,26 @@ test("a revealed secret hides itself again after 30 seconds", async ({ page, adm
   await expect(page.getByText(secret)).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Reveal" })).toBeVisible();
 });
+
+test("a toast never covers the pagination @mobile", async ({ page, admin }) => {
+  for (let i = 1; i <= 12; i++) await createKey(page.request, { name: `Shop ${String(i).padStart(2, "0")}` });
+  // Short windows, scrolled to the end, Tips dismissed: the pagination is at the bottom.
+  await page.goto("/keys");
+  await page.getByRole("button", { name: "Dismiss tips" }).click();
+  for (const [width, height] of [[1280, 600], [360, 640]]) {
+    await page.setViewportSize({ width, height });
+    await page.goto("/keys");
+    const pagination = page.getByRole("navigation", { name: "Pagination" });
+    await pagination.scrollIntoViewIfNeeded();
+    await page.getByRole("row").nth(1).getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("dialog", { name: /^Delete API key/ }).getByRole("button", { name: "Delete" }).click();
+    const toast = page.getByRole("status").getByText(/^Deleted “Shop/);
+    await expect(toast.first()).toBeVisible();
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await page.waitForTimeout(100);
+    const t = (await toast.first().boundingBox())!;
+    const p = (await pagination.boundingBox())!;
+    const overlap = t.x < p.x + p.width && p.x < t.x + t.width && t.y < p.y + p.height && p.y < t.y + t.height;
+    expect(overlap, `toast ${JSON.stringify(t)} over pagination ${JSON.stringify(p)} at ${width}px`).toBe(false);
+  }
+});

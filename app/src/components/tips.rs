@@ -57,7 +57,7 @@ pub fn Tips(page: &'static str, tips: &'static [&'static str]) -> impl IntoView 
         } else {
             view! {
                 <aside class="tips" aria-label="Tips">
-                    <h2><span aria-hidden="true">"✅ "</span>"Tips"</h2>
+                    <h2>"Tips"</h2>
                     <ul>{tips.iter().map(|t| view! { <li>{*t}</li> }).collect_view()}</ul>
                     <button type="button" class="btn-icon tips-close" aria-label="Dismiss tips" on:click=move |_| set(true)>"×"</button>
                 </aside>
