@@ -240,4 +240,16 @@ test("the seed's Tips show on both pages and stay dismissed for this admin", asy
   await page.goto("/keys");
   await page.getByRole("button", { name: "Show tips" }).click();
   await expect(tips).toContainText("Rotate keys periodically for security.");
+  await tips.getByRole("button", { name: "Dismiss tips" }).click();
+
+  // Dismissed per admin: another admin in this browser still sees them.
+  const bob = { email: "bob@example.com", name: "Bob Builder", password: "bob's long passphrase" };
+  rememberSecret(bob.password);
+  expect((await page.request.post("/api/v1/admins.create", { data: bob })).status()).toBe(200);
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByLabel("Email").fill(bob.email);
+  await page.getByLabel("Password").fill(bob.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("heading", { name: "API Keys" })).toBeVisible();
+  await expect(tips).toContainText("Rotate keys periodically for security.");
 });

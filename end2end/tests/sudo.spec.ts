@@ -51,6 +51,9 @@ test("a stale session confirms its password, then the reveal, the creation and t
   await prompt.getByRole("button", { name: "Cancel" }).click();
   await expect(prompt).toBeHidden();
   await expect(rowOf(page, "Old one")).toBeVisible();
+  // Cancelling is no error: no red toast.
+  await page.waitForTimeout(300);
+  await expect(page.getByRole("status").getByText("Confirm your password to continue.")).toHaveCount(0);
   // And confirming deletes.
   await page.getByRole("dialog", { name: "Delete 1 API key?" }).getByRole("button", { name: "Delete" }).click();
   await expect(prompt).toBeVisible();

@@ -111,8 +111,8 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's body once its headers are in.
     #[arg(long, env = "LS_BODY_TIMEOUT_SECS", default_value_t = 10)]
     pub body_timeout_secs: u64,
-    /// Sudo mode: seconds after entering their password during which an admin session may
-    /// reveal secrets, create keys holding keys:write and delete in bulk.
+    /// Sudo mode: seconds after entering their password during which an admin session may do
+    /// what sudo mode guards (docs/api.md: reveal, roll, keys:write, bulk delete, admins).
     #[arg(long, env = "LS_REAUTH_WINDOW_SECS", default_value_t = app::server::caller::DEFAULT_REAUTH_WINDOW.as_secs())]
     pub reauth_window_secs: u64,
     #[command(flatten)]

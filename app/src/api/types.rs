@@ -440,6 +440,9 @@ pub enum AuditAction {
     #[strum(serialize = "auth.logout")]
     #[cfg_attr(feature = "ssr", sea_orm(string_value = "auth.logout"))]
     AuthLogout,
+    #[strum(serialize = "auth.password_confirmed")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "auth.password_confirmed"))]
+    AuthPasswordConfirmed,
     #[strum(serialize = "auth.sessions_ended")]
     #[cfg_attr(feature = "ssr", sea_orm(string_value = "auth.sessions_ended"))]
     AuthSessionsEnded,
@@ -473,6 +476,7 @@ impl AuditAction {
             Self::AuthLogin => "Signed in",
             Self::AuthLoginFailed => "Sign-in failed",
             Self::AuthLogout => "Signed out",
+            Self::AuthPasswordConfirmed => "Password confirmed (sudo mode)",
             Self::AuthSessionsEnded => "Sessions ended",
             Self::VaultMasterKeyRotated => "Master key rotated",
         }

@@ -85,6 +85,15 @@ where
 pub fn ReauthDialog() -> impl IntoView {
     let reauth = expect_context::<Reauth>();
     let confirm = ServerAction::<ConfirmPassword>::new();
+    // Leaving the page cancels: what asked belongs to the page left behind.
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|p| p != path) && reauth.open.get_untracked() {
+            reauth.open.set(false);
+        }
+        path
+    });
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
     Effect::new(move |_| {
@@ -115,7 +124,7 @@ pub fn ReauthDialog() -> impl IntoView {
     view! {
         <Modal open=reauth.open title="Confirm your password".to_string() hold=confirm.pending() on_close=on_close>
             <form class="form dialog-body" on:submit=submit novalidate>
-                <p>"Revealing secrets, creating keys that can change keys and deleting in bulk need a recently entered password."</p>
+                <p>"Revealing or regenerating secrets, giving keys the right to change keys and deleting in bulk need a recently entered password."</p>
                 <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &["password"]).is_none()>
                     {move || form_message(error.get(), &["password"]).unwrap_or_default()}
                 </p>

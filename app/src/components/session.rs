@@ -70,6 +70,8 @@ pub fn use_error_reporter() -> impl Fn(ApiError, Option<Callback<()>>) + Copy {
     move |error: ApiError, retry: Option<Callback<()>>| {
         if error == ApiError::Unauthenticated {
             session.signed_out();
+        } else if error == ApiError::ReauthRequired {
+            // The password prompt was shown and cancelled: nothing happened, nothing to say.
         } else {
             toasts.error(&error, retry);
         }

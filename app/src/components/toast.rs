@@ -18,6 +18,9 @@ struct Toast {
     retry: Option<Callback<()>>,
 }
 
+/// At most this many toasts at once.
+const MAX_SHOWN: usize = 3;
+
 #[derive(Clone, Copy)]
 pub struct Toasts {
     list: RwSignal<Vec<Toast>>,
@@ -30,6 +33,10 @@ impl Toasts {
         self.next.set_value(id + 1);
         self.list.update(|l| {
             l.retain(|t| t.message != message);
+            // A short stack: the oldest goes first.
+            if l.len() >= MAX_SHOWN {
+                l.remove(0);
+            }
             l.push(Toast {
                 id,
                 kind,

@@ -9,6 +9,7 @@ use crate::{
     },
     components::{
         fields::{form_message, TextField},
+        reauth::sudo_action,
         session::use_error_reporter,
         time::Time,
         toast::use_toasts,
@@ -19,9 +20,10 @@ use crate::{
 pub fn AdminsPage() -> impl IntoView {
     let report = use_error_reporter();
     let toasts = use_toasts();
-    // Mutations are server actions; the list is a resource that reloads whenever one completes.
-    let add_admin = ServerAction::<CreateAdmin>::new();
-    let toggle = ServerAction::<SetAdminDisabled>::new();
+    // Mutations are server actions (in sudo mode: they may ask for the password); the list is
+    // a resource that reloads whenever one completes.
+    let add_admin = sudo_action::<CreateAdmin>();
+    let toggle = sudo_action::<SetAdminDisabled>();
     let admins = LocalResource::new(move || {
         add_admin.version().track();
         toggle.version().track();

@@ -21,6 +21,7 @@ use crate::{
         icons,
         list_url::LastListUrl,
         modal::Modal,
+        reauth::{sudo_action, SudoAction},
         secret::{CopyButton, RevealButton, SecretState, SecretText},
         session::use_error_reporter,
         time::{self, use_now, Time},
@@ -80,8 +81,10 @@ pub fn KeyDetailsPage() -> impl IntoView {
     let last_list = expect_context::<LastListUrl>();
 
     // What changes this key; the key and its history reload whenever one completes.
-    let update = ServerAction::<UpdateKey>::new();
-    let roll = ServerAction::<RollKey>::new();
+    // Rolling hands out a working secret, and granting keys:write makes a key powerful: both
+    // may ask for the password (sudo mode).
+    let update = sudo_action::<UpdateKey>();
+    let roll = sudo_action::<RollKey>();
     let enable = ServerAction::<EnableKey>::new();
     let disable = ServerAction::<DisableKey>::new();
     let delete = ServerAction::<DeleteKey>::new();
@@ -373,7 +376,7 @@ fn History(history: LocalResource<Result<Vec<AuditItem>, ApiError>>) -> impl Int
 fn EditDialog(
     open: RwSignal<bool>,
     item: Signal<Option<KeyItem>>,
-    update: ServerAction<UpdateKey>,
+    update: SudoAction<UpdateKey>,
 ) -> impl IntoView {
     let report = use_error_reporter();
     let toasts = use_toasts();
@@ -405,7 +408,7 @@ fn EditDialog(
 fn EditForm(
     item: KeyItem,
     open: RwSignal<bool>,
-    update: ServerAction<UpdateKey>,
+    update: SudoAction<UpdateKey>,
     error: RwSignal<Option<ApiError>>,
 ) -> impl IntoView {
     let original = StoredValue::new(item.clone());
@@ -506,7 +509,7 @@ fn EditForm(
 fn RollDialog(
     open: RwSignal<bool>,
     item: Signal<Option<KeyItem>>,
-    roll: ServerAction<RollKey>,
+    roll: SudoAction<RollKey>,
 ) -> impl IntoView {
     let report = use_error_reporter();
     let grace = RwSignal::new(15 * 60u64);

@@ -111,7 +111,7 @@ fn TestConnection(secret: String, copied: RwSignal<bool>) -> impl IntoView {
             ),
         ),
         (
-            "JavaScript",
+            "Node.js (server-side)",
             format!(
                 "const r = await fetch('{url}', {{ method: 'POST', headers: {{ Authorization: 'Bearer {secret}' }} }});"
             ),
@@ -134,15 +134,16 @@ fn TestConnection(secret: String, copied: RwSignal<bool>) -> impl IntoView {
                         }
                     });
                 };
+                let id = format!("snippet-{}", label.split_whitespace().next().unwrap_or("code").to_lowercase());
                 view! {
                     <div class="snippet">
                         <div class="snippet-head">
-                            <span>{label}</span>
+                            <label for=id.clone()>{label}</label>
                             <button type="button" class="btn btn-ghost btn-small" aria-label=format!("Copy {label}") on:click=copy>
                                 <icons::Copy/>"Copy"
                             </button>
                         </div>
-                        <pre aria-label=label><code>{code}</code></pre>
+                        <textarea id=id class="snippet-code" readonly rows="3" spellcheck="false" prop:value=code></textarea>
                     </div>
                 }
             }).collect_view()}

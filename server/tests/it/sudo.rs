@@ -215,3 +215,149 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    rolling_and_granting_keys_write_need_it_too,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        let (id, old) = app
+            .create_key(&admin, json!({"name": "Reader", "scopes": ["keys:read"]}))
+            .await;
+        app.clock.advance_secs(WINDOW_SECS + 1);
+        // A roll answers a working secret: asked, and the old secret stays the only one.
+        let r = app
+            .call("keys.roll", json!({"id": id, "grace_seconds": 0}), &admin)
+            .await;
+        assert_eq!(r.code(), "reauth_required", "{}", r.text);
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(old.clone()))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        // Upgrading a key to keys:write (then rolling it) is no way around creating one.
+        let r = app
+            .call(
+                "keys.update",
+                json!({"id": id, "scopes": ["keys:read", "keys:write"]}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.code(), "reauth_required", "{}", r.text);
+        let r = app.call("keys.get", json!({"id": id}), &admin).await;
+        assert_eq!(r.json["scopes"], json!(["keys:read"]));
+        // Other edits are not asked.
+        let r = app
+            .call("keys.update", json!({"id": id, "name": "Reader 2"}), &admin)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+);
+
+on_both!(
+    admins_are_added_and_disabled_only_in_sudo_mode,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        app.clock.advance_secs(WINDOW_SECS + 1);
+        // A stolen cookie cannot make itself a fresh admin (whose own login would be recent).
+        let r = app
+            .call(
+                "admins.create",
+                json!({"email": "eve@example.com", "name": "Eve", "password": "eve's own password"}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.code(), "reauth_required", "{}", r.text);
+        assert_eq!(
+            app.login("eve@example.com", "eve's own password")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        let r = app
+            .call(
+                "auth.confirm_password",
+                json!({"password": PASSWORD}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let r = app
+            .call(
+                "admins.create",
+                json!({"email": "bob@example.com", "name": "Bob", "password": "bob's own password"}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let bob = r.json["id"].as_str().unwrap().to_owned();
+        app.clock.advance_secs(WINDOW_SECS + 1);
+        let r = app
+            .call(
+                "admins.set_disabled",
+                json!({"id": bob, "disabled": true}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.code(), "reauth_required");
+        // The confirmation is in the audit log.
+        let r = app
+            .call(
+                "audit.list",
+                json!({"action": "auth.password_confirmed"}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.json.as_array().map(Vec::len), Some(1), "{}", r.text);
+    }
+);
+
+on_both!(
+    guessing_the_current_password_of_a_password_change_is_throttled,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        let mut statuses = Vec::new();
+        for _ in 0..8 {
+            statuses.push(
+                app.call(
+                    "auth.change_password",
+                    json!({"current_password": "guess guess guess", "new_password": "a new long passphrase"}),
+                    &admin,
+                )
+                .await
+                .status,
+            );
+        }
+        assert!(
+            statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+            "no throttle after 8 wrong passwords: {statuses:?}"
+        );
+    }
+);
+
+on_both!(
+    renaming_a_key_that_already_holds_keys_write_is_not_asked,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        let (id, _) = app
+            .create_key(
+                &admin,
+                json!({"name": "Manager", "scopes": ["keys:read", "keys:write"]}),
+            )
+            .await;
+        app.clock.advance_secs(WINDOW_SECS + 1);
+        // The edit form sends the scopes it shows: unchanged keys:write is no grant.
+        let r = app
+            .call(
+                "keys.update",
+                json!({"id": id, "name": "Manager 2", "scopes": ["keys:read", "keys:write"]}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+);

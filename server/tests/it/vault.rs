@@ -304,7 +304,11 @@ on_both!(
         // Revealing shows the new secret (after confirming the password: the session is 15
         // minutes old); rolling again with no grace kills the current one at once.
         let confirmed = app
-            .call("auth.confirm_password", json!({"password": PASSWORD}), &admin)
+            .call(
+                "auth.confirm_password",
+                json!({"password": PASSWORD}),
+                &admin,
+            )
             .await;
         assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text);
         let shown = app.call("keys.reveal", json!({"id": id}), &admin).await;

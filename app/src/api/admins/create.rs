@@ -5,6 +5,10 @@ use crate::api::{error::ApiError, types::AdminItem};
 
 crate::api_fn! {
     need: Admin,
+    errors: [ReauthRequired],
+    /// Adds an admin. Sudo mode: the session must have entered its password recently (an admin
+    /// made by a stolen cookie could otherwise sign in and do everything), else 403
+    /// `reauth_required`.
     #[server(prefix = "/api", endpoint = "v1/admins.create", input = Json, output = Json)]
     pub async fn create_admin(
         email: String,
@@ -14,6 +18,7 @@ crate::api_fn! {
         use crate::server::accounts::NewAdmin;
         let (state, caller) = crate::server::request()?;
         let admin = caller.require_admin()?;
+        caller.require_recent_password(state.clock.now_ms(), state.settings.reauth_window)?;
         let user = state
             .accounts
             .create_admin(

@@ -5,12 +5,14 @@ use crate::api::{error::ApiError, types::AdminItem};
 
 crate::api_fn! {
     need: Admin,
-    errors: [NotFound],
-    /// Disables (ending their sessions) or re-enables an admin.
+    errors: [NotFound, ReauthRequired],
+    /// Disables (ending their sessions) or re-enables an admin. Sudo mode: the session must have
+    /// entered its password recently, else 403 `reauth_required`.
     #[server(prefix = "/api", endpoint = "v1/admins.set_disabled", input = Json, output = Json)]
     pub async fn set_admin_disabled(id: String, disabled: bool) -> Result<AdminItem, ApiError> {
         let (state, caller) = crate::server::request()?;
         let admin = caller.require_admin()?;
+        caller.require_recent_password(state.clock.now_ms(), state.settings.reauth_window)?;
         let user = state
             .accounts
             .set_disabled(&caller.actor(), &id, disabled)

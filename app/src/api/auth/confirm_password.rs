@@ -7,9 +7,9 @@ crate::api_fn! {
     need: Admin,
     /// Sudo mode: the signed-in admin enters their password again.
     ///
-    /// For the next 10 minutes the session may reveal and copy secrets, create keys holding
-    /// `keys:write` and delete in bulk; after that those answer 403 `reauth_required` until the
-    /// password is confirmed again. Throttled like a login; a wrong password is a 422 on
+    /// For the sudo window (`--reauth-window-secs`) the session may do what sudo mode guards
+    /// (see docs/api.md); after that those answer 403 `reauth_required` until the password is
+    /// confirmed again. Throttled like a login; a wrong password is a 422 on
     /// `password`. Admin sessions only.
     #[server(prefix = "/api", endpoint = "v1/auth.confirm_password", input = Json, output = Json)]
     pub async fn confirm_password(password: String) -> Result<(), ApiError> {

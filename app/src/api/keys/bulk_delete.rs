@@ -9,7 +9,7 @@ crate::api_fn! {
     /// Deletes up to 500 keys atomically: one unknown id (or one key outside a calling key's rights)
     /// and nothing is deleted. With `cascade`, the keys they created go too. Answers the count.
     ///
-    /// An admin session must have entered its password in the last 10 minutes (else 403
+    /// An admin session must have entered its password recently (sudo mode, else 403
     /// `reauth_required`).
     #[server(prefix = "/api", endpoint = "v1/keys.bulk_delete", input = Json, output = Json)]
     pub async fn bulk_delete_keys(

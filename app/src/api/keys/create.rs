@@ -14,7 +14,7 @@ crate::api_fn! {
     /// An API key creating a key grants only scopes it holds and sets no later expiry or looser
     /// rate limit than its own (422 naming the field); the new key records it as its creator.
     /// An admin session creating a key that holds `keys:write` must have entered its password
-    /// in the last 10 minutes (else 403 `reauth_required`).
+    /// recently (sudo mode, else 403 `reauth_required`).
     #[server(prefix = "/api", endpoint = "v1/keys.create", input = Json, output = Json)]
     pub async fn create_key(#[server(flatten)] key: NewKey) -> Result<CreatedKey, ApiError> {
         let (state, caller) = crate::server::request()?;

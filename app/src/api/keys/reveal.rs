@@ -8,11 +8,12 @@ crate::api_fn! {
     errors: [NotFound, NotRecoverable, ReauthRequired],
     /// Decrypts a recoverable key's secret. Human admins only (never an API key); audited.
     ///
-    /// Sudo mode: the session must have entered its password in the last 10 minutes (else 403
+    /// Sudo mode: the session must have entered its password recently (else 403
     /// `reauth_required`; see `auth.confirm_password`).
     #[server(prefix = "/api", endpoint = "v1/keys.reveal", input = Json, output = Json)]
     pub async fn reveal_key(id: String) -> Result<RevealedSecret, ApiError> {
         let (state, caller) = crate::server::request()?;
+        caller.require_admin()?;
         caller.require_recent_password(state.clock.now_ms(), state.settings.reauth_window)?;
         let secret = state.keys.reveal(&caller.actor(), &id).await?;
         crate::server::no_store();

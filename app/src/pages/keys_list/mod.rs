@@ -37,6 +37,9 @@ use row::KeyRow;
 use sort_header::SortHeader;
 pub use view::ListView;
 
+/// Select, Name, Secret Key, Created, Last Used, Created By, Action.
+const BASE_COLUMNS: usize = 7;
+
 #[component]
 pub fn KeysPage() -> impl IntoView {
     let query = use_query_map();
@@ -46,7 +49,8 @@ pub fn KeysPage() -> impl IntoView {
     let toasts = use_toasts();
     let last_list = expect_context::<LastListUrl>();
     let columns = Columns::load();
-    let span = move || (7 + columns.count()).to_string();
+    // Cells that span the row: the seed's seven columns and the optional ones shown.
+    let span = move || (BASE_COLUMNS + columns.count()).to_string();
 
     // A new view is a new history entry (Back undoes it); corrections of the URL replace it.
     let navigate_to = move |v: ListView, replace: bool| {

@@ -333,6 +333,17 @@ impl Accounts {
             .filter(entities::sessions::Column::TokenHash.eq(session_hash))
             .exec(&txn)
             .await?;
+        audit::record(
+            &txn,
+            now,
+            &user_actor(&user, Some(ip)),
+            Event {
+                action: AuditAction::AuthPasswordConfirmed,
+                key: None,
+                detail: json!({"user_id": user.id}),
+            },
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -436,19 +447,26 @@ impl Accounts {
             .one(&self.db)
             .await?
             .ok_or_else(|| ServiceError::not_found("Admin"))?;
-        if !self
-            .hashing
-            .verify(current.to_owned(), Some(user.password_hash.clone()))
-            .await?
-        {
+        validate::password("new_password", new)?;
+        // Guessing the current password from a stolen session is throttled like a login.
+        let now = self.clock.now_ms();
+        let attempt_ip = ip.unwrap_or("unknown");
+        let reservation = throttle::reserve(&self.db, &user.email_lower, attempt_ip, now).await?;
+        let slot = match self.hashing.enter().await {
+            Ok(slot) => slot,
+            Err(busy) => {
+                throttle::release(&self.db, reservation).await?;
+                return Err(busy);
+            }
+        };
+        if !password::verify_in(slot, current.to_owned(), Some(user.password_hash.clone())).await? {
             return Err(
                 ApiError::validation("current_password", "Current password is incorrect.").into(),
             );
         }
-        validate::password("new_password", new)?;
         let hash = self.hashing.hash(new.to_owned()).await?;
-        let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
+        throttle::succeeded(&txn, reservation).await?;
         let mut active = user.clone().into_active_model();
         active.password_hash = Set(hash);
         active.password_changed_at = Set(now);
