@@ -9,14 +9,18 @@ export TRUNK_SKIP_VERSION_CHECK := true
 export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 BIN := target/debug/licenseshipper
 
-.PHONY: run test tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check api-fuzz bench load fuzz clean screenshots
+.PHONY: run test test-deps tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check api-fuzz bench load fuzz clean screenshots
 
 ## Install what is missing: wasm32 target, Trunk, wasm-bindgen-cli (= Cargo.lock), binaryen 132.
 tools:
-	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
-	@trunk --version 2>/dev/null | grep -q '$(TRUNK_VERSION)' || cargo install --locked --ignore-rust-version trunk@$(TRUNK_VERSION)
-	@wasm-bindgen --version 2>/dev/null | grep -q '$(WASM_BINDGEN_VERSION)' || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
-	@[ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
+	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || { echo "==> Adding the wasm32 target (once)"; rustup target add wasm32-unknown-unknown; }
+	@trunk --version 2>/dev/null | grep -q '$(TRUNK_VERSION)' || { echo "==> Building Trunk $(TRUNK_VERSION) once, ~13 min on 2 cores"; cargo install --locked --ignore-rust-version trunk@$(TRUNK_VERSION); }
+	@wasm-bindgen --version 2>/dev/null | grep -q '$(WASM_BINDGEN_VERSION)' || { echo "==> Building wasm-bindgen-cli $(WASM_BINDGEN_VERSION) once, ~3 min"; cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); }
+	@[ -x node_modules/.bin/wasm-opt ] || { echo "==> Installing binaryen's wasm-opt from npm (once)"; npm ci --no-audit --no-fund; }
+
+## What the tests need besides Rust and Node.js: Chromium, a running PostgreSQL, npm packages.
+test-deps:
+	@./scripts/test-deps.sh
 
 ## The server binary (with the migration crate, in one cargo call).
 server:
@@ -47,8 +51,8 @@ unit:
 	cargo test -p server -p migration -p app
 
 ## Browser tests in headless Chromium against the built server and client.
-e2e: server client
-	cd end2end && { [ -d node_modules/@playwright/test ] || npm ci --no-audit --no-fund; } && npx playwright test
+e2e: test-deps server client
+	cd end2end && npx playwright test
 
 ## Screenshots of the keys list (1280 and 360 px, 45 keys) into docs/screenshots/.
 screenshots: server client
@@ -63,7 +67,7 @@ openapi-check:
 	@python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator
 	python3 -c 'import json, sys; from openapi_spec_validator import validate; validate(json.load(open("docs/openapi.json"))); print("docs/openapi.json: valid OpenAPI 3.1")'
 
-test: fmt-check clippy wasm-tree unit openapi-check e2e
+test: test-deps tools fmt-check clippy wasm-tree unit openapi-check e2e
 
 ## Benchmarks, each reported against a baseline measured in the same run: key paths (criterion),
 ## the 100k-key list (p95), and HTTP throughput of whoami vs a hello-world route at 64 connections.

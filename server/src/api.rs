@@ -172,11 +172,22 @@ fn decorate(error: &ApiError, headers: &mut http::HeaderMap) {
 }
 
 pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
-    let (mut parts, body) = req.into_parts();
-    let path = parts.uri.path().to_owned();
-    let Some(endpoint) = api.endpoints.get(path.as_str()).copied() else {
+    let Some(endpoint) = api.endpoints.get(req.uri().path()).copied() else {
         return error_response(&ApiError::not_found("API function"));
     };
+    let started = std::time::Instant::now();
+    let res = call(api, endpoint, req).await;
+    app::server::metrics::request(
+        endpoint.name(),
+        res.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    res
+}
+
+/// One call of a declared function, from the gate to its answer.
+async fn call(api: ApiState, endpoint: &'static Endpoint, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
     if gate::key_in_query(parts.uri.query()) {
         return error_response(&ApiError::BadRequest(
             "API keys are accepted only in the Authorization header, never in the URL.".into(),

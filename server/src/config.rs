@@ -14,9 +14,19 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Log lines as text for people or JSON for log shippers (one object per line, with the
+    /// request id, method, path, key id, status and duration of each request).
+    #[arg(long, global = true, env = "LS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// `serve` options, when no subcommand is given.
     #[command(flatten)]
     pub serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +100,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "LS_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
+    /// Serve Prometheus metrics at /metrics on this separate address (off when not given, so
+    /// they are never public by accident), e.g. 127.0.0.1:9100.
+    #[arg(long, env = "LS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// The built client (Trunk's dist/).
     #[arg(long, env = "LS_SITE_ROOT", default_value = "dist")]
     pub site_root: PathBuf,

@@ -12,6 +12,8 @@ pub enum StartupError {
     Listen { addr: String, message: String },
     #[error("master key: {0}")]
     MasterKey(String),
+    #[error("cannot start metrics: {0}")]
+    Metrics(String),
     #[error("{0}")]
     Command(String),
 }

@@ -6,6 +6,7 @@ pub mod connections;
 pub mod error;
 pub mod headers;
 pub mod health;
+pub mod metrics;
 pub mod run;
 pub mod site;
 
@@ -43,6 +44,9 @@ async fn openapi() -> impl axum::response::IntoResponse {
     )
 }
 
+/// The log target of the one-line-per-request access log.
+pub const ACCESS_LOG: &str = "licenseshipper::access";
+
 /// The whole HTTP surface, built in one place (tests drive it without a socket).
 pub fn router(state: AppState, site: Arc<Site>) -> Router {
     let security = Arc::new(headers::SecurityHeaders {
@@ -56,7 +60,10 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
         .route("/api/v1/openapi.json", get(openapi))
         .with_state(api::ApiState::new(state))
         .fallback_service(site::router(site))
-        .layer(axum::middleware::from_fn_with_state(security, headers::apply))
+        .layer(axum::middleware::from_fn_with_state(
+            security,
+            headers::apply,
+        ))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
         .layer(
             TraceLayer::new_for_http()
@@ -66,12 +73,28 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
                         .get("x-request-id")
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    // The path only: a query string could carry something secret.
-                    tracing::info_span!("request", id, method = %req.method(), path = req.uri().path())
+                    // The path only: a query string could carry something secret. `key_id`
+                    // is filled in once a key authenticates.
+                    tracing::info_span!(
+                        "request",
+                        id,
+                        method = %req.method(),
+                        path = req.uri().path(),
+                        key_id = tracing::field::Empty
+                    )
                 })
                 .on_request(())
                 .on_response(
-                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG),
+                    |res: &http::Response<_>, latency: std::time::Duration, _: &tracing::Span| {
+                        // One access line per request, under its own target so operators choose
+                        // it apart from the rest (on by default with `--log-format json`).
+                        tracing::info!(
+                            target: ACCESS_LOG,
+                            status = res.status().as_u16(),
+                            duration_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+                            "response"
+                        );
+                    },
                 ),
         )
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -1,17 +1,34 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::{config::Cli, run};
+use server::{
+    config::{Cli, LogFormat},
+    run, ACCESS_LOG,
+};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = std::env::var("LS_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into());
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(filter))
-        .init();
+    // The access log (a line per request) is for log shippers: on by default in JSON only.
+    let access = match cli.log_format {
+        LogFormat::Text => "warn",
+        LogFormat::Json => "info",
+    };
+    let filter = ["LS_LOG", "RUST_LOG"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| {
+            format!("info,{ACCESS_LOG}={access},sqlx=warn,sea_orm=warn,sea_orm_migration=warn")
+        });
+    let logs = tracing_subscriber::fmt().with_env_filter(EnvFilter::new(filter));
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -165,8 +165,22 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let root = site.root.clone();
     tokio::task::spawn_blocking(move || crate::site::precompress(&root));
     tokio::spawn(password::warm_up());
+    if let Some(addr) = args.metrics_listen {
+        crate::metrics::serve(addr, state.clone()).await?;
+    }
     let app = crate::router(state.clone(), site);
     tracing::info!(addr = %args.listen, "listening on http://{}", args.listen);
+    // For whoever started it (`make run`): where to go, and on a first start, what to do there.
+    println!(
+        "LicenseShipper Keys is running: open http://{}",
+        args.listen
+    );
+    if state.accounts.needs_setup().await.unwrap_or(false) {
+        println!(
+            "First start: http://{}/setup creates the first admin.",
+            args.listen
+        );
+    }
     crate::connections::serve(
         listener,
         app,

@@ -192,6 +192,8 @@ async fn authenticate_key(
             .hit(&snapshot.key_id, per_minute, now)
             .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     }
+    // The request's log lines name the key (its id, never its secret).
+    tracing::Span::current().record("key_id", snapshot.key_id.as_str());
     Ok(Principal::Key(KeyPrincipal {
         key_id: snapshot.key_id.clone(),
         name: snapshot.name.clone(),

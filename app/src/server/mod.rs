@@ -9,6 +9,7 @@ pub mod entities;
 pub mod error;
 pub mod gate;
 pub mod keys;
+pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 pub mod state;

@@ -186,3 +186,30 @@ async fn the_wrong_master_key_stops_start_up_with_one_line() {
     assert!(line.starts_with("error: master key:"), "{line}");
     assert!(line.contains("not the configured master key"), "{line}");
 }
+
+#[tokio::test]
+async fn serve_says_where_to_go_and_on_a_first_start_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = crate::process::sqlite_url(dir.path());
+    let server = crate::process::start(dir.path(), &url, &[]).await;
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    let log = std::fs::read_to_string(dir.path().join(format!("server-{port}.log"))).unwrap();
+    assert!(
+        log.contains(&format!("open http://127.0.0.1:{port}")),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "http://127.0.0.1:{port}/setup creates the first admin"
+        )),
+        "{log}"
+    );
+    // Once an admin exists, a restart only says where to go.
+    server.setup().await;
+    drop(server);
+    let again = crate::process::start(dir.path(), &url, &[]).await;
+    let port = again.base.rsplit(':').next().unwrap().to_owned();
+    let log = std::fs::read_to_string(dir.path().join(format!("server-{port}.log"))).unwrap();
+    assert!(log.contains("open http://"), "{log}");
+    assert!(!log.contains("/setup"), "{log}");
+}

@@ -95,3 +95,56 @@ async fn no_password_token_or_secret_is_logged_at_debug_level() {
         assert!(!logs.contains(value), "the {what} appears in the logs");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_request_id_function_key_status_and_duration_never_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = crate::process::sqlite_url(dir.path());
+    // The default filter of the JSON format (no LS_LOG): the access log is on.
+    let server = crate::process::start(
+        dir.path(),
+        &url,
+        &[("LS_LOG_FORMAT", "json"), ("LS_LOG", "")],
+    )
+    .await;
+    let cookie = server.setup().await;
+    let (_, body) = server
+        .api(
+            "keys.create",
+            serde_json::json!({"name": "shipped"}),
+            &cookie,
+        )
+        .await
+        .unwrap();
+    let key_id = body["key"]["id"].as_str().unwrap().to_owned();
+    let secret = body["secret"].as_str().unwrap().to_owned();
+    let (status, headers, _) = server
+        .request(
+            http::Method::POST,
+            "/api/v1/whoami",
+            "",
+            &[("authorization", &format!("Bearer {secret}"))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, http::StatusCode::OK);
+    let request_id = headers["x-request-id"].to_str().unwrap().to_owned();
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    drop(server);
+    let log = std::fs::read_to_string(dir.path().join(format!("server-{port}.log"))).unwrap();
+    assert!(!log.contains(&secret), "the secret reached the log");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let access = lines
+        .iter()
+        .find(|l| l["span"]["id"] == request_id.as_str())
+        .unwrap_or_else(|| panic!("no line for request {request_id}: {log}"));
+    assert_eq!(access["target"], "licenseshipper::access");
+    assert_eq!(access["fields"]["status"], 200);
+    assert!(access["fields"]["duration_us"].as_u64().is_some());
+    assert_eq!(access["span"]["path"], "/api/v1/whoami");
+    assert_eq!(access["span"]["key_id"], key_id.as_str());
+}

@@ -12,6 +12,7 @@ mod hostile;
 mod integrator;
 mod keys_on_keys;
 mod logs;
+mod metrics;
 mod process;
 mod replicas;
 mod rotation;

@@ -127,6 +127,7 @@ pub async fn reserve(
     };
     if let Some(retry_after) = [pair, from_address, across].into_iter().flatten().max() {
         txn.rollback().await?;
+        crate::server::metrics::login_throttled();
         return Err(ServiceError::Api(ApiError::RateLimited { retry_after }));
     }
     let row = login_attempts::ActiveModel {

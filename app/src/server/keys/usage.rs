@@ -15,11 +15,14 @@ use crate::server::{
     clock::from_ms,
     entities::{api_keys, key_usage_daily},
     error::ServiceResult,
+    metrics,
 };
 
 #[derive(Debug, Default)]
 struct Pending {
     count: i64,
+    /// The earliest use buffered (how long Last Used has lagged when this is written).
+    first_at: i64,
     last_at: i64,
     ip: Option<String>,
     user_agent: Option<String>,
@@ -44,7 +47,13 @@ impl UsageBuffer {
         let mut pending = self.pending.lock().expect("usage lock");
         // The hot path: no allocation once a key has a pending entry.
         if !pending.contains_key(key_id) {
-            pending.insert(key_id.to_owned(), Pending::default());
+            pending.insert(
+                key_id.to_owned(),
+                Pending {
+                    first_at: at_ms,
+                    ..Pending::default()
+                },
+            );
         }
         let entry = pending.get_mut(key_id).expect("inserted above");
         entry.count += 1;
@@ -67,13 +76,23 @@ impl UsageBuffer {
             return Ok(0);
         }
         let keys = batch.len();
+        let oldest = batch.values().map(|p| p.first_at).min().unwrap_or_default();
         match write(db, &batch).await {
-            Ok(()) => Ok(keys),
+            Ok(()) => {
+                metrics::usage_flushed(keys, oldest, chrono::Utc::now().timestamp_millis());
+                Ok(keys)
+            }
             Err(e) => {
+                metrics::usage_flush_failed();
                 let mut pending = self.pending.lock().expect("usage lock");
                 for (key_id, old) in batch {
                     let entry = pending.entry(key_id).or_default();
                     entry.count += old.count;
+                    entry.first_at = if entry.count == old.count {
+                        old.first_at
+                    } else {
+                        Ord::min(entry.first_at, old.first_at)
+                    };
                     for (day, n) in old.per_day {
                         *entry.per_day.entry(day).or_default() += n;
                     }

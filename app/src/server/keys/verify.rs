@@ -14,6 +14,7 @@ use crate::server::{
 use super::{cache::KeySnapshot, KeyService};
 use crate::server::entities::api_keys;
 use crate::server::entities::api_keys::scopes_from_column;
+use crate::server::metrics;
 
 /// A usable key's snapshot, or why the presented key is refused.
 pub type Outcome = Result<Arc<KeySnapshot>, KeyRejection>;
@@ -35,12 +36,20 @@ pub fn judge(snapshot: Arc<KeySnapshot>, now_ms: i64) -> Outcome {
 impl KeyService {
     /// Decides whether `presented` is a usable key. Does not record a use.
     pub async fn verify(&self, presented: &str) -> ServiceResult<Outcome> {
+        let outcome = self.decide(presented).await?;
+        metrics::verification(outcome.as_ref().map(|_| ()).map_err(|r| *r));
+        Ok(outcome)
+    }
+
+    async fn decide(&self, presented: &str) -> ServiceResult<Outcome> {
         let Ok(secret) = format::parse(presented) else {
             return Ok(Err(KeyRejection::Malformed));
         };
         let hash = hash_secret(&secret);
         let now = self.now_ms();
-        if let Some(snapshot) = self.cache.get(&hash, now) {
+        let cached = self.cache.get(&hash, now);
+        metrics::cache_lookup(cached.is_some());
+        if let Some(snapshot) = cached {
             return Ok(judge(snapshot, now));
         }
         let epoch = self.cache.epoch();

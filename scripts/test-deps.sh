@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# What `make test` needs besides Rust, Node.js and npm: Chromium for the browser tests and a
+# running PostgreSQL for the storage tests. Installs or starts them when missing (as root, with
+# the system package manager), or says in one line what to do.
+set -euo pipefail
+
+step() { printf '==> %s\n' "$*"; }
+
+# Chromium (Debian's package; Playwright cannot download its own browsers here).
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "Installing Chromium with apt-get (once, about 1 min)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "make test: Chromium is missing: install the 'chromium' package (or set CHROMIUM_PATH)" >&2
+    exit 1
+  fi
+fi
+
+# PostgreSQL on the test URL: start a local cluster if one is installed but down.
+pg_host=127.0.0.1
+pg_port=5432
+if command -v pg_isready >/dev/null 2>&1; then
+  if ! pg_isready -h "$pg_host" -p "$pg_port" -q; then
+    if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] && [ "$(id -u)" -eq 0 ]; then
+      version="$(ls /etc/postgresql | head -n1)"
+      step "Starting PostgreSQL $version (cluster main)"
+      pg_ctlcluster --skip-systemctl-redirect "$version" main start
+      for _ in $(seq 1 30); do pg_isready -h "$pg_host" -p "$pg_port" -q && break; sleep 1; done
+    fi
+  fi
+  if ! pg_isready -h "$pg_host" -p "$pg_port" -q; then
+    echo "make test: PostgreSQL is not answering on $pg_host:$pg_port (user postgres, trust auth; or set TEST_POSTGRES_URL)" >&2
+    exit 1
+  fi
+else
+  echo "make test: PostgreSQL is missing: install it (the storage tests need $pg_host:$pg_port) or set TEST_POSTGRES_URL" >&2
+  exit 1
+fi
+
+# npm packages of the browser tests.
+if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
+  step "Installing the browser tests' npm packages (end2end/, under a minute)"
+  (cd end2end && npm ci --no-audit --no-fund)
+fi
