@@ -9,7 +9,7 @@ export TRUNK_SKIP_VERSION_CHECK := true
 export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 BIN := target/debug/licenseshipper
 
-.PHONY: run test test-deps tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check api-fuzz bench load fuzz clean screenshots
+.PHONY: run install test test-deps tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check api-fuzz bench load fuzz clean screenshots
 
 ## Install what is missing: wasm32 target, Trunk, wasm-bindgen-cli (= Cargo.lock), binaryen 132.
 tools:
@@ -29,6 +29,10 @@ server:
 ## The wasm client, release build, into dist/.
 client: tools
 	trunk build --release=true
+
+## One file to deploy: the release binary with the client built in, into ~/.cargo/bin.
+install: client
+	cargo install --path server --locked
 
 ## Build everything and serve on http://127.0.0.1:3000 with the embedded SQLite database.
 run: client server
@@ -67,7 +71,7 @@ openapi-check:
 	@python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator
 	python3 -c 'import json, sys; from openapi_spec_validator import validate; validate(json.load(open("docs/openapi.json"))); print("docs/openapi.json: valid OpenAPI 3.1")'
 
-test: test-deps tools fmt-check clippy wasm-tree unit openapi-check e2e
+test: test-deps tools fmt-check clippy wasm-tree client unit openapi-check e2e
 
 ## Benchmarks, each reported against a baseline measured in the same run: key paths (criterion),
 ## the 100k-key list (p95), and HTTP throughput of whoami vs a hello-world route at 64 connections.

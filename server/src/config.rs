@@ -104,9 +104,10 @@ pub struct ServeArgs {
     /// they are never public by accident), e.g. 127.0.0.1:9100.
     #[arg(long, env = "LS_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
-    /// The built client (Trunk's dist/).
-    #[arg(long, env = "LS_SITE_ROOT", default_value = "dist")]
-    pub site_root: PathBuf,
+    /// Serve the client from this directory (Trunk's dist/) instead of the one built into the
+    /// binary. Without it: ./dist when it holds a build (development), else the built-in one.
+    #[arg(long, env = "LS_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
     /// Mark cookies Secure and send HSTS: turn on behind TLS.
     #[arg(long, env = "LS_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod config;
 pub mod connections;
+pub mod embedded;
 pub mod error;
 pub mod headers;
 pub mod health;

@@ -138,7 +138,7 @@ async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Result<(),
 }
 
 pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
-    let site = Arc::new(Site::load(&args.site_root)?);
+    let site = Arc::new(Site::choose(args.site_root.as_deref())?);
     let db = open_database(&args.db).await?;
     let keyring = load_keyring(&db, &args.master_key, true).await?;
     check_keyring(&db, &keyring).await?;
@@ -162,8 +162,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         ..Settings::default()
     };
     let state = AppState::start(db, keyring, Arc::new(SystemClock), settings);
-    let root = site.root.clone();
-    tokio::task::spawn_blocking(move || crate::site::precompress(&root));
+    match site.root.clone() {
+        Some(root) => {
+            tokio::task::spawn_blocking(move || crate::site::precompress(&root));
+        }
+        None => tracing::info!("serving the client built into this binary"),
+    }
     tokio::spawn(password::warm_up());
     if let Some(addr) = args.metrics_listen {
         crate::metrics::serve(addr, state.clone()).await?;

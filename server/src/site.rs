@@ -19,21 +19,47 @@ use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 use crate::error::StartupError;
 
 pub struct Site {
-    pub root: std::path::PathBuf,
+    /// Where the files are; `None`: the client built into the binary.
+    pub root: Option<std::path::PathBuf>,
     index: axum::body::Bytes,
     pub csp: HeaderValue,
 }
 
+/// Where `make run` and development find the client when no site root is given.
+const DEV_ROOT: &str = "dist";
+
 impl Site {
+    /// The client in `root` (Trunk's output), which must hold `index.html`.
     pub fn load(root: &Path) -> Result<Self, StartupError> {
         let index = std::fs::read(root.join("index.html"))
             .map_err(|_| StartupError::SiteRoot(root.display().to_string()))?;
+        Ok(Self::new(Some(root.to_owned()), index))
+    }
+
+    /// The client to serve: `root` when given; else `./dist` when it holds a build (for
+    /// development); else the one built into the binary.
+    pub fn choose(root: Option<&Path>) -> Result<Self, StartupError> {
+        match root {
+            Some(root) => Self::load(root),
+            None if Path::new(DEV_ROOT).join("index.html").is_file() => {
+                Self::load(Path::new(DEV_ROOT))
+            }
+            None => match crate::embedded::find("index.html") {
+                Some(index) => Ok(Self::new(None, index.body.to_vec())),
+                None => Err(StartupError::SiteRoot(format!(
+                    "{DEV_ROOT} (and this binary was built without a client)"
+                ))),
+            },
+        }
+    }
+
+    fn new(root: Option<std::path::PathBuf>, index: Vec<u8>) -> Self {
         let csp = content_security_policy(&String::from_utf8_lossy(&index));
-        Ok(Self {
-            root: root.to_owned(),
+        Self {
+            root,
             index: index.into(),
             csp: HeaderValue::from_str(&csp).expect("CSP is ASCII"),
-        })
+        }
     }
 
     fn index_response(&self) -> Response {
@@ -119,7 +145,17 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Arc<Site>) -> Router<S> {
     let fallback = move |req: Request<Body>| {
         let site = spa.clone();
         async move {
-            let last = req.uri().path().rsplit('/').next().unwrap_or_default();
+            let path = req.uri().path();
+            if site.root.is_none() {
+                match crate::embedded::find(path) {
+                    Some(asset) if asset.path != "index.html" => {
+                        return crate::embedded::response(asset, req.headers());
+                    }
+                    Some(_) => return site.index_response(),
+                    None => {}
+                }
+            }
+            let last = path.rsplit('/').next().unwrap_or_default();
             if last.contains('.') {
                 StatusCode::NOT_FOUND.into_response()
             } else {
@@ -127,13 +163,17 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Arc<Site>) -> Router<S> {
             }
         }
     };
-    let serve = ServeDir::new(&site.root)
-        .precompressed_br()
-        .precompressed_gzip()
-        .append_index_html_on_directories(false)
-        .fallback(fallback.into_service());
-    Router::new()
-        .fallback_service(serve)
+    let router = match &site.root {
+        Some(root) => Router::new().fallback_service(
+            ServeDir::new(root)
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false)
+                .fallback(fallback.into_service()),
+        ),
+        None => Router::new().fallback(fallback),
+    };
+    router
         .layer(middleware::from_fn(cache_headers))
         // Every variant of a file depends on Accept-Encoding (ServeDir picks .br/.gz by it), so
         // a shared cache must not hand a brotli body to a client that did not ask for one.

@@ -213,3 +213,77 @@ async fn serve_says_where_to_go_and_on_a_first_start_what_to_do() {
     assert!(log.contains("open http://"), "{log}");
     assert!(!log.contains("/setup"), "{log}");
 }
+
+#[tokio::test]
+async fn an_installed_binary_serves_the_built_in_client_from_an_empty_directory() {
+    use http::{header, Method, StatusCode};
+    assert!(
+        server::embedded::find("index.html").is_some(),
+        "this binary embeds no client: build it first (`make client`), then the tests"
+    );
+    // `cargo install` copies the one file; nothing else comes along.
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let installed = bin.join("licenseshipper");
+    std::fs::copy(env!("CARGO_BIN_EXE_licenseshipper"), &installed).unwrap();
+    let home = dir.path().join("empty");
+    std::fs::create_dir_all(&home).unwrap();
+    let url = format!("sqlite://{}/keys.db?mode=rwc", home.display());
+    let server = crate::process::launch(&installed, &home, None, &url, &[]).await;
+
+    let (status, _, _) = server.request(Method::GET, "/", "", &[]).await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    // The page, a client route and every asset the page names, brotli when asked for.
+    let index = server::embedded::find("index.html").unwrap();
+    let html = String::from_utf8_lossy(index.body);
+    for route in ["/", "/keys", "/keys/0193"] {
+        let (status, headers, _) = server.request(Method::GET, route, "", &[]).await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{route}");
+        assert!(headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+    }
+    for asset in server::embedded::ASSETS
+        .iter()
+        .filter(|a| a.path != "index.html")
+    {
+        if asset.path.ends_with(".wasm") || asset.path.ends_with(".js") {
+            assert!(html.contains(asset.path), "index.html names {}", asset.path);
+        }
+        let (status, headers, _) = server
+            .request(
+                Method::GET,
+                &format!("/{}", asset.path),
+                "",
+                &[("accept-encoding", "gzip, br")],
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::OK, "{}", asset.path);
+        if asset.br.is_some() {
+            assert_eq!(headers[header::CONTENT_ENCODING], "br", "{}", asset.path);
+        }
+        if asset.path.ends_with(".wasm") {
+            assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+            assert!(headers[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable"));
+        }
+    }
+    let (status, _, _) = server
+        .request(Method::GET, "/missing-0123456789abcdef.js", "", &[])
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Nothing was written next to it: the directory holds only the database.
+    let written: Vec<_> = std::fs::read_dir(&home)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("keys.db") && !n.starts_with("server-") && n != "master.key")
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+}

@@ -26,17 +26,42 @@ pub async fn start(dir: &Path, database_url: &str, extra: &[(&str, &str)]) -> Pr
     let site = dir.join("dist");
     std::fs::create_dir_all(&site).unwrap();
     std::fs::write(site.join("index.html"), "<html></html>").unwrap();
+    launch(
+        Path::new(env!("CARGO_BIN_EXE_licenseshipper")),
+        dir,
+        Some(&site),
+        database_url,
+        extra,
+    )
+    .await
+}
+
+/// Starts `program` with `dir` as its working directory, serving `site` (or, without one, the
+/// client built into the binary).
+pub async fn launch(
+    program: &Path,
+    dir: &Path,
+    site: Option<&Path>,
+    database_url: &str,
+    extra: &[(&str, &str)],
+) -> Proc {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let log = std::fs::File::create(dir.join(format!("server-{port}.log"))).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_licenseshipper"))
+    let mut command = Command::new(program);
+    command
         .arg("serve")
+        .current_dir(dir)
         .env_remove("LS_MASTER_KEY")
+        .env_remove("LS_SITE_ROOT");
+    if let Some(site) = site {
+        command.env("LS_SITE_ROOT", site);
+    }
+    let child = command
         .env("LS_LISTEN", format!("127.0.0.1:{port}"))
-        .env("LS_SITE_ROOT", &site)
         .env("DATABASE_URL", database_url)
         .env("LS_MASTER_KEY_FILE", dir.join("master.key"))
         .env("LS_LOG", "info")

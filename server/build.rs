@@ -1,0 +1,78 @@
+//! Embeds the built client (`../dist`, Trunk's output) in the binary, with brotli (quality 11)
+//! and gzip (level 9) variants of every text and wasm file made here, at build time: one file
+//! deploys. Without a built client the binary embeds none and needs `--site-root`.
+
+use std::{
+    env,
+    fmt::Write as _,
+    fs,
+    io::Write as _,
+    path::{Path, PathBuf},
+};
+
+fn main() {
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    // A directory here means: rerun when anything in it changes.
+    println!("cargo:rerun-if-changed={}", dist.display());
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    let mut code = String::from("&[\n");
+    if dist.join("index.html").is_file() {
+        let mut files: Vec<PathBuf> = fs::read_dir(&dist)
+            .expect("read dist")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            // Variants the server itself wrote next to the files are made again here.
+            .filter(|p| !matches!(ext(p), "br" | "gz" | "tmp"))
+            .collect();
+        files.sort();
+        for path in files {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("UTF-8 name");
+            let data = fs::read(&path).expect("read asset");
+            let (br, gz) = if matches!(ext(&path), "wasm" | "js" | "css" | "svg" | "html") {
+                let br = out.join(format!("{name}.br"));
+                let gz = out.join(format!("{name}.gz"));
+                fs::write(&br, brotli_11(&data)).expect("write br");
+                fs::write(&gz, gzip_9(&data)).expect("write gz");
+                (
+                    format!("Some(include_bytes!({:?}))", br.display().to_string()),
+                    format!("Some(include_bytes!({:?}))", gz.display().to_string()),
+                )
+            } else {
+                ("None".to_owned(), "None".to_owned())
+            };
+            let _ = writeln!(
+                code,
+                "    Asset {{ path: {name:?}, body: include_bytes!({:?}), br: {br}, gz: {gz} }},",
+                path.display().to_string()
+            );
+        }
+    }
+    code.push_str("]\n");
+    fs::write(out.join("site_assets.rs"), code).expect("write site_assets.rs");
+}
+
+fn ext(path: &Path) -> &str {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+}
+
+fn brotli_11(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("brotli");
+    out
+}
+
+fn gzip_9(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(data).expect("gzip");
+    enc.finish().expect("gzip")
+}
