@@ -42,7 +42,7 @@ fmt-check:
 	cargo fmt --all --check
 
 clippy:
-	cargo clippy -p server -p migration -p app --all-targets -- -D warnings
+	cargo clippy -p server -p migration -p app -p client --all-targets -- -D warnings
 	cargo clippy -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
 
 ## The wasm dependency tree must not contain server-only crates.
@@ -52,7 +52,7 @@ wasm-tree:
 
 ## Unit and integration tests; storage tests run on SQLite and on PostgreSQL ($$TEST_POSTGRES_URL).
 unit:
-	cargo test -p server -p migration -p app
+	cargo test -p server -p migration -p app -p client
 
 ## Browser tests in headless Chromium against the built server and client.
 e2e: test-deps server client

@@ -43,6 +43,9 @@ pub enum Command {
     GenerateMasterKey(GenerateKeyArgs),
     /// Print the OpenAPI document (`make openapi` writes it to docs/openapi.json).
     Openapi,
+    /// Manage keys on a running server with an API key (LS_API_KEY): list, get, create,
+    /// roll, disable, enable, delete, verify.
+    Keys(crate::keys_cli::KeysArgs),
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,6 +7,7 @@ pub mod embedded;
 pub mod error;
 pub mod headers;
 pub mod health;
+pub mod keys_cli;
 pub mod metrics;
 pub mod run;
 pub mod site;

@@ -2,13 +2,25 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use server::{
-    config::{Cli, LogFormat},
+    config::{Cli, Command, LogFormat},
     run, ACCESS_LOG,
 };
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let usage = e.use_stderr();
+            let _ = e.print();
+            // sysexits.h: a usage error is 64 (help and --version are no error).
+            return if usage {
+                ExitCode::from(server::keys_cli::exit::USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     // The access log (a line per request) is for log shippers: on by default in JSON only.
     let access = match cli.log_format {
         LogFormat::Text => "warn",
@@ -28,6 +40,9 @@ fn main() -> ExitCode {
             .with_current_span(true)
             .with_span_list(false)
             .init(),
+    }
+    if let Some(Command::Keys(args)) = cli.command {
+        return server::keys_cli::run(args);
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -35,6 +35,8 @@ pub async fn dispatch(cli: Cli) -> Result<(), StartupError> {
             print!("{}", crate::openapi_json());
             Ok(())
         }
+        // main runs this one itself: it has its own exit codes and no async runtime of ours.
+        Some(Command::Keys(_)) => Err(StartupError::Command("keys commands run from main".into())),
     }
 }
 

@@ -10,6 +10,7 @@ mod foundation;
 mod holes;
 mod hostile;
 mod integrator;
+mod keys_cli;
 mod keys_on_keys;
 mod logs;
 mod metrics;

@@ -86,7 +86,7 @@ async fn metrics_are_served_apart_parse_and_count_what_happens() {
     for _ in 0..3 {
         assert_eq!(whoami(&server, &bearer).await, StatusCode::OK);
     }
-    let wrong = format!("{}x", &secret[..secret.len() - 1]);
+    let wrong = format!("{secret}0"); // one character too many: malformed
     let (status, _, _) = server
         .request(
             Method::POST,
