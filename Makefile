@@ -9,7 +9,7 @@ export TRUNK_SKIP_VERSION_CHECK := true
 export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 BIN := target/debug/licenseshipper
 
-.PHONY: run install test test-deps tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check api-fuzz bench load fuzz clean screenshots
+.PHONY: run install test test-deps client-tree tools server client fmt-check clippy wasm-tree unit e2e openapi openapi-check api-fuzz bench load fuzz clean screenshots
 
 ## Install what is missing: wasm32 target, Trunk, wasm-bindgen-cli (= Cargo.lock), binaryen 132.
 tools:
@@ -36,7 +36,7 @@ install: client
 
 ## Build everything and serve on http://127.0.0.1:3000 with the embedded SQLite database.
 run: client server
-	$(BIN) serve
+	$(BIN) serve --site-root dist
 
 fmt-check:
 	cargo fmt --all --check
@@ -49,6 +49,11 @@ clippy:
 wasm-tree:
 	@bad=$$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none | awk '{print $$1}' | sort -u | grep -E '^(tokio|mio|sqlx|sqlx-core|sea-orm|sea-query|argon2|aes-gcm)$$' || true); \
 	if [ -n "$$bad" ]; then echo "server-only crates in the wasm tree: $$bad"; exit 1; else echo "wasm tree clean (no tokio, mio, sqlx, sea-orm)"; fi
+
+## The integrators' client crate must not carry the server: no database, crypto or server crates.
+client-tree:
+	@bad=$$(cargo tree -p client -e normal --prefix none | awk '{print $$1}' | sort -u | grep -E '^(sqlx|sqlx-core|sea-orm|sea-query|argon2|aes-gcm|axum|leptos_axum)$$' || true); \
+	if [ -n "$$bad" ]; then echo "server crates in the client's tree: $$bad"; exit 1; else echo "client tree clean (no sqlx, sea-orm, argon2, axum)"; fi
 
 ## Unit and integration tests; storage tests run on SQLite and on PostgreSQL ($$TEST_POSTGRES_URL).
 unit:
@@ -71,7 +76,7 @@ openapi-check:
 	@python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator
 	python3 -c 'import json, sys; from openapi_spec_validator import validate; validate(json.load(open("docs/openapi.json"))); print("docs/openapi.json: valid OpenAPI 3.1")'
 
-test: test-deps tools fmt-check clippy wasm-tree client unit openapi-check e2e
+test: test-deps tools fmt-check clippy wasm-tree client-tree client unit openapi-check e2e
 
 ## Benchmarks, each reported against a baseline measured in the same run: key paths (criterion),
 ## the 100k-key list (p95), and HTTP throughput of whoami vs a hello-world route at 64 connections.

@@ -7,7 +7,8 @@ set -euo pipefail
 step() { printf '==> %s\n' "$*"; }
 
 # Chromium (Debian's package; Playwright cannot download its own browsers here).
-if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
+# (Playwright launches CHROMIUM_PATH, else /usr/bin/chromium.)
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     step "Installing Chromium with apt-get (once, about 1 min)"
     apt-get update -qq
@@ -18,24 +19,27 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
   fi
 fi
 
-# PostgreSQL on the test URL: start a local cluster if one is installed but down.
-pg_host=127.0.0.1
-pg_port=5432
+# PostgreSQL at the tests' URL: start a local cluster if one is installed but down.
+pg_url="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 if command -v pg_isready >/dev/null 2>&1; then
-  if ! pg_isready -h "$pg_host" -p "$pg_port" -q; then
-    if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] && [ "$(id -u)" -eq 0 ]; then
-      version="$(ls /etc/postgresql | head -n1)"
-      step "Starting PostgreSQL $version (cluster main)"
-      pg_ctlcluster --skip-systemctl-redirect "$version" main start
-      for _ in $(seq 1 30); do pg_isready -h "$pg_host" -p "$pg_port" -q && break; sleep 1; done
-    fi
+  if ! pg_isready -d "$pg_url" -q; then
+    case "$pg_url" in
+      *@127.0.0.1[:/]*|*@localhost[:/]*|*@\[::1\][:/]*)
+        if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] && [ "$(id -u)" -eq 0 ]; then
+          version="$(ls /etc/postgresql | head -n1)"
+          step "Starting PostgreSQL $version (cluster main)"
+          pg_ctlcluster --skip-systemctl-redirect "$version" main start
+          for _ in $(seq 1 30); do pg_isready -d "$pg_url" -q && break; sleep 1; done
+        fi
+        ;;
+    esac
   fi
-  if ! pg_isready -h "$pg_host" -p "$pg_port" -q; then
-    echo "make test: PostgreSQL is not answering on $pg_host:$pg_port (user postgres, trust auth; or set TEST_POSTGRES_URL)" >&2
+  if ! pg_isready -d "$pg_url" -q; then
+    echo "make test: PostgreSQL is not answering at TEST_POSTGRES_URL ($pg_url); start it or point TEST_POSTGRES_URL at one" >&2
     exit 1
   fi
 else
-  echo "make test: PostgreSQL is missing: install it (the storage tests need $pg_host:$pg_port) or set TEST_POSTGRES_URL" >&2
+  echo "make test: pg_isready is missing: install PostgreSQL's client tools (the storage tests need a server at $pg_url)" >&2
   exit 1
 fi
 

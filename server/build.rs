@@ -22,6 +22,12 @@ fn main() {
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.is_file())
+            // Trunk's lock file and other dotfiles are no part of the site.
+            .filter(|p| {
+                !p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'))
+            })
             // Variants the server itself wrote next to the files are made again here.
             .filter(|p| !matches!(ext(p), "br" | "gz" | "tmp"))
             .collect();
@@ -50,6 +56,11 @@ fn main() {
                 path.display().to_string()
             );
         }
+    } else {
+        println!(
+            "cargo:warning=no client in {}: this binary will need --site-root (run `make client` first to build it in)",
+            dist.display()
+        );
     }
     code.push_str("]\n");
     fs::write(out.join("site_assets.rs"), code).expect("write site_assets.rs");

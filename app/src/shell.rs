@@ -8,7 +8,7 @@ use leptos_router::{
 };
 
 use crate::{
-    api::auth::logout,
+    api::auth::Logout,
     components::{
         focus::focus_heading,
         list_url::LastListUrl,
@@ -70,17 +70,20 @@ fn TopBar() -> impl IntoView {
     let report = use_error_reporter();
     let navigate = use_navigate();
     let password_open = RwSignal::new(false);
-    let sign_out = move |_| {
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            match logout().await {
-                Ok(()) | Err(crate::api::ApiError::Unauthenticated) => {
-                    session.logged_out();
-                    navigate("/login", NavigateOptions::default());
-                }
-                Err(e) => report(e, None),
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        match logout.value().get() {
+            Some(Ok(()) | Err(crate::api::ApiError::Unauthenticated)) => {
+                session.logged_out();
+                navigate("/login", NavigateOptions::default());
             }
-        });
+            Some(Err(e)) => report(e, None),
+            None => return,
+        }
+        logout.clear();
+    });
+    let sign_out = move |_| {
+        logout.dispatch(Logout {});
     };
     view! {
         <header class="topbar">
@@ -97,7 +100,7 @@ fn TopBar() -> impl IntoView {
                 <div class="user-menu">
                     <span class="user-name">{move || session.user.get().map(|u| u.name).unwrap_or_default()}</span>
                     <button class="btn btn-ghost" on:click=move |_| password_open.set(true)>"Change password"</button>
-                    <button class="btn btn-ghost" on:click=sign_out.clone()>"Log out"</button>
+                    <button class="btn btn-ghost" on:click=sign_out>"Log out"</button>
                 </div>
                 <ChangePasswordDialog open=password_open/>
             </Show>

@@ -57,7 +57,8 @@ impl Error {
 #[derive(Clone)]
 pub struct Client {
     base: String,
-    bearer: String,
+    /// `Bearer <key>`, marked sensitive (kept out of debug output).
+    bearer: reqwest::header::HeaderValue,
     http: reqwest::Client,
 }
 
@@ -66,20 +67,30 @@ impl Client {
     /// `Authorization: Bearer …` and never anywhere else.
     pub fn new(base_url: &str, api_key: impl Into<String>) -> Result<Self, Error> {
         let base = base_url.trim_end_matches('/').to_owned();
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
+        // The key must not cross a network in clear: plain HTTP only to this machine.
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|origin| {
+                base.strip_prefix(origin)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            });
+        if !(base.starts_with("https://") || loopback) {
             return Err(Error::Usage(format!(
-                "the server URL must start with https:// (or http://): {base_url}"
+                "the server URL must start with https:// (plain http:// only to this machine): {base_url}"
             )));
         }
         let http = reqwest::Client::builder()
             .user_agent(concat!("licenseshipper-client/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| Error::Transport(e.to_string()))?;
-        Ok(Self {
-            base,
-            bearer: format!("Bearer {}", api_key.into()),
-            http,
-        })
+        let mut bearer =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", api_key.into())).map_err(
+                |_| Error::Usage("the API key holds characters no header can carry".into()),
+            )?;
+        bearer.set_sensitive(true);
+        Ok(Self { base, bearer, http })
     }
 
     /// Calls any server function with its own argument struct.
@@ -91,7 +102,7 @@ impl Client {
         let res = self
             .http
             .post(format!("{}{}", self.base, S::PATH))
-            .header(reqwest::header::AUTHORIZATION, &self.bearer)
+            .header(reqwest::header::AUTHORIZATION, self.bearer.clone())
             .json(&args)
             .send()
             .await

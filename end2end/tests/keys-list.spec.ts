@@ -498,3 +498,20 @@ test("a toast never covers the pagination @mobile", async ({ page, admin }) => {
     expect(overlap, `toast ${JSON.stringify(t)} over pagination ${JSON.stringify(p)} at ${width}px`).toBe(false);
   }
 });
+
+test("a long creator name is cut with its whole text as the title, and shown whole while its row holds focus", async ({ page, admin }) => {
+  const long = { email: "long@example.com", name: "C".repeat(100), password: "a long enough passphrase" };
+  rememberSecret(long.password);
+  expect((await page.request.post("/api/v1/admins.create", { data: long })).status()).toBe(200);
+  expect((await page.request.post("/api/v1/auth.login", { data: { email: long.email, password: long.password } })).status()).toBe(200);
+  await createKey(page.request, { name: "By a long name" });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("/keys");
+  const row = rowOf(page, "By a long name");
+  const creator = row.getByRole("cell").filter({ hasText: long.name });
+  await expect(creator).toHaveAttribute("title", long.name);
+  const cut = () => creator.evaluate((el) => el.scrollWidth > el.clientWidth);
+  expect(await cut()).toBe(true);
+  await row.getByRole("link", { name: "By a long name" }).focus();
+  expect(await cut()).toBe(false);
+});

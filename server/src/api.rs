@@ -175,6 +175,7 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     let Some(endpoint) = api.endpoints.get(req.uri().path()).copied() else {
         return error_response(&ApiError::not_found("API function"));
     };
+    tracing::Span::current().record("function", endpoint.name());
     let started = std::time::Instant::now();
     let res = call(api, endpoint, req).await;
     app::server::metrics::request(

@@ -107,8 +107,8 @@ pub struct ServeArgs {
     /// they are never public by accident), e.g. 127.0.0.1:9100.
     #[arg(long, env = "LS_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
-    /// Serve the client from this directory (Trunk's dist/) instead of the one built into the
-    /// binary. Without it: ./dist when it holds a build (development), else the built-in one.
+    /// Serve the client from this directory (Trunk's dist/, for development; `make run` passes
+    /// it) instead of the one built into the binary.
     #[arg(long, env = "LS_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
     /// Mark cookies Secure and send HSTS: turn on behind TLS.

@@ -12,6 +12,8 @@ pub enum StartupError {
     Listen { addr: String, message: String },
     #[error("master key: {0}")]
     MasterKey(String),
+    #[error("this binary was built without the client: build it (`make client`) and then the server, or pass --site-root")]
+    NoClient,
     #[error("cannot start metrics: {0}")]
     Metrics(String),
     #[error("{0}")]

@@ -82,6 +82,7 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
                         id,
                         method = %req.method(),
                         path = req.uri().path(),
+                        function = tracing::field::Empty,
                         key_id = tracing::field::Empty
                     )
                 })

@@ -33,13 +33,18 @@ fn main() -> ExitCode {
             format!("info,{ACCESS_LOG}={access},sqlx=warn,sea_orm=warn,sea_orm_migration=warn")
         });
     let logs = tracing_subscriber::fmt().with_env_filter(EnvFilter::new(filter));
-    match cli.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .init(),
+    // The keys commands print their answers on stdout: their logs go to stderr.
+    if matches!(cli.command, Some(Command::Keys(_))) {
+        logs.with_writer(std::io::stderr).init();
+    } else {
+        match cli.log_format {
+            LogFormat::Text => logs.init(),
+            LogFormat::Json => logs
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .init(),
+        }
     }
     if let Some(Command::Keys(args)) = cli.command {
         return server::keys_cli::run(args);

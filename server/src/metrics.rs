@@ -25,6 +25,16 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> Result<(), StartupError
             addr: addr.to_string(),
             message: e.to_string(),
         })?;
+    // Histograms keep their samples until drained: drain them on a timer, not only on scrapes
+    // (a scraper that is down must not make memory grow).
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
     let app = Router::new().route(
         "/metrics",
         get(move || {

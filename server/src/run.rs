@@ -166,6 +166,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let state = AppState::start(db, keyring, Arc::new(SystemClock), settings);
     match site.root.clone() {
         Some(root) => {
+            tracing::info!(root = %root.display(), "serving the client from a directory");
             tokio::task::spawn_blocking(move || crate::site::precompress(&root));
         }
         None => tracing::info!("serving the client built into this binary"),
@@ -177,12 +178,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let app = crate::router(state.clone(), site);
     tracing::info!(addr = %args.listen, "listening on http://{}", args.listen);
     // For whoever started it (`make run`): where to go, and on a first start, what to do there.
-    println!(
+    // On stderr: standard output is the log stream (JSON lines for a shipper).
+    eprintln!(
         "LicenseShipper Keys is running: open http://{}",
         args.listen
     );
     if state.accounts.needs_setup().await.unwrap_or(false) {
-        println!(
+        eprintln!(
             "First start: http://{}/setup creates the first admin.",
             args.listen
         );

@@ -25,9 +25,6 @@ pub struct Site {
     pub csp: HeaderValue,
 }
 
-/// Where `make run` and development find the client when no site root is given.
-const DEV_ROOT: &str = "dist";
-
 impl Site {
     /// The client in `root` (Trunk's output), which must hold `index.html`.
     pub fn load(root: &Path) -> Result<Self, StartupError> {
@@ -36,19 +33,14 @@ impl Site {
         Ok(Self::new(Some(root.to_owned()), index))
     }
 
-    /// The client to serve: `root` when given; else `./dist` when it holds a build (for
-    /// development); else the one built into the binary.
+    /// The client to serve: the one built into the binary, unless `root` (development) says
+    /// otherwise. Never a directory that merely happens to be there.
     pub fn choose(root: Option<&Path>) -> Result<Self, StartupError> {
         match root {
             Some(root) => Self::load(root),
-            None if Path::new(DEV_ROOT).join("index.html").is_file() => {
-                Self::load(Path::new(DEV_ROOT))
-            }
             None => match crate::embedded::find("index.html") {
                 Some(index) => Ok(Self::new(None, index.body.to_vec())),
-                None => Err(StartupError::SiteRoot(format!(
-                    "{DEV_ROOT} (and this binary was built without a client)"
-                ))),
+                None => Err(StartupError::NoClient),
             },
         }
     }

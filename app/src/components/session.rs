@@ -49,12 +49,16 @@ pub fn provide_session() -> Session {
         left: RwSignal::new(false),
     };
     provide_context(session);
-    leptos::task::spawn_local(async move {
-        if let Ok(info) = session_info().await {
-            session.needs_setup.set(info.needs_setup);
-            session.user.set(info.user);
+    // Who is signed in, asked once when the app starts.
+    let info = LocalResource::new(session_info);
+    Effect::new(move |_| {
+        if let Some(answer) = info.get() {
+            if let Ok(info) = answer {
+                session.needs_setup.set(info.needs_setup);
+                session.user.set(info.user);
+            }
+            session.checked.set(true);
         }
-        session.checked.set(true);
     });
     session
 }

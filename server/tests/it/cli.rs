@@ -193,7 +193,7 @@ async fn serve_says_where_to_go_and_on_a_first_start_what_to_do() {
     let (url, _) = crate::process::sqlite_url(dir.path());
     let server = crate::process::start(dir.path(), &url, &[]).await;
     let port = server.base.rsplit(':').next().unwrap().to_owned();
-    let log = std::fs::read_to_string(dir.path().join(format!("server-{port}.log"))).unwrap();
+    let log = std::fs::read_to_string(dir.path().join(format!("server-{port}.err"))).unwrap();
     assert!(
         log.contains(&format!("open http://127.0.0.1:{port}")),
         "{log}"
@@ -209,7 +209,7 @@ async fn serve_says_where_to_go_and_on_a_first_start_what_to_do() {
     drop(server);
     let again = crate::process::start(dir.path(), &url, &[]).await;
     let port = again.base.rsplit(':').next().unwrap().to_owned();
-    let log = std::fs::read_to_string(dir.path().join(format!("server-{port}.log"))).unwrap();
+    let log = std::fs::read_to_string(dir.path().join(format!("server-{port}.err"))).unwrap();
     assert!(log.contains("open http://"), "{log}");
     assert!(!log.contains("/setup"), "{log}");
 }

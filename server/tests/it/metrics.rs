@@ -117,10 +117,21 @@ async fn metrics_are_served_apart_parse_and_count_what_happens() {
     assert!(value(&first, names::CACHE_LOOKUPS, &[("result", "hit")]).is_some_and(|n| n >= 2.0));
     assert!(value(&first, names::CACHE_LOOKUPS, &[("result", "miss")]).is_some());
     assert!(value(&first, names::DB_POOL_CONNECTIONS, &[("state", "idle")]).is_some());
-    assert!(first
+    // A histogram with the configured buckets, the smallest one included.
+    let latency = first
         .samples
         .iter()
-        .any(|s| s.metric == names::REQUEST_SECONDS && s.labels.get("function") == Some("whoami")));
+        .find(|s| s.metric == names::REQUEST_SECONDS && s.labels.get("function") == Some("whoami"))
+        .expect("whoami latency");
+    match &latency.value {
+        prometheus_parse::Value::Histogram(buckets) => assert!(
+            buckets
+                .iter()
+                .any(|b| (b.less_than - names::LATENCY_BUCKETS[0]).abs() < 1e-12),
+            "{buckets:?}"
+        ),
+        other => panic!("not a histogram: {other:?}"),
+    }
 
     // Counters move; the usage flush reports itself.
     for _ in 0..2 {

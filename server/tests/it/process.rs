@@ -50,7 +50,9 @@ pub async fn launch(
         .local_addr()
         .unwrap()
         .port();
+    // Standard output (the log stream) and standard error (messages for people) apart.
     let log = std::fs::File::create(dir.join(format!("server-{port}.log"))).unwrap();
+    let messages = std::fs::File::create(dir.join(format!("server-{port}.err"))).unwrap();
     let mut command = Command::new(program);
     command
         .arg("serve")
@@ -66,8 +68,8 @@ pub async fn launch(
         .env("LS_MASTER_KEY_FILE", dir.join("master.key"))
         .env("LS_LOG", "info")
         .envs(extra.iter().copied())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
+        .stdout(log)
+        .stderr(messages)
         .stdin(Stdio::null())
         .spawn()
         .unwrap();

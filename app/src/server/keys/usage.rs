@@ -73,6 +73,8 @@ impl UsageBuffer {
     pub async fn flush(&self, db: &DatabaseConnection) -> ServiceResult<usize> {
         let batch = std::mem::take(&mut *self.pending.lock().expect("usage lock"));
         if batch.is_empty() {
+            // Nothing waited: nothing lags (an old lag must not stay on the gauge).
+            metrics::usage_flushed(0, 0, 0);
             return Ok(0);
         }
         let keys = batch.len();
