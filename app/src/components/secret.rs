@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{keys::RevealKey, types::KeyItem, ApiError};
+use crate::api::{keys::RevealKey, types::KeyItem};
 
 use super::{
     clipboard, icons,
@@ -61,7 +61,7 @@ impl SecretState {
         Effect::new(move |_| {
             match state.reveal.value().get() {
                 Some(Ok(s)) if state.purpose.get_value() == Purpose::Copy => {
-                    copy_to_clipboard(s.secret, toasts)
+                    clipboard::copy_and_say(s.secret, toasts, None)
                 }
                 Some(Ok(s)) => {
                     state.revealed.set(Some(s.secret));
@@ -119,20 +119,10 @@ impl SecretState {
             return;
         }
         match self.revealed.get_untracked() {
-            Some(secret) => copy_to_clipboard(secret, self.toasts),
+            Some(secret) => clipboard::copy_and_say(secret, self.toasts, None),
             None => self.ask(Purpose::Copy),
         }
     }
-}
-
-/// Writes to the clipboard (a browser call, not a server one), then says "Copied".
-fn copy_to_clipboard(secret: String, toasts: Toasts) {
-    leptos::task::spawn_local(async move {
-        match clipboard::copy(&secret).await {
-            Ok(()) => toasts.info("Copied"),
-            Err(e) => toasts.error(&ApiError::BadRequest(e), None),
-        }
-    });
 }
 
 /// The secret itself: masked, or in full once revealed.

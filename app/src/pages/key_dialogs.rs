@@ -26,18 +26,7 @@ use crate::{
 pub fn SecretOnce(secret: String, recoverable: bool, copied: RwSignal<bool>) -> impl IntoView {
     let toasts = use_toasts();
     let to_copy = secret.clone();
-    let copy = move |_| {
-        let text = to_copy.clone();
-        leptos::task::spawn_local(async move {
-            match clipboard::copy(&text).await {
-                Ok(()) => {
-                    copied.set(true);
-                    toasts.info("Copied");
-                }
-                Err(e) => toasts.error(&ApiError::BadRequest(e), None),
-            }
-        });
-    };
+    let copy = move |_| clipboard::copy_and_say(to_copy.clone(), toasts, Some(copied));
     let later = if recoverable {
         " You can reveal it later on its page."
     } else {
@@ -122,18 +111,7 @@ fn TestConnection(secret: String, copied: RwSignal<bool>) -> impl IntoView {
             <summary>"Test connection"</summary>
             {snippets.into_iter().map(|(label, code)| {
                 let text = code.clone();
-                let copy = move |_| {
-                    let text = text.clone();
-                    leptos::task::spawn_local(async move {
-                        match clipboard::copy(&text).await {
-                            Ok(()) => {
-                                copied.set(true);
-                                toasts.info("Copied");
-                            }
-                            Err(e) => toasts.error(&ApiError::BadRequest(e), None),
-                        }
-                    });
-                };
+                let copy = move |_| clipboard::copy_and_say(text.clone(), toasts, Some(copied));
                 let id = format!("snippet-{}", label.split_whitespace().next().unwrap_or("code").to_lowercase());
                 view! {
                     <div class="snippet">

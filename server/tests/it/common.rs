@@ -299,6 +299,18 @@ impl TestApp {
             .expect("usage flush");
     }
 
+    /// Sudo mode: `caller` confirms the admin password (asserting it is accepted).
+    pub async fn confirm_password(&self, caller: &Caller) {
+        let r = self
+            .call(
+                "auth.confirm_password",
+                serde_json::json!({"password": PASSWORD}),
+                caller,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+
     /// Runs a SQL statement on this test's database.
     pub async fn exec(&self, sql: &str) {
         self.conn

@@ -8,7 +8,7 @@ use http::{header, Request, StatusCode};
 use serde_json::{json, Value};
 
 use crate::{
-    common::{Backend, Caller, Options, Reply, TestApp, PASSWORD},
+    common::{Backend, Caller, Options, Reply, TestApp},
     on_both,
 };
 
@@ -103,14 +103,7 @@ on_both!(
             // Each round fails authentication five times on purpose: start a fresh rate window.
             app.clock.advance_secs(61);
             // The rounds outlast sudo mode's window: the admin session confirms each time.
-            let confirmed = app
-                .call(
-                    "auth.confirm_password",
-                    json!({"password": PASSWORD}),
-                    &admin,
-                )
-                .await;
-            assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text);
+            app.confirm_password(&admin).await;
             let target = || async { app.create_key(&admin, json!({"name": "target"})).await.0 };
             let check = |who: &str, reply: Reply, status: StatusCode, code: &str| {
                 assert_eq!(reply.status, status, "{path} as {who}: {}", reply.text);

@@ -13,7 +13,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, S
 use serde_json::json;
 
 use crate::{
-    common::{Backend, Caller, TestApp, PASSWORD},
+    common::{Backend, Caller, TestApp},
     on_both,
 };
 
@@ -303,14 +303,7 @@ on_both!(
         );
         // Revealing shows the new secret (after confirming the password: the session is 15
         // minutes old); rolling again with no grace kills the current one at once.
-        let confirmed = app
-            .call(
-                "auth.confirm_password",
-                json!({"password": PASSWORD}),
-                &admin,
-            )
-            .await;
-        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text);
+        app.confirm_password(&admin).await;
         let shown = app.call("keys.reveal", json!({"id": id}), &admin).await;
         assert_eq!(shown.json["secret"], new.as_str());
         let r = app
