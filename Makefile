@@ -73,7 +73,9 @@ openapi: server
 
 ## The OpenAPI snapshot passes an outside validator (openapi-spec-validator, from PyPI).
 openapi-check:
-	@python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator
+	@python3 -c 'import openapi_spec_validator' 2>/dev/null || { echo "==> Installing openapi-spec-validator from PyPI (once)"; \
+	  python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator 2>/dev/null || \
+	  python3 -m pip install --quiet --disable-pip-version-check --user --break-system-packages openapi-spec-validator; }
 	python3 -c 'import json, sys; from openapi_spec_validator import validate; validate(json.load(open("docs/openapi.json"))); print("docs/openapi.json: valid OpenAPI 3.1")'
 
 test: test-deps tools fmt-check clippy wasm-tree client-tree client unit openapi-check e2e
