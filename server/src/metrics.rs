@@ -19,6 +19,7 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> Result<(), StartupError
         )
         .and_then(PrometheusBuilder::install_recorder)
         .map_err(|e| StartupError::Metrics(e.to_string()))?;
+    names::turn_on();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| StartupError::Listen {

@@ -79,6 +79,15 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// Sudo mode for `caller`: an admin session must have entered its password within this
+    /// server's window (API keys pass; see [`Caller::require_recent_password`]).
+    pub fn require_recent_password(
+        &self,
+        caller: &super::Caller,
+    ) -> Result<(), crate::api::ApiError> {
+        caller.require_recent_password(self.clock.now_ms(), self.settings.reauth_window)
+    }
+
     /// Builds the services and starts the background tasks (usage flusher, and on PostgreSQL
     /// the revocation listener). Must run inside a tokio runtime.
     pub fn start(

@@ -18,7 +18,7 @@ crate::api_fn! {
         use crate::server::accounts::NewAdmin;
         let (state, caller) = crate::server::request()?;
         let admin = caller.require_admin()?;
-        caller.require_recent_password(state.clock.now_ms(), state.settings.reauth_window)?;
+        state.require_recent_password(&caller)?;
         let user = state
             .accounts
             .create_admin(

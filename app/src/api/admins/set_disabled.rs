@@ -12,7 +12,7 @@ crate::api_fn! {
     pub async fn set_admin_disabled(id: String, disabled: bool) -> Result<AdminItem, ApiError> {
         let (state, caller) = crate::server::request()?;
         let admin = caller.require_admin()?;
-        caller.require_recent_password(state.clock.now_ms(), state.settings.reauth_window)?;
+        state.require_recent_password(&caller)?;
         let user = state
             .accounts
             .set_disabled(&caller.actor(), &id, disabled)

@@ -17,7 +17,7 @@ crate::api_fn! {
         #[server(default)] cascade: bool,
     ) -> Result<u64, ApiError> {
         let (state, caller) = crate::server::request()?;
-        caller.require_recent_password(state.clock.now_ms(), state.settings.reauth_window)?;
+        state.require_recent_password(&caller)?;
         Ok(state
             .keys
             .bulk_delete(&caller.actor(), &ids, cascade)

@@ -19,7 +19,7 @@ crate::api_fn! {
     pub async fn create_key(#[server(flatten)] key: NewKey) -> Result<CreatedKey, ApiError> {
         let (state, caller) = crate::server::request()?;
         if key.scopes.contains(&crate::api::types::Scope::KeysWrite) {
-            caller.require_recent_password(state.clock.now_ms(), state.settings.reauth_window)?;
+            state.require_recent_password(&caller)?;
         }
         let (model, secret) = state.keys.create(&caller.actor(), key).await?;
         crate::server::no_store();

@@ -14,7 +14,7 @@ crate::api_fn! {
     pub async fn reveal_key(id: String) -> Result<RevealedSecret, ApiError> {
         let (state, caller) = crate::server::request()?;
         caller.require_admin()?;
-        caller.require_recent_password(state.clock.now_ms(), state.settings.reauth_window)?;
+        state.require_recent_password(&caller)?;
         let secret = state.keys.reveal(&caller.actor(), &id).await?;
         crate::server::no_store();
         Ok(RevealedSecret {

@@ -17,7 +17,7 @@ crate::api_fn! {
         #[server(default)] grace_seconds: u64,
     ) -> Result<CreatedKey, ApiError> {
         let (state, caller) = crate::server::request()?;
-        caller.require_recent_password(state.clock.now_ms(), state.settings.reauth_window)?;
+        state.require_recent_password(&caller)?;
         let (model, secret) = state.keys.roll(&caller.actor(), &id, grace_seconds).await?;
         crate::server::no_store();
         Ok(CreatedKey {

@@ -28,7 +28,7 @@ crate::api_fn! {
             let holds_write = crate::server::entities::api_keys::scopes_from_column(&current.scopes)
                 .contains(&Scope::KeysWrite);
             if !holds_write {
-                caller.require_recent_password(state.clock.now_ms(), state.settings.reauth_window)?;
+                state.require_recent_password(&caller)?;
             }
         }
         let model = state.keys.update(&caller.actor(), &id, patch).await?;

@@ -189,6 +189,25 @@ impl Accounts {
     }
 
     /// Checks credentials (throttled per email and per IP) and opens a session.
+    /// Counts a password attempt for `email_lower` from `ip` before it is made (refused at once
+    /// over a limit), then waits for a bounded hashing slot; an attempt that gets no slot is
+    /// given back, not counted. Logins, sudo confirmations and password changes all go here.
+    async fn attempt(
+        &self,
+        email_lower: &str,
+        ip: &str,
+        now: i64,
+    ) -> ServiceResult<(throttle::Reservation, password::Slot)> {
+        let reservation = throttle::reserve(&self.db, email_lower, ip, now).await?;
+        match self.hashing.enter().await {
+            Ok(slot) => Ok((reservation, slot)),
+            Err(busy) => {
+                throttle::release(&self.db, reservation).await?;
+                Err(busy)
+            }
+        }
+    }
+
     pub async fn login(
         &self,
         email: &str,
@@ -206,16 +225,7 @@ impl Accounts {
             .take(validate::EMAIL_MAX)
             .collect();
         let now = self.clock.now_ms();
-        // The attempt is counted before it is made (refused at once over a limit), and only
-        // then waits for a bounded hashing slot; one that gets none does not count.
-        let reservation = throttle::reserve(&self.db, &email_lower, ip, now).await?;
-        let slot = match self.hashing.enter().await {
-            Ok(slot) => slot,
-            Err(busy) => {
-                throttle::release(&self.db, reservation).await?;
-                return Err(busy);
-            }
-        };
+        let (reservation, slot) = self.attempt(&email_lower, ip, now).await?;
         let user = users::Entity::find()
             .filter(users::Column::EmailLower.eq(email_lower.as_str()))
             .one(&self.db)
@@ -299,14 +309,7 @@ impl Accounts {
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         let now = self.clock.now_ms();
-        let reservation = throttle::reserve(&self.db, &user.email_lower, ip, now).await?;
-        let slot = match self.hashing.enter().await {
-            Ok(slot) => slot,
-            Err(busy) => {
-                throttle::release(&self.db, reservation).await?;
-                return Err(busy);
-            }
-        };
+        let (reservation, slot) = self.attempt(&user.email_lower, ip, now).await?;
         let ok = password::verify_in(slot, password.to_owned(), Some(user.password_hash.clone()))
             .await?;
         if !ok {
@@ -451,14 +454,7 @@ impl Accounts {
         // Guessing the current password from a stolen session is throttled like a login.
         let now = self.clock.now_ms();
         let attempt_ip = ip.unwrap_or("unknown");
-        let reservation = throttle::reserve(&self.db, &user.email_lower, attempt_ip, now).await?;
-        let slot = match self.hashing.enter().await {
-            Ok(slot) => slot,
-            Err(busy) => {
-                throttle::release(&self.db, reservation).await?;
-                return Err(busy);
-            }
-        };
+        let (reservation, slot) = self.attempt(&user.email_lower, attempt_ip, now).await?;
         if !password::verify_in(slot, current.to_owned(), Some(user.password_hash.clone())).await? {
             return Err(
                 ApiError::validation("current_password", "Current password is incorrect.").into(),
