@@ -19,8 +19,8 @@ use crate::{
         toast::{provide_toasts, ToastHost},
     },
     pages::{
-        admins::AdminsPage, key_details::KeyDetailsPage, keys_list::KeysPage, login::LoginPage,
-        not_found::NotFound, setup::SetupPage,
+        admins::AdminsPage, audit::AuditPage, key_details::KeyDetailsPage, keys_list::KeysPage,
+        login::LoginPage, not_found::NotFound, settings::SettingsPage, setup::SetupPage,
     },
 };
 
@@ -43,6 +43,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/keys") view=|| view! { <RequireAdmin><KeysPage/></RequireAdmin> }/>
                     <Route path=path!("/keys/:id") view=|| view! { <RequireAdmin><KeyDetailsPage/></RequireAdmin> }/>
                     <Route path=path!("/admins") view=|| view! { <RequireAdmin><AdminsPage/></RequireAdmin> }/>
+                    <Route path=path!("/audit") view=|| view! { <RequireAdmin><AuditPage/></RequireAdmin> }/>
+                    <Route path=path!("/settings") view=|| view! { <RequireAdmin><SettingsPage/></RequireAdmin> }/>
                 </Routes>
             </main>
             <ReauthDialog/>
@@ -96,6 +98,8 @@ fn TopBar() -> impl IntoView {
                 <nav class="nav" aria-label="Main">
                     <A href="/keys">"API Keys"</A>
                     <A href="/admins">"Admins"</A>
+                    <A href="/audit">"Audit log"</A>
+                    <A href="/settings">"Settings"</A>
                 </nav>
                 <div class="user-menu">
                     <span class="user-name">{move || session.user.get().map(|u| u.name).unwrap_or_default()}</span>

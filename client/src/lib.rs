@@ -137,6 +137,21 @@ impl Client {
     pub async fn verify(&self, candidate: &str) -> Result<Verification, Error> {
         self.call(VerifyKey {
             key: candidate.to_owned(),
+            ip: None,
+        })
+        .await
+    }
+
+    /// Checks a candidate key presented from `client_ip` (needs `keys:verify`): a key whose
+    /// IP allowlist does not hold that address is not valid (`ip_not_allowed`).
+    pub async fn verify_from(
+        &self,
+        candidate: &str,
+        client_ip: std::net::IpAddr,
+    ) -> Result<Verification, Error> {
+        self.call(VerifyKey {
+            key: candidate.to_owned(),
+            ip: Some(client_ip.to_string()),
         })
         .await
     }

@@ -84,3 +84,23 @@ test.describe("with a short sudo window", () => {
     await expectNoViolations(page, "password prompt with an error");
   });
 });
+
+test("audit log, settings, admins and the leak report", async ({ page, admin }) => {
+  const { key } = await createKey(page.request, { name: "Woo" });
+  await page.goto("/audit");
+  await expect(page.getByRole("table", { name: "Audit events, newest first" }).getByRole("row").nth(1)).toBeVisible();
+  await expectNoViolations(page, "audit log");
+  await page.goto("/settings");
+  await expect(page.getByLabel("Maximum lifetime (days)")).toBeVisible();
+  await expectNoViolations(page, "settings");
+  await page.goto("/admins");
+  await expect(page.getByRole("radio", { name: /^Viewer/ })).toBeVisible();
+  await expectNoViolations(page, "admins with roles");
+  await page.goto(`/keys/${key.id}`);
+  await page.getByRole("button", { name: "Report as leaked" }).click();
+  await expect(page.getByRole("dialog", { name: "Report as leaked" })).toBeVisible();
+  await expectNoViolations(page, "leak report dialog");
+  await page.getByRole("dialog", { name: "Report as leaked" }).getByRole("button", { name: "Report as leaked" }).click();
+  await expect(page.getByText("Leaked — found at").or(page.getByText("Leaked", { exact: true })).first()).toBeVisible();
+  await expectNoViolations(page, "details of a leaked key");
+});

@@ -12,6 +12,10 @@ mod m0004_list_indexes;
 mod m0005_search_index;
 mod m0006_key_lineage;
 mod m0007_session_reauth;
+mod m0008_admin_roles;
+mod m0009_key_allowlists;
+mod m0010_key_policy;
+mod m0011_key_leaks;
 
 pub struct Migrator;
 
@@ -26,6 +30,10 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_search_index::Migration),
             Box::new(m0006_key_lineage::Migration),
             Box::new(m0007_session_reauth::Migration),
+            Box::new(m0008_admin_roles::Migration),
+            Box::new(m0009_key_allowlists::Migration),
+            Box::new(m0010_key_policy::Migration),
+            Box::new(m0011_key_leaks::Migration),
         ]
     }
 }

@@ -39,6 +39,7 @@ fn main() {
             scopes: vec![],
             recoverable: true,
             rate_limit_per_minute: None,
+            allowed_cidrs: vec![],
         };
         for i in 0..1000 {
             state

@@ -212,6 +212,9 @@ async fn seed(conn: &sea_orm::DatabaseConnection) {
                     last_used_user_agent: Set(used.map(|_| "WooCommerce/8".into())),
                     usage_count: Set((n % 50) as i64),
                     ancestors: Set(String::new()),
+                    allowed_cidrs: Set(String::new()),
+                    leaked_at: Set(None),
+                    leaked_url: Set(None),
                 }
             })
             .collect();

@@ -275,11 +275,12 @@ async fn call(api: ApiState, endpoint: &'static Endpoint, req: Request) -> Respo
     )
     .await
     .into_response();
-    finish(res).await
+    finish(endpoint, res).await
 }
 
-/// Gives a server function's error response the status and headers its code implies.
-async fn finish(res: Response) -> Response {
+/// Gives a server function's error response the status and headers its code implies, and an
+/// export its media type and file name.
+async fn finish(endpoint: &Endpoint, res: Response) -> Response {
     let (mut parts, body) = res.into_parts();
     parts
         .headers
@@ -289,6 +290,21 @@ async fn finish(res: Response) -> Response {
         .headers
         .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
     {
+        if endpoint.produces != "application/json" && parts.status.is_success() {
+            let media = format!("{}; charset=utf-8", endpoint.produces);
+            let file = format!(
+                "attachment; filename=\"{}.csv\"",
+                endpoint.name().replace('.', "-")
+            );
+            for (name, value) in [
+                (header::CONTENT_TYPE, media),
+                (header::CONTENT_DISPOSITION, file),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    parts.headers.insert(name, value);
+                }
+            }
+        }
         return Response::from_parts(parts, body);
     }
     let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();

@@ -133,6 +133,11 @@ pub struct ServeArgs {
     /// what sudo mode guards (docs/api.md: reveal, roll, keys:write, bulk delete, admins).
     #[arg(long, env = "LS_REAUTH_WINDOW_SECS", default_value_t = app::server::caller::DEFAULT_REAUTH_WINDOW.as_secs())]
     pub reauth_window_secs: u64,
+    /// The secret-scanning partner's public keys, as GitHub serves them
+    /// (`{"public_keys":[{"key_identifier","key","is_current"}]}`): turns on
+    /// POST /api/v1/secret_scanning.report (404 without it). Read at start, never fetched.
+    #[arg(long, env = "LS_SCANNING_PUBLIC_KEYS_FILE")]
+    pub scanning_public_keys_file: Option<PathBuf>,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
@@ -145,8 +150,19 @@ pub struct CreateAdminArgs {
     pub email: String,
     #[arg(long)]
     pub name: String,
+    /// `admin` does everything; `viewer` sees the pages and the audit log, changes nothing.
+    #[arg(long, default_value = "admin", value_parser = role_parser())]
+    pub role: app::api::types::Role,
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+/// The roles by name, as `--help` lists them.
+fn role_parser() -> impl clap::builder::TypedValueParser<Value = app::api::types::Role> {
+    use app::api::types::Role;
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Role::ALL.map(Role::as_str))
+        .map(|name| name.parse::<Role>().unwrap_or_default())
 }
 
 #[derive(Debug, Clone, Args)]

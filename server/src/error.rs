@@ -14,6 +14,8 @@ pub enum StartupError {
     MasterKey(String),
     #[error("this binary was built without the client: build it (`make client`) and then the server, or pass --site-root")]
     NoClient,
+    #[error("secret-scanning public keys: {0}")]
+    ScanningKeys(String),
     #[error("cannot start metrics: {0}")]
     Metrics(String),
     #[error("{0}")]

@@ -52,6 +52,9 @@ pub enum KeysCommand {
         expires_at: Option<DateTime<Utc>>,
         #[arg(long)]
         rate_limit_per_minute: Option<u32>,
+        /// An IP range (CIDR) or address the key may be used from; repeat for more. None: anywhere.
+        #[arg(long = "allow-cidr")]
+        allowed_cidrs: Vec<String>,
         /// Keep only a hash: the secret can never be revealed again.
         #[arg(long)]
         not_recoverable: bool,
@@ -107,6 +110,7 @@ fn exit_code(error: &Error) -> u8 {
             ApiError::Unauthenticated
             | ApiError::InvalidKey(_)
             | ApiError::InvalidCredentials
+            | ApiError::InvalidSignature
             | ApiError::Forbidden(_)
             | ApiError::MissingScope(_)
             | ApiError::CrossOrigin
@@ -204,6 +208,7 @@ async fn execute(args: KeysArgs, key: String) -> Result<Done, Error> {
             scopes,
             expires_at,
             rate_limit_per_minute,
+            allowed_cidrs,
             not_recoverable,
         } => {
             let created = api
@@ -214,6 +219,7 @@ async fn execute(args: KeysArgs, key: String) -> Result<Done, Error> {
                     scopes,
                     recoverable: !not_recoverable,
                     rate_limit_per_minute,
+                    allowed_cidrs,
                 })
                 .await?;
             done(&created, with_secret(&created))

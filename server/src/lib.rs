@@ -10,6 +10,7 @@ pub mod health;
 pub mod keys_cli;
 pub mod metrics;
 pub mod run;
+pub mod scanning;
 pub mod site;
 
 use std::sync::Arc;
@@ -57,6 +58,10 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
     });
     Router::new()
         .route("/api/{*fn_name}", any(api::handle))
+        .route(
+            app::server::scanning::REPORT_PATH,
+            axum::routing::post(scanning::report),
+        )
         .route("/healthz", get(health::healthz))
         .route("/livez", get(health::livez))
         .route("/api/v1/openapi.json", get(openapi))

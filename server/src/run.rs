@@ -141,6 +141,13 @@ async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Result<(),
 
 pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let site = Arc::new(Site::choose(args.site_root.as_deref())?);
+    let scanning_keys = args
+        .scanning_public_keys_file
+        .as_deref()
+        .map(app::server::scanning::ScanningKeys::load)
+        .transpose()
+        .map_err(StartupError::ScanningKeys)?
+        .map(Arc::new);
     let db = open_database(&args.db).await?;
     let keyring = load_keyring(&db, &args.master_key, true).await?;
     check_keyring(&db, &keyring).await?;
@@ -161,6 +168,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         usage_flush_interval: Duration::from_millis(args.usage_flush_ms.max(10)),
         body_timeout: Duration::from_secs(args.body_timeout_secs.max(1)),
         reauth_window: Duration::from_secs(args.reauth_window_secs.max(1)),
+        scanning_keys,
         ..Settings::default()
     };
     let state = AppState::start(db, keyring, Arc::new(SystemClock), settings);
@@ -252,11 +260,17 @@ async fn create_admin(args: CreateAdminArgs) -> Result<(), StartupError> {
                 email: &args.email,
                 name: &args.name,
                 password: &password,
+                role: args.role,
             },
         )
         .await
         .map_err(|e| StartupError::Command(app::api::ApiError::from(e).to_string()))?;
-    println!("created admin {} <{}>", user.name, user.email);
+    println!(
+        "created {} {} <{}>",
+        user.role().label().to_lowercase(),
+        user.name,
+        user.email
+    );
     Ok(())
 }
 

@@ -31,7 +31,11 @@ pub enum ErrorCode {
     KeyNotFound,
     KeyExpired,
     KeyDisabled,
+    /// A valid key presented from an address outside its allowlist.
+    IpNotAllowed,
     InvalidCredentials,
+    /// A signed request (a secret-scanning report) whose signature does not verify.
+    InvalidSignature,
     Forbidden,
     MissingScope,
     CrossOrigin,
@@ -60,8 +64,8 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Unauthenticated | KeyMalformed | KeyNotFound | KeyExpired | KeyDisabled
-            | InvalidCredentials => 401,
-            Forbidden | MissingScope | CrossOrigin | ReauthRequired => 403,
+            | InvalidCredentials | InvalidSignature => 401,
+            Forbidden | MissingScope | CrossOrigin | ReauthRequired | IpNotAllowed => 403,
             Validation => 422,
             NotFound => 404,
             NotRecoverable | AlreadySetUp => 409,
@@ -88,6 +92,8 @@ pub enum KeyRejection {
     NotFound,
     Expired,
     Disabled,
+    /// The key allows only some addresses, and this is not one of them.
+    IpNotAllowed,
 }
 
 impl KeyRejection {
@@ -103,6 +109,7 @@ impl KeyRejection {
             Self::NotFound => ErrorCode::KeyNotFound,
             Self::Expired => ErrorCode::KeyExpired,
             Self::Disabled => ErrorCode::KeyDisabled,
+            Self::IpNotAllowed => ErrorCode::IpNotAllowed,
         }
     }
 }
@@ -116,6 +123,8 @@ pub enum ApiError {
     InvalidKey(KeyRejection),
     #[error("Email or password is incorrect.")]
     InvalidCredentials,
+    #[error("The request is not signed by a known key.")]
+    InvalidSignature,
     #[error("{0}")]
     Forbidden(String),
     #[error("This API key lacks the scope {}.", .0.as_str())]
@@ -156,6 +165,7 @@ fn key_message(reason: KeyRejection) -> &'static str {
         KeyRejection::NotFound => "The API key is not recognised.",
         KeyRejection::Expired => "The API key has expired.",
         KeyRejection::Disabled => "The API key is disabled.",
+        KeyRejection::IpNotAllowed => "The API key may not be used from this address.",
     }
 }
 
@@ -172,6 +182,7 @@ impl ApiError {
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::InvalidKey(r) => r.code(),
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::InvalidSignature => ErrorCode::InvalidSignature,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::MissingScope(_) => ErrorCode::MissingScope,
             Self::CrossOrigin => ErrorCode::CrossOrigin,
@@ -267,7 +278,9 @@ impl TryFrom<Envelope> for ApiError {
             ErrorCode::KeyNotFound => Self::InvalidKey(KeyRejection::NotFound),
             ErrorCode::KeyExpired => Self::InvalidKey(KeyRejection::Expired),
             ErrorCode::KeyDisabled => Self::InvalidKey(KeyRejection::Disabled),
+            ErrorCode::IpNotAllowed => Self::InvalidKey(KeyRejection::IpNotAllowed),
             ErrorCode::InvalidCredentials => Self::InvalidCredentials,
+            ErrorCode::InvalidSignature => Self::InvalidSignature,
             ErrorCode::Forbidden => Self::Forbidden(message),
             ErrorCode::MissingScope => Self::MissingScope(scope.ok_or("missing scope")?),
             ErrorCode::CrossOrigin => Self::CrossOrigin,

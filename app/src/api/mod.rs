@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod keys;
 pub mod registry;
+pub mod settings;
 pub mod types;
 pub mod validate;
 

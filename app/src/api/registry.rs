@@ -20,8 +20,10 @@ use super::types::Scope;
 pub enum Need {
     /// Anyone, signed in or not (login, first-run setup, the session state).
     Public,
-    /// A signed-in admin (never an API key).
+    /// A signed-in admin with the admin role (never a viewer, never an API key).
     Admin,
+    /// A signed-in admin of any role, viewers too (never an API key).
+    Session,
     /// An API key, whatever its scopes (never an admin session).
     Key,
     /// An admin, or an API key holding this scope.
@@ -33,7 +35,8 @@ impl Need {
     pub fn label(self) -> String {
         match self {
             Self::Public => "public".into(),
-            Self::Admin => "admin session".into(),
+            Self::Admin => "admin session (admin role)".into(),
+            Self::Session => "admin session (viewers too)".into(),
             Self::Key => "any key".into(),
             Self::Scope(scope) => format!("`{}`", scope.as_str()),
         }
@@ -72,6 +75,9 @@ mod ssr {
         pub need: Need,
         /// Also answers GET (with no arguments).
         pub get: bool,
+        /// The media type of a successful answer (`application/json`, or `text/csv` for an
+        /// export streamed as it is read).
+        pub produces: &'static str,
         pub doc: &'static str,
         /// Error codes the function itself may answer, besides those every function may.
         pub errors: &'static [ErrorCode],
@@ -103,6 +109,7 @@ mod ssr {
             match self {
                 Need::Public => Ok(()),
                 Need::Admin => caller.require_admin().map(|_| ()),
+                Need::Session => caller.require_session().map(|_| ()),
                 Need::Key => caller.require_key().map(|_| ()),
                 Need::Scope(scope) => caller.require_scope(scope),
             }
@@ -123,13 +130,14 @@ mod ssr {
                 KeyNotFound,
                 KeyExpired,
                 KeyDisabled,
+                IpNotAllowed,
                 CrossOrigin,
                 RateLimited,
                 Internal,
             ];
             match self {
                 Need::Public => {}
-                Need::Admin | Need::Key => all.extend([Unauthenticated, Forbidden]),
+                Need::Admin | Need::Session | Need::Key => all.extend([Unauthenticated, Forbidden]),
                 Need::Scope(_) => all.extend([Unauthenticated, Forbidden, MissingScope]),
             }
             all
@@ -264,13 +272,23 @@ pub use paste;
 macro_rules! api_fn {
     (
         need: $need:ident $(($scope:ident))?,
+        produces: $produces:literal,
+        $(errors: [$($err:ident),* $(,)?],)?
+        $(#[doc = $doc:literal])*
+        #[server($($server:tt)*)]
+        pub async fn $name:ident($($args:tt)*) -> Result<$out:ty, ApiError> $body:block
+    ) => {
+        $crate::api_fn!(@emit $crate::api::registry::Need::$need $(($crate::api::types::Scope::$scope))?, [], [$($($err),*)?], [$($doc),*], [$($server)*], $name, [$($args)*], $out, text, $body, $produces);
+    };
+    (
+        need: $need:ident $(($scope:ident))?,
         $(get: $get:literal,)?
         $(errors: [$($err:ident),* $(,)?],)?
         $(#[doc = $doc:literal])*
         #[server($($server:tt)*)]
         pub async fn $name:ident($($args:tt)*) -> Result<(), ApiError> $body:block
     ) => {
-        $crate::api_fn!(@emit $crate::api::registry::Need::$need $(($crate::api::types::Scope::$scope))?, [$($get)?], [$($($err),*)?], [$($doc),*], [$($server)*], $name, [$($args)*], (), none, $body);
+        $crate::api_fn!(@emit $crate::api::registry::Need::$need $(($crate::api::types::Scope::$scope))?, [$($get)?], [$($($err),*)?], [$($doc),*], [$($server)*], $name, [$($args)*], (), none, $body, "application/json");
     };
     (
         need: $need:ident $(($scope:ident))?,
@@ -280,9 +298,9 @@ macro_rules! api_fn {
         #[server($($server:tt)*)]
         pub async fn $name:ident($($args:tt)*) -> Result<$out:ty, ApiError> $body:block
     ) => {
-        $crate::api_fn!(@emit $crate::api::registry::Need::$need $(($crate::api::types::Scope::$scope))?, [$($get)?], [$($($err),*)?], [$($doc),*], [$($server)*], $name, [$($args)*], $out, some, $body);
+        $crate::api_fn!(@emit $crate::api::registry::Need::$need $(($crate::api::types::Scope::$scope))?, [$($get)?], [$($($err),*)?], [$($doc),*], [$($server)*], $name, [$($args)*], $out, some, $body, "application/json");
     };
-    (@emit $need:expr, [$($get:literal)?], [$($err:ident),*], [$($doc:literal),*], [$($server:tt)*], $name:ident, [$($args:tt)*], $out:ty, $has:ident, $body:block) => {
+    (@emit $need:expr, [$($get:literal)?], [$($err:ident),*], [$($doc:literal),*], [$($server:tt)*], $name:ident, [$($args:tt)*], $out:ty, $has:ident, $body:block, $produces:literal) => {
         $(#[doc = $doc])*
         #[server($($server)*)]
         pub async fn $name($($args)*) -> Result<$out, ApiError> $body
@@ -294,6 +312,7 @@ macro_rules! api_fn {
                     path: <[<$name:camel>] as server_fn::ServerFn>::PATH,
                     need: $need,
                     get: false $(|| $get)?,
+                    produces: $produces,
                     doc: concat!($($doc, "\n"),*),
                     errors: &[$($crate::api::error::ErrorCode::$err),*],
                     args: || $crate::api_fn!(@args [] $($args)*),
@@ -304,6 +323,8 @@ macro_rules! api_fn {
         }
     };
     (@response none $out:ty) => { || None };
+    (@response text $out:ty) => { || Some(<String as utoipa::PartialSchema>::schema()) };
+    (@components text $out:ty) => { |_| {} };
     (@response some $out:ty) => { || Some($crate::api::registry::schema_of::<$out>()) };
     (@components none $out:ty) => { |_| {} };
     (@components some $out:ty) => { $crate::api::registry::components_of::<$out> };
@@ -328,6 +349,6 @@ mod tests {
     #[test]
     fn needs_read_as_the_docs_name_them() {
         assert_eq!(Need::Scope(Scope::KeysRead).label(), "`keys:read`");
-        assert_eq!(Need::Admin.label(), "admin session");
+        assert_eq!(Need::Admin.label(), "admin session (admin role)");
     }
 }

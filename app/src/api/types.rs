@@ -134,6 +134,14 @@ pub struct KeyItem {
     /// While a rolled key's previous secret still works: when it stops.
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
     pub rate_limit_per_minute: Option<u32>,
+    /// When the key was reported leaked, and where it was found (a URL, or what the reporter said).
+    #[serde(default)]
+    pub leaked_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub leaked_url: Option<String>,
+    /// The IP ranges (CIDR) the key may be used from; empty for anywhere.
+    #[serde(default)]
+    pub allowed_cidrs: Vec<String>,
     /// How many keys this key created, directly or through keys it created (answered by
     /// `keys.get` only): what a cascading disable or delete would also reach.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -255,12 +263,20 @@ pub enum KeyFilter {
     #[default]
     All,
     NeverUsed,
+    /// Active keys that expire within [`EXPIRING_SOON_DAYS`].
+    ExpiringSoon,
     Expired,
     Disabled,
 }
 
 impl KeyFilter {
-    pub const ALL: [KeyFilter; 4] = [Self::All, Self::NeverUsed, Self::Expired, Self::Disabled];
+    pub const ALL: [KeyFilter; 5] = [
+        Self::All,
+        Self::NeverUsed,
+        Self::ExpiringSoon,
+        Self::Expired,
+        Self::Disabled,
+    ];
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -270,6 +286,7 @@ impl KeyFilter {
         match self {
             Self::All => "All",
             Self::NeverUsed => "Never used",
+            Self::ExpiringSoon => "Expiring soon",
             Self::Expired => "Expired",
             Self::Disabled => "Disabled",
         }
@@ -279,6 +296,100 @@ impl KeyFilter {
         s.parse().ok()
     }
 }
+
+/// The key policy: how long keys may live, and when keys made without an expiry expire.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeyPolicy {
+    /// No key may be made, changed or rolled to expire later than this many days ahead (nor
+    /// never). `null`: no limit.
+    pub max_lifetime_days: Option<u32>,
+    /// A key created without an expiry expires this many days after creation. `null`: it
+    /// never expires (or, under a maximum, expires at the maximum).
+    pub default_expiry_days: Option<u32>,
+    /// What a leak report does to a live key.
+    #[serde(default)]
+    pub leak_response: LeakResponse,
+    /// When and by whom the policy was last changed (`null` until it is first set).
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub updated_by: Option<String>,
+}
+
+/// What a leak report does to a live key: disable it (the default), or roll it with no grace
+/// (integrations then need the new secret, which only an admin can reveal).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum LeakResponse {
+    #[default]
+    Disable,
+    Roll,
+}
+
+impl LeakResponse {
+    pub const ALL: [LeakResponse; 2] = [Self::Disable, Self::Roll];
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Disable => "Disable the key",
+            Self::Roll => "Regenerate the key, with no grace",
+        }
+    }
+}
+
+/// One token a secret-scanning partner found (GitHub's partner format).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LeakReport {
+    pub token: String,
+    #[serde(rename = "type")]
+    pub token_type: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Whether a reported token is one of ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeakLabel {
+    TruePositive,
+    FalsePositive,
+}
+
+/// The answer for one reported token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LeakVerdict {
+    pub token_raw: String,
+    pub token_type: String,
+    pub label: LeakLabel,
+}
+
+/// The longest lifetime or default expiry a policy may name, in days (ten years).
+pub const MAX_POLICY_DAYS: u32 = 3650;
+/// "Expiring soon": within this many days.
+pub const EXPIRING_SOON_DAYS: i64 = 7;
 
 pub const MAX_PAGE_SIZE: u64 = 100;
 pub const DEFAULT_PAGE_SIZE: u64 = 10;
@@ -339,6 +450,67 @@ pub struct Verification {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// What an admin account may do. `admin` (the default) does everything; a `viewer` sees the
+/// pages and the audit log but cannot reveal or copy secrets, nor create, change or delete
+/// anything. On the wire and in storage, its lowercase name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Role {
+    #[default]
+    Admin,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Admin, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// How the app names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Admin => "Admin",
+            Self::Viewer => "Viewer",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Admin => "manages keys and admins",
+            Self::Viewer => "sees keys and the audit log, changes nothing",
+        }
+    }
+
+    /// Whether this role may call a function that needs `scope`. The one rule for viewers:
+    /// they may read keys, nothing else a scope grants.
+    pub fn may(self, scope: Scope) -> bool {
+        match self {
+            Self::Admin => true,
+            Self::Viewer => scope == Scope::KeysRead,
+        }
+    }
+
+    /// Whether this role may change anything (the UI hides what it may not do).
+    pub fn can_manage(self) -> bool {
+        self == Self::Admin
+    }
+}
+
 /// The signed-in admin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -346,6 +518,7 @@ pub struct SignedIn {
     pub id: String,
     pub email: String,
     pub name: String,
+    pub role: Role,
 }
 
 /// What the SPA learns first: who is signed in, and whether setup is still open.
@@ -366,6 +539,7 @@ pub struct AdminItem {
     pub last_login_at: Option<DateTime<Utc>>,
     pub disabled: bool,
     pub is_self: bool,
+    pub role: Role,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -413,6 +587,9 @@ pub enum AuditAction {
     #[strum(serialize = "key.bulk_deleted")]
     #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.bulk_deleted"))]
     KeyBulkDeleted,
+    #[strum(serialize = "key.leaked")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.leaked"))]
+    KeyLeaked,
     #[strum(serialize = "key.secret_unreadable")]
     #[cfg_attr(feature = "ssr", sea_orm(string_value = "key.secret_unreadable"))]
     KeySecretUnreadable,
@@ -428,6 +605,12 @@ pub enum AuditAction {
     #[strum(serialize = "admin.enabled")]
     #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin.enabled"))]
     AdminEnabled,
+    #[strum(serialize = "settings.key_policy_changed")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "settings.key_policy_changed"))]
+    SettingsKeyPolicyChanged,
+    #[strum(serialize = "admin.role_changed")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin.role_changed"))]
+    AdminRoleChanged,
     #[strum(serialize = "admin.password_changed")]
     #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin.password_changed"))]
     AdminPasswordChanged,
@@ -468,10 +651,13 @@ impl AuditAction {
             Self::KeyDeleted => "Deleted",
             Self::KeyBulkDeleted => "Deleted",
             Self::KeySecretUnreadable => "Secret unreadable",
+            Self::KeyLeaked => "Reported leaked",
             Self::AdminSetup => "First admin set up",
             Self::AdminCreated => "Admin added",
             Self::AdminDisabled => "Admin disabled",
             Self::AdminEnabled => "Admin enabled",
+            Self::AdminRoleChanged => "Role changed",
+            Self::SettingsKeyPolicyChanged => "Key policy changed",
             Self::AdminPasswordChanged => "Password changed",
             Self::AuthLogin => "Signed in",
             Self::AuthLoginFailed => "Sign-in failed",
@@ -539,6 +725,27 @@ macro_rules! serde_as_str {
 
 serde_as_str!(AuditAction, ActorKind);
 
+/// Which audit events to show: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditFilter {
+    /// Only actions starting with this (`key.`, `auth.login_failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Only events whose actor's name (an admin's name, a key's name) contains this, ignoring case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// Only events about this key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Only events at or after this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditItem {
@@ -582,6 +789,9 @@ pub struct KeyPatch {
         skip_serializing_if = "Option::is_none"
     )]
     pub rate_limit_per_minute: Option<Option<u32>>,
+    /// Replaces the allowlist; `[]` allows any address again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_cidrs: Option<Vec<String>>,
 }
 
 /// Marks a field that is present in the JSON (even as `null`) as `Some`.
@@ -608,6 +818,10 @@ pub struct NewKey {
     pub recoverable: bool,
     #[serde(default)]
     pub rate_limit_per_minute: Option<u32>,
+    /// IP ranges (CIDR, IPv4 or IPv6, or single addresses) the key may be used from, at most
+    /// [`MAX_ALLOWED_CIDRS`]; empty or absent for anywhere.
+    #[serde(default)]
+    pub allowed_cidrs: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -615,6 +829,8 @@ fn yes() -> bool {
 }
 
 pub const MAX_RATE_LIMIT_PER_MINUTE: u32 = 1_000_000;
+/// The most IP ranges one key's allowlist may hold.
+pub const MAX_ALLOWED_CIDRS: usize = 100;
 pub const MAX_GRACE_SECONDS: u64 = 7 * 24 * 3600;
 
 #[cfg(all(test, feature = "ssr"))]

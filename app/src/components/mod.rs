@@ -1,6 +1,7 @@
 //! Reusable pieces of the client: session, toasts, dialogs, icons, time and clipboard helpers.
 
 pub mod clipboard;
+pub mod download;
 pub mod fields;
 pub mod focus;
 pub mod icons;

@@ -35,6 +35,13 @@ impl Session {
         self.signed_out();
     }
 
+    /// Whether the signed-in account may change anything (reactive). Viewers see the pages
+    /// without the controls the server would refuse them.
+    pub fn can_manage(&self) -> bool {
+        self.user
+            .with(|u| u.as_ref().is_some_and(|u| u.role.can_manage()))
+    }
+
     pub fn signed_in(&self, user: SignedIn) {
         self.left.set(false);
         self.user.set(Some(user));

@@ -68,12 +68,22 @@ pub fn iso_day(day: chrono::NaiveDate) -> String {
 
 /// The end of a local calendar day (`YYYY-MM-DD`), as UTC.
 pub fn end_of_local_day(date: &str) -> Option<DateTime<Utc>> {
+    local_time(date, 23, 59, 59)
+}
+
+/// The start of a local calendar day (`YYYY-MM-DD`), as UTC.
+pub fn start_of_local_day(date: &str) -> Option<DateTime<Utc>> {
+    local_time(date, 0, 0, 0)
+}
+
+fn local_time(date: &str, hour: i32, minute: i32, second: i32) -> Option<DateTime<Utc>> {
     let mut parts = date.split('-').map(|p| p.parse::<i32>().ok());
     let (Some(Some(y)), Some(Some(m)), Some(Some(d))) = (parts.next(), parts.next(), parts.next())
     else {
         return None;
     };
-    let js = js_sys::Date::new_with_year_month_day_hr_min_sec(y as u32, m - 1, d, 23, 59, 59);
+    let js =
+        js_sys::Date::new_with_year_month_day_hr_min_sec(y as u32, m - 1, d, hour, minute, second);
     let ms = js.get_time();
     if ms.is_nan() {
         return None;

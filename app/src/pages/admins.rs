@@ -4,13 +4,14 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        admins::{list_admins, CreateAdmin, SetAdminDisabled},
+        admins::{list_admins, CreateAdmin, SetAdminDisabled, SetAdminRole},
+        types::Role,
         validate, ApiError,
     },
     components::{
         fields::{form_message, TextField},
         reauth::sudo_action,
-        session::use_error_reporter,
+        session::{use_error_reporter, use_session},
         time::Time,
         toast::use_toasts,
     },
@@ -24,9 +25,12 @@ pub fn AdminsPage() -> impl IntoView {
     // a resource that reloads whenever one completes.
     let add_admin = sudo_action::<CreateAdmin>();
     let toggle = sudo_action::<SetAdminDisabled>();
+    let set_role = sudo_action::<SetAdminRole>();
+    let session = use_session();
     let admins = LocalResource::new(move || {
         add_admin.version().track();
         toggle.version().track();
+        set_role.version().track();
         list_admins()
     });
     let retry = Callback::new(move |_| admins.refetch());
@@ -39,6 +43,7 @@ pub fn AdminsPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Admin);
     let error = RwSignal::new(None::<ApiError>);
     Effect::new(move |_| match add_admin.value().get() {
         Some(Ok(a)) => {
@@ -46,6 +51,7 @@ pub fn AdminsPage() -> impl IntoView {
             email.set(String::new());
             name.set(String::new());
             password.set(String::new());
+            role.set(Role::Admin);
         }
         Some(Err(e)) => error.set(Some(e)),
         None => {}
@@ -59,6 +65,15 @@ pub fn AdminsPage() -> impl IntoView {
         Some(Err(e)) => report(e, None),
         None => {}
     });
+    Effect::new(move |_| match set_role.value().get() {
+        Some(Ok(a)) => toasts.info(format!(
+            "{} is now {}",
+            a.name,
+            a.role.label().to_lowercase()
+        )),
+        Some(Err(e)) => report(e, None),
+        None => {}
+    });
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
@@ -66,7 +81,11 @@ pub fn AdminsPage() -> impl IntoView {
             email: email.get_untracked(),
             name: name.get_untracked(),
             password: password.get_untracked(),
+            role: role.get_untracked(),
         });
+    };
+    let change_role = move |id: String, to: Role| {
+        set_role.dispatch(SetAdminRole { id, role: to });
     };
     let set_disabled = move |id: String, disabled: bool| {
         toggle.dispatch(SetAdminDisabled { id, disabled });
@@ -82,17 +101,20 @@ pub fn AdminsPage() -> impl IntoView {
                             <th scope="col">"Email"</th>
                             <th scope="col">"Created"</th>
                             <th scope="col">"Last login"</th>
+                            <th scope="col">"Role"</th>
                             <th scope="col">"Status"</th>
                             <th scope="col">"Action"</th>
                         </tr>
                     </thead>
                     <tbody>
                         {move || match admins.get() {
-                            None => view! { <tr aria-hidden="true"><td colspan="6"><span class="skeleton"></span></td></tr> }.into_any(),
-                            Some(Err(_)) => view! { <tr><td colspan="6">"Admins could not be loaded."</td></tr> }.into_any(),
+                            None => view! { <tr aria-hidden="true"><td colspan="7"><span class="skeleton"></span></td></tr> }.into_any(),
+                            Some(Err(_)) => view! { <tr><td colspan="7">"Admins could not be loaded."</td></tr> }.into_any(),
                             Some(Ok(list)) => list.into_iter().map(|a| {
                                 let id = a.id.clone();
+                                let role_id = a.id.clone();
                                 let disabled = a.disabled;
+                                let other_role = if a.role == Role::Admin { Role::Viewer } else { Role::Admin };
                                 view! {
                                     <tr>
                                         <th scope="row">{a.name.clone()}{a.is_self.then_some(" (you)")}</th>
@@ -102,9 +124,17 @@ pub fn AdminsPage() -> impl IntoView {
                                             Some(at) => view! { <Time at=at relative=true/> }.into_any(),
                                             None => view! { <span class="muted">"Never"</span> }.into_any(),
                                         }}</td>
+                                        <td>{a.role.label()}</td>
                                         <td>{if disabled { "Disabled" } else { "Active" }}</td>
-                                        <td>
-                                            {(!a.is_self).then(|| view! {
+                                        <td class="row-actions">
+                                            {(session.can_manage()).then(|| view! {
+                                                <button type="button" class="btn btn-secondary btn-small"
+                                                    aria-label=format!("Make {}: {}", other_role.label().to_lowercase(), a.name)
+                                                    on:click=move |_| change_role(role_id.clone(), other_role)>
+                                                    {format!("Make {}", other_role.label().to_lowercase())}
+                                                </button>
+                                            })}
+                                            {(!a.is_self && session.can_manage()).then(|| view! {
                                                 <button type="button" class=if disabled { "btn btn-secondary btn-small" } else { "btn btn-danger btn-small" }
                                                     aria-label=format!("{} {}", if disabled { "Enable" } else { "Disable" }, a.name)
                                                     on:click=move |_| set_disabled(id.clone(), !disabled)>
@@ -119,6 +149,7 @@ pub fn AdminsPage() -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+            <Show when=move || session.can_manage()>
             <form class="card form add-admin" on:submit=add novalidate>
                 <h2>"Add admin"</h2>
                 <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &["email", "name", "password"]).is_none()>
@@ -127,8 +158,19 @@ pub fn AdminsPage() -> impl IntoView {
                 <TextField label="Email" name="email" form="admin" kind="email" required=true autocomplete="off" value=email errors=error/>
                 <TextField label="Name" name="name" form="admin" required=true autocomplete="off" value=name errors=error/>
                 <TextField label="Password" name="password" form="admin" kind="password" required=true minlength=validate::PASSWORD_MIN autocomplete="new-password" hint=format!("At least {} characters. Share it with them securely.", validate::PASSWORD_MIN) value=password errors=error/>
+                <fieldset class="field choices">
+                    <legend>"Role"</legend>
+                    {Role::ALL.into_iter().map(|r| view! {
+                        <label class="check">
+                            <input type="radio" name="admin-role" prop:checked=move || role.get() == r
+                                on:change=move |_| role.set(r)/>
+                            <span>{r.label()}" — "{r.description()}</span>
+                        </label>
+                    }).collect_view()}
+                </fieldset>
                 <button type="submit" class="btn btn-primary" disabled=move || add_admin.pending().get()>"Add admin"</button>
             </form>
+            </Show>
         </section>
     }
 }

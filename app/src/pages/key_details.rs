@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_router::{
+    components::A,
     hooks::{use_navigate, use_params_map},
     NavigateOptions,
 };
@@ -11,7 +12,8 @@ use leptos_router::{
 use crate::{
     api::{
         keys::{
-            get_key, key_history, key_usage, DeleteKey, DisableKey, EnableKey, RollKey, UpdateKey,
+            get_key, key_history, key_usage, DeleteKey, DisableKey, EnableKey, ReportKeyLeaked,
+            RollKey, UpdateKey,
         },
         types::{ActorKind, AuditItem, KeyItem, KeyPatch, KeyStatus, Scope, UsageSeries},
         validate, ApiError,
@@ -23,14 +25,16 @@ use crate::{
         modal::Modal,
         reauth::{sudo_action, SudoAction},
         secret::{CopyButton, RevealButton, SecretState, SecretText},
-        session::use_error_reporter,
+        session::{use_error_reporter, use_session},
         time::{self, use_now, Time},
         tips::{Tips, DETAILS_TIPS},
         toast::use_toasts,
     },
     pages::key_dialogs::{
-        cascade_label, ConfirmDialog, DeleteKeyDialog, NewSecret, OnceGuard, ScopeChecks,
+        cascade_label, ip_ranges, ConfirmDialog, DeleteKeyDialog, IpRangesField, NewSecret,
+        OnceGuard, ScopeChecks,
     },
+    pages::keys_list::row::leaked_badge,
 };
 
 pub const GRACE_CHOICES: [(u64, &str); 4] = [
@@ -69,6 +73,7 @@ struct Dialogs {
     roll: RwSignal<bool>,
     disable: RwSignal<bool>,
     delete: RwSignal<bool>,
+    leak: RwSignal<bool>,
 }
 
 #[component]
@@ -88,7 +93,9 @@ pub fn KeyDetailsPage() -> impl IntoView {
     let enable = ServerAction::<EnableKey>::new();
     let disable = ServerAction::<DisableKey>::new();
     let delete = ServerAction::<DeleteKey>::new();
+    let leak = ServerAction::<ReportKeyLeaked>::new();
     let changes = move || {
+        leak.version().track();
         update.version().track();
         roll.version().track();
         enable.version().track();
@@ -119,6 +126,7 @@ pub fn KeyDetailsPage() -> impl IntoView {
         roll: RwSignal::new(false),
         disable: RwSignal::new(false),
         delete: RwSignal::new(false),
+        leak: RwSignal::new(false),
     };
 
     // Enable / disable: a key that created keys asks first whether to disable those too.
@@ -184,7 +192,7 @@ pub fn KeyDetailsPage() -> impl IntoView {
                 Some(Ok(item)) => view! {
                     <KeyDetails item=item dialogs=dialogs toggle_disabled=toggle_disabled toggling=toggling/>
                     <UsageChart usage=usage/>
-                    <History history=history/>
+                    <History history=history id=id/>
                 }.into_any(),
             }}
             <Tips page="details" tips=&DETAILS_TIPS/>
@@ -196,6 +204,7 @@ pub fn KeyDetailsPage() -> impl IntoView {
                 confirm_label="Disable" on_confirm=set_disabled busy=toggling
                 cascade=cascade_disable cascade_label=Signal::derive(move || cascade_label("disable", reach()))/>
             <DeleteKeyDialog open=dialogs.delete target=current delete=delete on_deleted=on_deleted/>
+            <LeakDialog open=dialogs.leak item=current leak=leak/>
         </section>
     }
 }
@@ -208,6 +217,8 @@ fn KeyDetails(
     toggling: Signal<bool>,
 ) -> impl IntoView {
     let now = use_now();
+    // A viewer sees the key without what the server would refuse them.
+    let manage = use_session().can_manage();
     let secret = SecretState::new(&item);
     let status = item.status;
     let grace_end = item.previous_secret_expires_at;
@@ -224,7 +235,11 @@ fn KeyDetails(
         <div class="details-head">
             <h1>{item.name.clone()}</h1>
             <span class=format!("badge badge-{}", status.label().to_lowercase())>{status.label()}</span>
+            {leaked_badge(&item).map(|found| view! { <span class="badge badge-leaked">{found}</span> })}
         </div>
+        {(item.expires_at.is_none() && item.scopes.contains(&Scope::KeysWrite)).then(|| view! {
+            <p class="notice" role="note">"⚠ This key can change other keys and never expires: consider setting an expiry."</p>
+        })}
         {grace_end.map(|at| view! {
             <p class="notice" role="status">
                 {move || {
@@ -246,8 +261,10 @@ fn KeyDetails(
                     <dd>
                         <div class="secret-row">
                             <SecretText state=secret/>
-                            <RevealButton state=secret/>
-                            <CopyButton state=secret/>
+                            {manage.then(|| view! {
+                                <RevealButton state=secret/>
+                                <CopyButton state=secret/>
+                            })}
                         </div>
                         <p class="warning small">"⚠ Keep this key safe; treat it like a password."</p>
                     </dd>
@@ -271,16 +288,20 @@ fn KeyDetails(
                 <div><dt>"Status"</dt><dd>{status.label()}</dd></div>
                 <div><dt>"Scopes"</dt><dd>{scopes_text}</dd></div>
                 <div><dt>"Rate limit"</dt><dd>{item.rate_limit_per_minute.map(|n| format!("{n} requests per minute")).unwrap_or_else(|| "None".into())}</dd></div>
+                <div><dt>"Allowed IPs"</dt><dd>{if item.allowed_cidrs.is_empty() { "Any address".to_owned() } else { item.allowed_cidrs.join(", ") }}</dd></div>
             </dl>
-            <div class="card actions-card">
-                <h2>"Actions"</h2>
-                <button type="button" class="btn btn-secondary" on:click=move |_| dialogs.edit.set(true)>"Edit"</button>
-                <button type="button" class="btn btn-secondary" on:click=move |_| dialogs.roll.set(true)>"Regenerate"</button>
-                <button type="button" class="btn btn-secondary" disabled=move || toggling.get() on:click=move |_| toggle_disabled.run(())>
-                    {if status == KeyStatus::Disabled { "Enable" } else { "Disable" }}
-                </button>
-                <button type="button" class="btn btn-danger" on:click=move |_| dialogs.delete.set(true)>"Delete"</button>
-            </div>
+            {manage.then(|| view! {
+                <div class="card actions-card">
+                    <h2>"Actions"</h2>
+                    <button type="button" class="btn btn-secondary" on:click=move |_| dialogs.edit.set(true)>"Edit"</button>
+                    <button type="button" class="btn btn-secondary" on:click=move |_| dialogs.roll.set(true)>"Regenerate"</button>
+                    <button type="button" class="btn btn-secondary" disabled=move || toggling.get() on:click=move |_| toggle_disabled.run(())>
+                        {if status == KeyStatus::Disabled { "Enable" } else { "Disable" }}
+                    </button>
+                    <button type="button" class="btn btn-secondary" on:click=move |_| dialogs.leak.set(true)>"Report as leaked"</button>
+                    <button type="button" class="btn btn-danger" on:click=move |_| dialogs.delete.set(true)>"Delete"</button>
+                </div>
+            })}
         </div>
     }
 }
@@ -342,10 +363,14 @@ fn UsageChart(usage: LocalResource<Result<UsageSeries, ApiError>>) -> impl IntoV
 }
 
 #[component]
-fn History(history: LocalResource<Result<Vec<AuditItem>, ApiError>>) -> impl IntoView {
+fn History(
+    history: LocalResource<Result<Vec<AuditItem>, ApiError>>,
+    id: Memo<String>,
+) -> impl IntoView {
     view! {
         <section class="card history" aria-labelledby="history-title">
             <h2 id="history-title">"History"</h2>
+            <A href=move || format!("/audit?key={}", id.get())>"Open in the audit log"</A>
             {move || match history.get() {
                 None => view! { <span class="skeleton"></span> }.into_any(),
                 Some(Err(_)) => view! { <p class="muted">"History could not be loaded."</p> }.into_any(),
@@ -367,6 +392,54 @@ fn History(history: LocalResource<Result<Vec<AuditItem>, ApiError>>) -> impl Int
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// Report as leaked: where it was found (optional), then the key stops working at once.
+#[component]
+fn LeakDialog(
+    open: RwSignal<bool>,
+    item: Signal<Option<KeyItem>>,
+    leak: ServerAction<ReportKeyLeaked>,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    let found = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    Effect::new(move |_| match leak.value().get() {
+        Some(Ok(k)) => {
+            toasts.info(format!("Reported “{}” as leaked", k.name));
+            open.set(false);
+            found.set(String::new());
+            leak.clear();
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        if let Some(k) = item.get_untracked() {
+            leak.dispatch(ReportKeyLeaked {
+                id: k.id,
+                url: Some(found.get_untracked()).filter(|f| !f.trim().is_empty()),
+            });
+        }
+    };
+    view! {
+        <Modal open=open title="Report as leaked".to_string() hold=leak.pending()
+            on_close=Callback::new(move |_| error.set(None))>
+            <form class="form dialog-body" on:submit=submit novalidate>
+                <p>"The key stops working at once: it is disabled, or regenerated with no grace if the key policy says so. Integrations using it need a new key."</p>
+                <p class="form-error" role="alert" class:hidden=move || form_message(error.get(), &["url"]).is_none()>
+                    {move || form_message(error.get(), &["url"]).unwrap_or_default()}
+                </p>
+                <TextField label="Where was it found?" name="url" form="leak" placeholder="e.g. https://github.com/acme/shop/blob/main/config.php" value=found errors=error/>
+                <div class="dialog-actions">
+                    <button type="button" class="btn btn-ghost" disabled=move || leak.pending().get() on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="submit" class="btn btn-danger" disabled=move || leak.pending().get()>"Report as leaked"</button>
+                </div>
+            </form>
+        </Modal>
     }
 }
 
@@ -421,12 +494,14 @@ fn EditForm(
             .map(|n| n.to_string())
             .unwrap_or_default(),
     );
+    let allowed = RwSignal::new(item.allowed_cidrs.join(", "));
     let fields = [
         "name",
         "project",
         "expires_at",
         "scopes",
         "rate_limit_per_minute",
+        "allowed_cidrs",
     ];
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -482,6 +557,7 @@ fn EditForm(
             },
             scopes: Some(new_scopes),
             rate_limit_per_minute: Some(rate),
+            allowed_cidrs: Some(ip_ranges(&allowed.get_untracked())),
         };
         update.dispatch(UpdateKey { id: item.id, patch });
     };
@@ -495,6 +571,7 @@ fn EditForm(
             <TextField label="Expiry date" name="expires_at" form="edit" kind="date" hint="Leave empty for a key that never expires." value=expires errors=error/>
             <ScopeChecks selected=scopes/>
             <TextField label="Rate limit (requests per minute)" name="rate_limit_per_minute" form="edit" kind="number" min="1" hint="Empty: no limit." value=limit errors=error/>
+            <IpRangesField form="edit" value=allowed errors=error/>
             <div class="dialog-actions">
                 <button type="button" class="btn btn-ghost" disabled=move || update.pending().get() on:click=move |_| open.set(false)>"Cancel"</button>
                 <button type="submit" class="btn btn-primary" disabled=move || update.pending().get()>"Save"</button>

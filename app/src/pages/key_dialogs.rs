@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::{
     api::{
         keys::{get_key, CreateKey, DeleteKey, Whoami},
-        types::{CreatedKey, KeyItem, NewKey, Scope},
+        types::{CreatedKey, KeyItem, NewKey, Scope, MAX_ALLOWED_CIDRS},
         validate, ApiError,
     },
     components::{
@@ -232,6 +232,7 @@ pub fn AddKeyDialog(
     let expiry_date = RwSignal::new(String::new());
     let scopes = RwSignal::new(Vec::<Scope>::new());
     let recoverable = RwSignal::new(true);
+    let allowed = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
     let created = Memo::new(move |_| create.value().get().and_then(Result::ok));
     let guard = OnceGuard::new(created);
@@ -248,6 +249,7 @@ pub fn AddKeyDialog(
         expiry_date.set(String::new());
         scopes.set(Vec::new());
         recoverable.set(true);
+        allowed.set(String::new());
         error.set(None);
         create.clear();
         guard.reset();
@@ -292,6 +294,7 @@ pub fn AddKeyDialog(
                 scopes: scopes.get_untracked(),
                 recoverable: recoverable.get_untracked(),
                 rate_limit_per_minute: None,
+                allowed_cidrs: ip_ranges(&allowed.get_untracked()),
             },
         });
     };
@@ -315,8 +318,8 @@ pub fn AddKeyDialog(
                 None => view! {
                     <form class="form dialog-body" on:submit=submit novalidate>
                         <p class="form-error" role="alert"
-                            class:hidden=move || form_message(error.get(), &["name", "project", "expires_at", "scopes"]).is_none()>
-                            {move || form_message(error.get(), &["name", "project", "expires_at", "scopes"]).unwrap_or_default()}
+                            class:hidden=move || form_message(error.get(), &["name", "project", "expires_at", "scopes", "allowed_cidrs"]).is_none()>
+                            {move || form_message(error.get(), &["name", "project", "expires_at", "scopes", "allowed_cidrs"]).unwrap_or_default()}
                         </p>
                         <TextField label="Name" name="name" form="add" required=true maxlength=validate::NAME_MAX placeholder="e.g. WooCommerce shop" value=name errors=error/>
                         <TextField label="Project" name="project" form="add" maxlength=validate::PROJECT_MAX placeholder="e.g. licenseshipper.com" value=project errors=error/>
@@ -339,6 +342,7 @@ pub fn AddKeyDialog(
                         </Show>
                         <FieldError message=field("expires_at") id="add-expiry-error".into()/>
                         <ScopeChecks selected=scopes/>
+                        <IpRangesField form="add" value=allowed errors=error/>
                         <label class="check">
                             <input type="checkbox" prop:checked=move || recoverable.get()
                                 on:change=move |ev| recoverable.set(event_target_checked(&ev))/>
@@ -353,6 +357,28 @@ pub fn AddKeyDialog(
                 }.into_any(),
             }}
         </Modal>
+    }
+}
+
+/// The ranges typed into an "Allowed IP ranges" field: separated by commas, spaces or lines.
+pub fn ip_ranges(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The optional IP allowlist of a key (the server parses and checks it; 422 names the field).
+#[component]
+pub fn IpRangesField(
+    form: &'static str,
+    value: RwSignal<String>,
+    errors: RwSignal<Option<ApiError>>,
+) -> impl IntoView {
+    view! {
+        <TextField label="Allowed IP ranges" name="allowed_cidrs" form=form value=value errors=errors
+            placeholder="e.g. 203.0.113.0/24, 2001:db8::/32"
+            hint=format!("Optional: the key works only from these addresses (CIDR ranges or single addresses, separated by commas; at most {MAX_ALLOWED_CIDRS}). Empty: from anywhere.")/>
     }
 }
 

@@ -1,14 +1,19 @@
 //! Who did what: actors and the audit events written inside each mutation's transaction.
 
 use sea_orm::{
+    sea_query::{Expr, ExprTrait, Func, LikeExpr},
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Select, Set,
 };
 
-use super::{entities::audit_events, error::ServiceResult};
+use super::{entities::audit_events, error::ServiceResult, keys::list::like_contains};
 
 pub use crate::api::types::ActorKind;
-use crate::api::types::AuditAction;
+use crate::api::{
+    error::ApiError,
+    types::{AuditAction, AuditFilter},
+    validate,
+};
 
 /// The caller of a mutation, as the audit trail and "Created By" record it.
 #[derive(Debug, Clone)]
@@ -72,18 +77,50 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Events newest first: `limit` of them older than the event `before`, optionally only those
-/// whose action starts with `action_prefix`.
+/// The events `filter` selects, newest first (a bad filter is a 422 naming its field).
+pub fn select(filter: &AuditFilter) -> ServiceResult<Select<audit_events::Entity>> {
+    let mut query = audit_events::Entity::find();
+    if let Some(prefix) = validate::query("action", filter.action.as_deref())? {
+        query = query.filter(audit_events::Column::Action.starts_with(prefix));
+    }
+    if let Some(actor) = validate::query("actor", filter.actor.as_deref())? {
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(audit_events::Column::ActorLabel)))
+                .like(LikeExpr::new(like_contains(&actor.to_lowercase())).escape('\\')),
+        );
+    }
+    if let Some(key_id) = validate::query("key_id", filter.key_id.as_deref())? {
+        query = query.filter(audit_events::Column::KeyId.eq(key_id));
+    }
+    if let (Some(from), Some(until)) = (filter.from, filter.until) {
+        if until < from {
+            return Err(
+                ApiError::validation("until", "The end must not be before the start.").into(),
+            );
+        }
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_events::Column::At.gte(from.timestamp_millis()));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_events::Column::At.lt(until.timestamp_millis()));
+    }
+    Ok(query
+        .order_by_desc(audit_events::Column::At)
+        .order_by_desc(audit_events::Column::Id))
+}
+
+/// Events newest first: `limit` of those `filter` selects, older than the event `before`.
 pub async fn list<C: ConnectionTrait>(
     conn: &C,
     limit: u64,
     before: Option<&str>,
-    action_prefix: Option<&str>,
+    filter: &AuditFilter,
 ) -> ServiceResult<Vec<audit_events::Model>> {
-    let mut query = audit_events::Entity::find();
+    let mut query = select(filter)?;
     if let Some(before) = before {
         let Some(cursor) = audit_events::Entity::find_by_id(before).one(conn).await? else {
-            return Err(crate::api::error::ApiError::validation(
+            return Err(ApiError::validation(
                 "before",
                 "No such audit event: page from an event this log answered.",
             )
@@ -99,13 +136,5 @@ pub async fn list<C: ConnectionTrait>(
                 ),
         );
     }
-    if let Some(prefix) = action_prefix {
-        query = query.filter(audit_events::Column::Action.starts_with(prefix));
-    }
-    Ok(query
-        .order_by_desc(audit_events::Column::At)
-        .order_by_desc(audit_events::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
+    Ok(query.limit(limit).all(conn).await?)
 }

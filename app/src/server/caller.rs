@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::api::{error::ApiError, types::Scope};
+use crate::api::{
+    error::ApiError,
+    types::{Role, Scope},
+};
 
 use super::{
     audit::{Actor, ActorKind},
@@ -17,6 +20,8 @@ pub struct AdminPrincipal {
     pub session_hash: String,
     /// When the session last proved the admin's password (sudo mode).
     pub reauthenticated_at: Option<i64>,
+    /// As stored when this request was authenticated.
+    pub role: Role,
 }
 
 /// How long a proven password lets a session do what sudo mode guards (as GitHub and Stripe
@@ -34,6 +39,7 @@ pub struct KeyPrincipal {
     pub scopes: Vec<Scope>,
     pub expires_at: Option<i64>,
     pub rate_limit_per_minute: Option<u32>,
+    pub allowed_cidrs: Vec<ipnet::IpNet>,
     /// Authenticated with a rolled key's previous secret, during its grace.
     pub superseded: bool,
     /// The lookup hash of the secret presented.
@@ -49,10 +55,18 @@ impl KeyPrincipal {
                 scopes: self.scopes.clone(),
                 expires_at: self.expires_at,
                 rate_limit_per_minute: self.rate_limit_per_minute,
+                allowed_cidrs: self.allowed_cidrs.clone(),
             },
             superseded: self.superseded,
         }
     }
+}
+
+/// What a viewer is told when they try what only the admin role may do.
+fn viewer_refused() -> ApiError {
+    ApiError::Forbidden(
+        "Viewers can look but not change anything: this needs the admin role.".into(),
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -88,14 +102,24 @@ impl Caller {
         }
     }
 
-    /// A signed-in human admin (API keys are refused).
-    pub fn require_admin(&self) -> Result<&AdminPrincipal, ApiError> {
+    /// A signed-in human, admin or viewer (API keys are refused).
+    pub fn require_session(&self) -> Result<&AdminPrincipal, ApiError> {
         match &*self.principal {
             Principal::Admin(admin) => Ok(admin),
             Principal::Key(_) => Err(ApiError::Forbidden(
                 "Only a signed-in admin can do this; API keys cannot.".into(),
             )),
             Principal::Anonymous => Err(ApiError::Unauthenticated),
+        }
+    }
+
+    /// A signed-in human with the admin role (viewers and API keys are refused).
+    pub fn require_admin(&self) -> Result<&AdminPrincipal, ApiError> {
+        let admin = self.require_session()?;
+        if admin.role.can_manage() {
+            Ok(admin)
+        } else {
+            Err(viewer_refused())
         }
     }
 
@@ -135,7 +159,8 @@ impl Caller {
     /// An admin, or a key holding `scope`.
     pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
         match &*self.principal {
-            Principal::Admin(_) => Ok(()),
+            Principal::Admin(admin) if admin.role.may(scope) => Ok(()),
+            Principal::Admin(_) => Err(viewer_refused()),
             Principal::Key(key) if key.scopes.contains(&scope) => Ok(()),
             Principal::Key(_) => Err(ApiError::MissingScope(scope)),
             Principal::Anonymous => Err(ApiError::Unauthenticated),

@@ -145,12 +145,14 @@ pub async fn resolve(
         .find_map(sessions::token_from_cookies);
     if let Some(token) = token {
         if let Some((session, user)) = state.accounts.session(token).await? {
+            let role = user.role();
             return Ok(caller(Principal::Admin(AdminPrincipal {
                 user_id: user.id,
                 name: user.name,
                 email: user.email,
                 session_hash: session.token_hash,
                 reauthenticated_at: session.reauthenticated_at,
+                role,
             })));
         }
     }
@@ -186,6 +188,12 @@ async fn authenticate_key(
             return Err(ApiError::InvalidKey(rejected));
         }
     };
+    // A key limited to some addresses is refused from any other, before it counts against its
+    // rate limit (an unknown address is refused too).
+    let from = ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok());
+    if !crate::server::keys::allowlist::admits(&snapshot.allowed_cidrs, from) {
+        return Err(ApiError::InvalidKey(KeyRejection::IpNotAllowed));
+    }
     if let Some(per_minute) = snapshot.rate_limit_per_minute {
         state
             .key_requests
@@ -201,6 +209,7 @@ async fn authenticate_key(
         scopes: snapshot.scopes.clone(),
         expires_at: snapshot.expires_at,
         rate_limit_per_minute: snapshot.rate_limit_per_minute,
+        allowed_cidrs: snapshot.allowed_cidrs.clone(),
         superseded: snapshot.previous_secret,
         secret_hash: snapshot.secret_hash.clone(),
     }))

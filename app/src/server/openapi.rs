@@ -18,8 +18,8 @@ use crate::api::{
     error::ErrorCode,
     registry::{self, Endpoint, Need, Schemas},
     types::{
-        MAX_AUDIT_PAGE, MAX_BULK_DELETE, MAX_GRACE_SECONDS, MAX_PAGE_SIZE,
-        MAX_RATE_LIMIT_PER_MINUTE, MAX_USAGE_DAYS,
+        MAX_ALLOWED_CIDRS, MAX_AUDIT_PAGE, MAX_BULK_DELETE, MAX_GRACE_SECONDS, MAX_PAGE_SIZE,
+        MAX_POLICY_DAYS, MAX_RATE_LIMIT_PER_MINUTE, MAX_USAGE_DAYS,
     },
     validate::{EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, PROJECT_MAX, QUERY_MAX},
 };
@@ -46,8 +46,17 @@ fn limits() -> Vec<(&'static str, Value)> {
             json!({"minimum": 0, "maximum": MAX_GRACE_SECONDS}),
         ),
         ("ids", json!({"minItems": 1, "maxItems": MAX_BULK_DELETE})),
+        ("allowed_cidrs", json!({"maxItems": MAX_ALLOWED_CIDRS})),
         ("limit", json!({"minimum": 1, "maximum": MAX_AUDIT_PAGE})),
         ("days", json!({"minimum": 1, "maximum": MAX_USAGE_DAYS})),
+        (
+            "max_lifetime_days",
+            json!({"minimum": 1, "maximum": MAX_POLICY_DAYS}),
+        ),
+        (
+            "default_expiry_days",
+            json!({"minimum": 1, "maximum": MAX_POLICY_DAYS}),
+        ),
         (
             "rate_limit_per_minute",
             json!({"minimum": 1, "maximum": MAX_RATE_LIMIT_PER_MINUTE}),
@@ -61,6 +70,7 @@ fn tag(endpoint: &Endpoint) -> &'static str {
         _ if endpoint.name().starts_with("keys.") => "Keys",
         _ if endpoint.name().starts_with("auth.") => "Accounts",
         _ if endpoint.name().starts_with("admins.") => "Admins",
+        _ if endpoint.name().starts_with("settings.") => "Settings",
         _ => "Audit",
     }
 }
@@ -70,7 +80,7 @@ fn security(need: Need) -> Vec<SecurityRequirement> {
     let session = SecurityRequirement::new("session", Vec::<String>::new());
     match need {
         Need::Public => vec![],
-        Need::Admin => vec![session],
+        Need::Admin | Need::Session => vec![session],
         Need::Key => vec![bearer],
         Need::Scope(_) => vec![bearer, session],
     }
@@ -83,8 +93,15 @@ fn operation(endpoint: &Endpoint, schemas: &mut Schemas) -> utoipa::openapi::pat
     let json = "application/json";
     let ok = match (endpoint.response)() {
         Some(schema) => ResponseBuilder::new()
-            .description("OK")
-            .content(json, ContentBuilder::new().schema(Some(schema)).build()),
+            .description(if endpoint.produces == json {
+                "OK"
+            } else {
+                "OK: streamed as it is read, as a file to save"
+            })
+            .content(
+                endpoint.produces,
+                ContentBuilder::new().schema(Some(schema)).build(),
+            ),
         None => ResponseBuilder::new()
             .description("OK (the body is `null`)")
             .content(
@@ -132,6 +149,7 @@ fn operation(endpoint: &Endpoint, schemas: &mut Schemas) -> utoipa::openapi::pat
 /// The whole document, as JSON.
 pub fn document() -> Value {
     let mut schemas = Schemas::new();
+    let scanning = crate::server::scanning::openapi_operation(&mut schemas);
     let mut paths = PathsBuilder::new();
     for endpoint in registry::endpoints() {
         let op = operation(endpoint, &mut schemas);
@@ -190,6 +208,7 @@ pub fn document() -> Value {
             "content": {"application/json": {"schema": schema}},
         });
     }
+    doc["paths"][crate::server::scanning::REPORT_PATH] = scanning;
     let schemas = &mut doc["components"]["schemas"];
     schemas["Error"] = error_schema();
     schemas["Null"] = json!({"type": "null"});

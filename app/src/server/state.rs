@@ -34,6 +34,8 @@ pub struct Settings {
     pub hashing_wait: Duration,
     /// Sudo mode: how long an admin session may do sensitive things after its password.
     pub reauth_window: Duration,
+    /// The secret-scanning partner's verifying keys; without them the report endpoint is 404.
+    pub scanning_keys: Option<Arc<super::scanning::ScanningKeys>>,
 }
 
 impl Default for Settings {
@@ -48,6 +50,7 @@ impl Default for Settings {
             hashing_slots: password::cores(),
             hashing_wait: password::SLOT_WAIT,
             reauth_window: super::caller::DEFAULT_REAUTH_WINDOW,
+            scanning_keys: None,
         }
     }
 }

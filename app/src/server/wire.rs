@@ -56,6 +56,13 @@ fn to_item(model: &api_keys::Model, now_ms: i64) -> KeyItem {
             .filter(|at| *at > now_ms)
             .map(from_ms),
         rate_limit_per_minute: model.rate_limit_per_minute.map(|n| n as u32),
+        leaked_at: model.leaked_at.map(from_ms),
+        leaked_url: model.leaked_url.clone(),
+        allowed_cidrs: model
+            .allowed_cidrs
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
         created_keys: None,
     }
 }
@@ -111,6 +118,7 @@ pub fn to_admin_item(user: &users::Model, self_id: &str) -> AdminItem {
         last_login_at: user.last_login_at.map(from_ms),
         disabled: user.disabled_at.is_some(),
         is_self: user.id == self_id,
+        role: user.role(),
     }
 }
 
@@ -120,6 +128,7 @@ pub fn to_signed_in(user: &users::Model) -> SignedIn {
         id: user.id.clone(),
         email: user.email.clone(),
         name: user.name.clone(),
+        role: user.role(),
     }
 }
 
@@ -129,5 +138,6 @@ pub fn admin_signed_in(admin: &AdminPrincipal) -> SignedIn {
         id: admin.user_id.clone(),
         email: admin.email.clone(),
         name: admin.name.clone(),
+        role: admin.role,
     }
 }

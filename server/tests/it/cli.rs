@@ -147,6 +147,44 @@ fn migrate_and_create_admin_work_from_the_command_line() {
     );
     let line = one_error_line(&short);
     assert!(line.contains("at least 12 characters"), "{line}");
+
+    // A read-only account, by its role's name; an unknown role is refused up front.
+    let password = [("LS_ADMIN_PASSWORD", "a long enough password")];
+    let viewer = licenseshipper(
+        &[
+            "create-admin",
+            "--email",
+            "v@example.com",
+            "--name",
+            "Vic",
+            "--role",
+            "viewer",
+        ],
+        &password,
+        dir.path(),
+    );
+    assert!(
+        viewer.status.success(),
+        "{}",
+        String::from_utf8_lossy(&viewer.stderr)
+    );
+    assert!(String::from_utf8_lossy(&viewer.stdout).contains("created viewer Vic"));
+    let owner = licenseshipper(
+        &[
+            "create-admin",
+            "--email",
+            "o@example.com",
+            "--name",
+            "O",
+            "--role",
+            "owner",
+        ],
+        &password,
+        dir.path(),
+    );
+    assert!(!owner.status.success());
+    let err = String::from_utf8_lossy(&owner.stderr);
+    assert!(err.contains("admin") && err.contains("viewer"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

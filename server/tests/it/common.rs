@@ -280,6 +280,21 @@ impl TestApp {
         .await
     }
 
+    /// Adds an account with `role` as `admin` (whose password must be fresh) and signs it in.
+    pub async fn add_account(&self, admin: &Caller, email: &str, role: &str) -> Session {
+        let r = self
+            .call(
+                "admins.create",
+                serde_json::json!({"email": email, "name": email, "password": PASSWORD, "role": role}),
+                admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let r = self.login(email, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        Session::from_reply(&r).expect("login sets a session cookie")
+    }
+
     /// Creates a key as `caller`; returns (id, secret).
     pub async fn create_key(&self, caller: &Caller, body: Value) -> (String, String) {
         let reply = self.call("keys.create", body, caller).await;

@@ -6,9 +6,12 @@ use http::StatusCode;
 
 use crate::common::{Backend, TestApp};
 
+/// Every path the API answers: the server functions, and the one raw route (the signed
+/// secret-scanning report).
 fn registered() -> BTreeSet<String> {
     server_fn::axum::server_fn_paths()
         .map(|(p, _)| p.to_owned())
+        .chain([app::server::scanning::REPORT_PATH.to_owned()])
         .collect()
 }
 
@@ -53,7 +56,10 @@ async fn the_snapshot_in_docs_is_the_served_document() {
 
 #[test]
 fn every_server_function_declares_what_it_needs() {
-    for path in registered() {
+    for path in registered()
+        .into_iter()
+        .filter(|p| p != app::server::scanning::REPORT_PATH)
+    {
         let declared = app::api::registry::find(&path);
         assert!(
             declared.is_some(),
@@ -83,6 +89,7 @@ fn the_documented_error_codes_are_exactly_those_the_server_answers() {
     let used: BTreeSet<String> = app::api::registry::endpoints()
         .iter()
         .flat_map(|e| e.all_errors())
+        .chain(app::server::scanning::REPORT_ERRORS)
         .map(|c| c.as_str().to_owned())
         .collect();
     assert_eq!(used, answered, "codes no function declares it may answer");

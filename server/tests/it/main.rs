@@ -3,19 +3,25 @@
 mod common;
 
 mod accounts;
+mod allowlist;
+mod audit_log;
 mod cli;
 mod crash;
 mod docs;
+mod export;
 mod foundation;
 mod holes;
 mod hostile;
 mod integrator;
 mod keys_cli;
 mod keys_on_keys;
+mod leaks;
 mod logs;
 mod metrics;
+mod policy;
 mod process;
 mod replicas;
+mod roles;
 mod rotation;
 mod sudo;
 mod throttles;

@@ -213,6 +213,7 @@ async fn fill(url: &str, key: &Path, n: usize) -> BTreeMap<String, String> {
                     scopes: vec![],
                     recoverable: true,
                     rate_limit_per_minute: None,
+                    allowed_cidrs: vec![],
                 },
             )
             .await

@@ -1,12 +1,16 @@
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
-use crate::api::{error::ApiError, types::AdminItem};
+use crate::api::{
+    error::ApiError,
+    types::{AdminItem, Role},
+};
 
 crate::api_fn! {
     need: Admin,
     errors: [ReauthRequired],
-    /// Adds an admin. Sudo mode: the session must have entered its password recently (an admin
+    /// Adds an admin account: `role` is `admin` (the default: everything) or `viewer` (sees the
+    /// pages and the audit log, changes nothing). Sudo mode: the session must have entered its password recently (an admin
     /// made by a stolen cookie could otherwise sign in and do everything), else 403
     /// `reauth_required`.
     #[server(prefix = "/api", endpoint = "v1/admins.create", input = Json, output = Json)]
@@ -14,6 +18,7 @@ crate::api_fn! {
         email: String,
         name: String,
         password: String,
+        #[server(default)] role: Role,
     ) -> Result<AdminItem, ApiError> {
         use crate::server::accounts::NewAdmin;
         let (state, caller) = crate::server::request()?;
@@ -27,6 +32,7 @@ crate::api_fn! {
                     email: &email,
                     name: &name,
                     password: &password,
+                    role,
                 },
             )
             .await?;

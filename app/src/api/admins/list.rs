@@ -4,11 +4,11 @@ use server_fn::codec::Json;
 use crate::api::{error::ApiError, types::AdminItem};
 
 crate::api_fn! {
-    need: Admin,
+    need: Session,
     #[server(prefix = "/api", endpoint = "v1/admins.list", input = Json, output = Json)]
     pub async fn list_admins() -> Result<Vec<AdminItem>, ApiError> {
         let (state, caller) = crate::server::request()?;
-        let admin = caller.require_admin()?;
+        let admin = caller.require_session()?;
         let users = state.accounts.list().await?;
         Ok(users
             .iter()

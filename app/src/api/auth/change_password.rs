@@ -4,7 +4,7 @@ use server_fn::codec::Json;
 use crate::api::error::ApiError;
 
 crate::api_fn! {
-    need: Admin,
+    need: Session,
     /// Changes the signed-in admin's password; every other session of theirs ends.
     #[server(prefix = "/api", endpoint = "v1/auth.change_password", input = Json, output = Json)]
     pub async fn change_password(
@@ -13,7 +13,7 @@ crate::api_fn! {
     ) -> Result<(), ApiError> {
         use crate::server::{request, start_session};
         let (state, caller) = request()?;
-        let admin = caller.require_admin()?;
+        let admin = caller.require_session()?;
         let token = state
             .accounts
             .change_password(

@@ -4,7 +4,7 @@ use server_fn::codec::Json;
 use crate::api::error::ApiError;
 
 crate::api_fn! {
-    need: Admin,
+    need: Session,
     /// Sudo mode: the signed-in admin enters their password again.
     ///
     /// For the sudo window (`--reauth-window-secs`) the session may do what sudo mode guards
@@ -14,7 +14,7 @@ crate::api_fn! {
     #[server(prefix = "/api", endpoint = "v1/auth.confirm_password", input = Json, output = Json)]
     pub async fn confirm_password(password: String) -> Result<(), ApiError> {
         let (state, caller) = crate::server::request()?;
-        let admin = caller.require_admin()?;
+        let admin = caller.require_session()?;
         let ip = caller.ip.clone().unwrap_or_else(|| "unknown".into());
         state
             .accounts

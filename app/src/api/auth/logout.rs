@@ -4,13 +4,13 @@ use server_fn::codec::Json;
 use crate::api::error::ApiError;
 
 crate::api_fn! {
-    need: Admin,
+    need: Session,
     /// Ends the current session and clears its cookie.
     #[server(prefix = "/api", endpoint = "v1/auth.logout", input = Json, output = Json)]
     pub async fn logout() -> Result<(), ApiError> {
         use crate::server::{accounts::sessions, request, set_cookie};
         let (state, caller) = request()?;
-        let admin = caller.require_admin()?;
+        let admin = caller.require_session()?;
         state
             .accounts
             .logout(&caller.actor(), &admin.session_hash)

@@ -18,6 +18,7 @@ crate::api_fn! {
                     email: &email,
                     name: &name,
                     password: &password,
+                    role: Default::default(),
                 },
                 caller.ip.as_deref(),
             )

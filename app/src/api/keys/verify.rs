@@ -7,11 +7,33 @@ crate::api_fn! {
     need: Scope(KeysVerify),
     /// Checks a candidate key for a shop plugin or service (scope `keys:verify`); a valid
     /// candidate's use is recorded.
+    ///
+    /// `ip`, if given, is the address the candidate was presented from (the plugin's own
+    /// client): a key with an IP allowlist that does not hold it answers `valid: false`, code
+    /// `ip_not_allowed`. Without `ip` the allowlist is not checked. An `ip` that is no IPv4 or
+    /// IPv6 address is a 422.
     #[server(prefix = "/api", endpoint = "v1/keys.verify", input = Json, output = Json)]
-    pub async fn verify_key(key: String) -> Result<Verification, ApiError> {
-        use crate::{api::types::VerifyCode, server::clock::from_ms};
+    pub async fn verify_key(
+        key: String,
+        #[server(default)] ip: Option<String>,
+    ) -> Result<Verification, ApiError> {
+        use crate::api::{error::KeyRejection, types::VerifyCode};
+        use crate::server::{clock::from_ms, keys::allowlist};
         let (state, caller) = crate::server::request()?;
-        let outcome = state.keys.verify(&key).await?;
+        let from = ip
+            .as_deref()
+            .map(|ip| {
+                ip.trim().parse::<std::net::IpAddr>().map_err(|_| {
+                    ApiError::validation("ip", "Give the client's address as an IPv4 or IPv6 address.")
+                })
+            })
+            .transpose()?;
+        let outcome = state.keys.verify(&key).await?.and_then(|snapshot| match from {
+            Some(from) if !allowlist::admits(&snapshot.allowed_cidrs, Some(from)) => {
+                Err(KeyRejection::IpNotAllowed)
+            }
+            _ => Ok(snapshot),
+        });
         Ok(match outcome {
             Ok(snapshot) => {
                 state.keys.record_use(

@@ -3,7 +3,7 @@
 
 mod columns;
 mod pagination;
-mod row;
+pub mod row;
 mod sort_header;
 mod view;
 
@@ -17,14 +17,14 @@ use leptos_router::{
 
 use crate::{
     api::{
-        keys::{list_keys, BulkDeleteKeys, CreateKey, DeleteKey},
+        keys::{list_keys, BulkDeleteKeys, CreateKey, DeleteKey, ExportKeys},
         types::{CreatedKey, KeyFilter, KeyItem, SortField},
     },
     components::{
-        icons,
+        download, icons,
         list_url::LastListUrl,
         reauth::sudo_action,
-        session::use_error_reporter,
+        session::{use_error_reporter, use_session},
         tips::{Tips, LIST_TIPS},
         toast::use_toasts,
     },
@@ -79,6 +79,24 @@ pub fn KeysPage() -> impl IntoView {
         }
     });
 
+    let session = use_session();
+    let exporting = RwSignal::new(false);
+    let export = Callback::new(move |_| {
+        let v = view_state.get_untracked();
+        let args = ExportKeys {
+            query: Some(v.query).filter(|q| !q.is_empty()),
+            sort: Some(v.sort),
+            order: Some(v.order),
+            filter: Some(v.filter),
+        };
+        exporting.set(true);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = download::save(&args, "api-keys.csv").await {
+                report(e, None);
+            }
+            exporting.set(false);
+        });
+    });
     // What changes keys, and the list that reloads whenever one of them completes.
     // Creating a key that can change keys, and deleting in bulk, may ask for the password.
     let create = sudo_action::<CreateKey>();
@@ -290,12 +308,18 @@ pub fn KeysPage() -> impl IntoView {
             <div class="page-head">
                 <h1>"API Keys"</h1>
                 <div class="head-actions">
-                    <button type="button" class="btn btn-danger"
-                        disabled=move || selected.get().is_empty()
-                        on:click=move |_| bulk_open.set(true)>"Bulk Delete"</button>
-                    <button type="button" class="btn btn-primary" on:click=move |_| add_open.set(true)>
-                        <icons::Plus/>"Add New"
-                    </button>
+                    // What is searched and filtered now, every page of it, never a secret.
+                    <button type="button" class="btn btn-secondary" disabled=move || exporting.get()
+                        on:click=move |_| export.run(())>"Export CSV"</button>
+                    // A viewer sees the list without what the server would refuse them.
+                    <Show when=move || session.can_manage()>
+                        <button type="button" class="btn btn-danger"
+                            disabled=move || selected.get().is_empty()
+                            on:click=move |_| bulk_open.set(true)>"Bulk Delete"</button>
+                        <button type="button" class="btn btn-primary" on:click=move |_| add_open.set(true)>
+                            <icons::Plus/>"Add New"
+                        </button>
+                    </Show>
                 </div>
                 <label class="search">
                     <icons::Search/>
@@ -335,8 +359,10 @@ pub fn KeysPage() -> impl IntoView {
                     <thead>
                         <tr>
                             <th scope="col" class="col-select">
-                                <input type="checkbox" aria-label="Select all on this page"
-                                    prop:checked=all_on_page_selected on:change=toggle_all/>
+                                <Show when=move || session.can_manage()>
+                                    <input type="checkbox" aria-label="Select all on this page"
+                                        prop:checked=all_on_page_selected on:change=toggle_all/>
+                                </Show>
                             </th>
                             <SortHeader field=SortField::Name label="Name" view=view_state go=go/>
                             <th scope="col" class="col-secret">"Secret Key"</th>

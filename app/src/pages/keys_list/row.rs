@@ -12,6 +12,7 @@ use crate::{
         icons,
         list_url::LastListUrl,
         secret::{CopyButton, RevealButton, SecretState, SecretText},
+        session::use_session,
         time::{self, use_now, Time},
     },
 };
@@ -24,6 +25,14 @@ fn expiry_badge(item: &KeyItem, now: i64) -> Option<String> {
         .then(|| format!("Expires in {}", time::span(left)))
 }
 
+/// "Leaked — found at <url>" once a key was reported leaked.
+pub fn leaked_badge(item: &KeyItem) -> Option<String> {
+    item.leaked_at.map(|_| match &item.leaked_url {
+        Some(url) => format!("Leaked — found at {url}"),
+        None => "Leaked".to_owned(),
+    })
+}
+
 #[component]
 pub fn KeyRow(
     item: KeyItem,
@@ -32,12 +41,15 @@ pub fn KeyRow(
     on_delete: Callback<KeyItem>,
 ) -> impl IntoView {
     let now = use_now();
+    // A viewer sees the row without what the server would refuse them.
+    let manage = use_session().can_manage();
     let last_list = expect_context::<LastListUrl>();
     let id = StoredValue::new(item.id.clone());
     let href = format!("/keys/{}", item.id);
     let secret = SecretState::new(&item);
     let is_selected = move || id.with_value(|id| selected.get().contains(id));
     let badge = expiry_badge(&item, now.get_untracked());
+    let leaked = leaked_badge(&item);
     let status = item.status;
     let to_delete = item.clone();
     let (name, full_name) = (item.name.clone(), item.name.clone());
@@ -50,14 +62,16 @@ pub fn KeyRow(
         // Not a tab stop of its own: its link and buttons are.
         <tr class:row-selected=is_selected>
             <td class="col-select">
-                <input type="checkbox" aria-label=format!("Select {}", item.name)
-                    prop:checked=is_selected
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        selected.update(|s| {
-                            if on { s.insert(id.get_value()); } else { s.remove(&id.get_value()); }
-                        });
-                    }/>
+                {manage.then(|| view! {
+                    <input type="checkbox" aria-label=format!("Select {}", item.name)
+                        prop:checked=is_selected
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            selected.update(|s| {
+                                if on { s.insert(id.get_value()); } else { s.remove(&id.get_value()); }
+                            });
+                        }/>
+                })}
             </td>
             <th scope="row" class="col-name" on:click=move |_| last_list.open_from_list(&id.get_value())>
                 // A long name is cut with an ellipsis; the whole of it is the link's title.
@@ -67,6 +81,7 @@ pub fn KeyRow(
                         <span class=format!("badge badge-{}", status.label().to_lowercase())>{status.label()}</span>
                     })}
                     {badge.map(|b| view! { <span class="badge badge-warn">{b}</span> })}
+                    {leaked.map(|found| view! { <span class="badge badge-leaked" title=found.clone()>{found.clone()}</span> })}
                 </span>
             </th>
             // `data-label`: the column's name, shown in the card layout of narrow screens.
@@ -112,12 +127,14 @@ pub fn KeyRow(
             })}
             <td class="col-creator" data-label="Created By" title=item.created_by.clone()>{item.created_by.clone()}</td>
             <td class="col-actions"><div class="row-actions">
-                <RevealButton state=secret toggle_label="View"/>
-                <CopyButton state=secret/>
-                <button type="button" class="btn-icon danger" aria-label="Delete" title="Delete key"
-                    on:click=move |_| on_delete.run(to_delete.clone())>
-                    <icons::Trash/>
-                </button>
+                {manage.then(|| view! {
+                    <RevealButton state=secret toggle_label="View"/>
+                    <CopyButton state=secret/>
+                    <button type="button" class="btn-icon danger" aria-label="Delete" title="Delete key"
+                        on:click=move |_| on_delete.run(to_delete.clone())>
+                        <icons::Trash/>
+                    </button>
+                })}
             </div></td>
         </tr>
     }

@@ -12,7 +12,11 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::api::{error::ApiError, types::AuditAction, validate};
+use crate::api::{
+    error::ApiError,
+    types::{AuditAction, Role},
+    validate,
+};
 use crate::server::{
     audit::{self, Actor, ActorKind, Event},
     clock::SharedClock,
@@ -33,6 +37,7 @@ pub struct NewAdmin<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub password: &'a str,
+    pub role: Role,
 }
 
 pub fn user_actor(user: &users::Model, ip: Option<&str>) -> Actor {
@@ -100,7 +105,13 @@ impl Accounts {
         Ok((email, name, hash))
     }
 
-    fn new_user(&self, email: String, name: String, hash: String) -> users::ActiveModel {
+    fn new_user(
+        &self,
+        email: String,
+        name: String,
+        hash: String,
+        role: Role,
+    ) -> users::ActiveModel {
         let now = self.clock.now_ms();
         users::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),
@@ -112,6 +123,7 @@ impl Accounts {
             last_login_at: Set(None),
             disabled_at: Set(None),
             password_changed_at: Set(now),
+            role: Set(role.as_str().to_owned()),
         }
     }
 
@@ -125,7 +137,8 @@ impl Accounts {
             return Err(ApiError::AlreadySetUp.into());
         }
         let (email, name, hash) = self.validated(&input).await?;
-        let model = self.new_user(email, name, hash);
+        // The first account can do everything, whatever was asked.
+        let model = self.new_user(email, name, hash, Role::Admin);
         // Serializable: two concurrent first visitors cannot both become the first admin.
         let attempt = async {
             let txn = db::begin_serializable(&self.db).await?;
@@ -162,7 +175,11 @@ impl Accounts {
     ) -> ServiceResult<users::Model> {
         let (email, name, hash) = self.validated(&input).await?;
         let txn = db::begin_write(&self.db).await?;
-        let user = match self.new_user(email, name, hash).insert(&txn).await {
+        let user = match self
+            .new_user(email, name, hash, input.role)
+            .insert(&txn)
+            .await
+        {
             Ok(user) => user,
             Err(e) if is_unique_violation(&e) => {
                 return Err(ApiError::validation(
@@ -180,7 +197,71 @@ impl Accounts {
             Event {
                 action: AuditAction::AdminCreated,
                 key: None,
-                detail: json!({"user_id": user.id, "email": user.email}),
+                detail: json!({"user_id": user.id, "email": user.email, "role": user.role}),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Fails unless an enabled admin-role account other than `user_id` exists (read inside a
+    /// serializable transaction, so two concurrent demotions cannot both pass).
+    async fn another_admin_remains<C: sea_orm::ConnectionTrait>(
+        conn: &C,
+        user_id: &str,
+        refusal: &str,
+    ) -> ServiceResult<()> {
+        let others = users::Entity::find()
+            .filter(users::Column::DisabledAt.is_null())
+            .filter(users::Column::Role.eq(Role::Admin.as_str()))
+            .filter(users::Column::Id.ne(user_id))
+            .count(conn)
+            .await?;
+        if others == 0 {
+            return Err(ApiError::Forbidden(refusal.into()).into());
+        }
+        Ok(())
+    }
+
+    /// Gives an account another role. The last enabled admin cannot become a viewer (no one
+    /// could then manage anything).
+    pub async fn set_role(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        role: Role,
+    ) -> ServiceResult<users::Model> {
+        let now = self.clock.now_ms();
+        let txn = db::begin_serializable(&self.db).await?;
+        let user = users::Entity::find_by_id(user_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("Admin"))?;
+        if user.role() == role {
+            txn.rollback().await?;
+            return Ok(user);
+        }
+        if role != Role::Admin && user.disabled_at.is_none() {
+            Self::another_admin_remains(
+                &txn,
+                user_id,
+                "The last admin cannot become a viewer: make another account an admin first.",
+            )
+            .await?;
+        }
+        let from = user.role.clone();
+        let mut active = user.into_active_model();
+        active.role = Set(role.as_str().to_owned());
+        let user = active.update(&txn).await?;
+        audit::record(
+            &txn,
+            now,
+            actor,
+            Event {
+                action: AuditAction::AdminRoleChanged,
+                key: None,
+                detail: json!({"user_id": user.id, "email": user.email, "from": from, "to": user.role}),
             },
         )
         .await?;
@@ -397,18 +478,9 @@ impl Accounts {
             txn.rollback().await?;
             return Ok(user);
         }
-        if disabled {
-            let others_active = users::Entity::find()
-                .filter(users::Column::DisabledAt.is_null())
-                .filter(users::Column::Id.ne(user_id))
-                .count(&txn)
+        if disabled && user.role() == Role::Admin {
+            Self::another_admin_remains(&txn, user_id, "The last active admin cannot be disabled.")
                 .await?;
-            if others_active == 0 {
-                return Err(ApiError::Forbidden(
-                    "The last active admin cannot be disabled.".into(),
-                )
-                .into());
-            }
         }
         let mut active = user.into_active_model();
         active.disabled_at = Set(disabled.then_some(now));

@@ -38,6 +38,12 @@ pub struct Model {
     pub usage_count: i64,
     /// Space-separated ids of the keys that created this one, transitively, the nearest last.
     pub ancestors: String,
+    /// Space-separated CIDR ranges the key may be used from (`keys::allowlist`); empty for
+    /// anywhere.
+    pub allowed_cidrs: String,
+    /// When the key was reported leaked, and where it was found.
+    pub leaked_at: Option<i64>,
+    pub leaked_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit_events;
+pub mod key_policy;
 pub mod key_usage_daily;
 pub mod login_attempts;
 pub mod sessions;

@@ -14,6 +14,15 @@ pub struct Model {
     pub last_login_at: Option<i64>,
     pub disabled_at: Option<i64>,
     pub password_changed_at: i64,
+    /// [`Role`](crate::api::types::Role), by its name.
+    pub role: String,
+}
+
+impl Model {
+    /// The account's role; a name this build does not know grants the least.
+    pub fn role(&self) -> crate::api::types::Role {
+        self.role.parse().unwrap_or(crate::api::types::Role::Viewer)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

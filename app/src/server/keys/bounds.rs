@@ -1,8 +1,10 @@
 //! What an API key may do to keys (GitHub fine-grained tokens, Stripe restricted keys, Unkey
 //! root keys): act only on keys within its own rights — scopes, expiry and rate limit — grant
 //! only what it holds, and never give any key a later expiry or a looser rate limit than its
-//! own. A key authenticated with the previous secret of a roll manages nothing. Admin sessions
+//! own, nor a wider IP allowlist. A key authenticated with the previous secret of a roll manages nothing. Admin sessions
 //! have no bounds.
+
+use ipnet::IpNet;
 
 use crate::api::{error::ApiError, types::Scope};
 use crate::server::{clock::from_ms, entities::api_keys};
@@ -15,6 +17,8 @@ pub struct KeyLimits {
     pub scopes: Vec<Scope>,
     pub expires_at: Option<i64>,
     pub rate_limit_per_minute: Option<u32>,
+    /// Empty for anywhere.
+    pub allowed_cidrs: Vec<IpNet>,
 }
 
 impl KeyLimits {
@@ -23,6 +27,7 @@ impl KeyLimits {
             scopes: scopes_from_column(&model.scopes),
             expires_at: model.expires_at,
             rate_limit_per_minute: model.rate_limit_per_minute.map(|n| n as u32),
+            allowed_cidrs: super::allowlist::from_column(&model.allowed_cidrs),
         }
     }
 }
@@ -75,7 +80,28 @@ impl KeyBounds {
                 )));
             }
         }
+        if !super::allowlist::within(&target.allowed_cidrs, &self.own.allowed_cidrs) {
+            return Err(ApiError::Forbidden(
+                "An API key limited to some IP ranges may act only on keys limited to ranges within its own.".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// An allowlist a key may set: if it is limited to some ranges itself, only ranges within
+    /// them (never "anywhere").
+    pub fn may_set_allowlist(&self, field: &str, allowed: &[IpNet]) -> Result<(), ApiError> {
+        if super::allowlist::within(allowed, &self.own.allowed_cidrs) {
+            Ok(())
+        } else {
+            Err(ApiError::validation(
+                field,
+                format!(
+                    "An API key limited to {} may only set IP ranges within them.",
+                    super::allowlist::to_column(&self.own.allowed_cidrs).replace(' ', ", ")
+                ),
+            ))
+        }
     }
 
     /// A key may grant only scopes it holds itself.
@@ -138,6 +164,7 @@ mod tests {
             scopes: scopes.to_vec(),
             expires_at,
             rate_limit_per_minute: rate,
+            allowed_cidrs: Vec::new(),
         }
     }
 

@@ -27,6 +27,8 @@ pub struct KeySnapshot {
     pub expires_at: Option<i64>,
     pub disabled: bool,
     pub rate_limit_per_minute: Option<u32>,
+    /// Where the key may be used from; empty for anywhere.
+    pub allowed_cidrs: Vec<ipnet::IpNet>,
     /// Set when the presented secret is a rolled key's previous one: when it stops working.
     pub grace_ends_at: Option<i64>,
     pub previous_secret: bool,
@@ -170,6 +172,7 @@ mod tests {
             expires_at: None,
             disabled: false,
             rate_limit_per_minute: None,
+            allowed_cidrs: vec![],
             grace_ends_at: None,
             previous_secret: false,
             secret_hash: format!("hash of {id}"),

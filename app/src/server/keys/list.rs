@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use crate::api::{
-    types::{KeyFilter, SortField, SortOrder},
+    types::{KeyFilter, SortField, SortOrder, EXPIRING_SOON_DAYS},
     validate,
 };
 use crate::server::{entities::api_keys, error::ServiceResult};
@@ -42,8 +42,9 @@ pub struct ListPage {
     pub page_size: u64,
 }
 
-/// `%`, `_` and `\` match themselves; `\` is the escape character.
-fn like_contains(needle: &str) -> String {
+/// A LIKE pattern for "contains": `%`, `_` and `\` match themselves; `\` is the escape
+/// character.
+pub fn like_contains(needle: &str) -> String {
     let mut out = String::with_capacity(needle.len() + 2);
     out.push('%');
     for c in needle.chars() {
@@ -101,6 +102,48 @@ impl KeyService {
     pub async fn list(&self, params: ListParams) -> ServiceResult<ListPage> {
         let page = validate::page("page", params.page)?;
         let page_size = validate::page_size("page_size", params.page_size)?;
+        let (select, known_total) = self.matching(&params).await?;
+        let rows = sorted(
+            select.clone(),
+            params.sort.unwrap_or_default(),
+            params.order.unwrap_or_default(),
+        )
+        .offset((page - 1).saturating_mul(page_size).min(i64::MAX as u64))
+        .limit(page_size)
+        .all(self.db());
+        let (total, rows) = match known_total {
+            Some(total) => (total, rows.await?),
+            // Both may scan: run them side by side on two pooled connections.
+            None => tokio::try_join!(select.count(self.db()), rows)?,
+        };
+        Ok(ListPage {
+            rows,
+            total,
+            page,
+            page_size,
+        })
+    }
+
+    /// Every key the list would show for `params` (searched, filtered and sorted, no pages):
+    /// what an export streams.
+    pub async fn all_matching(
+        &self,
+        params: &ListParams,
+    ) -> ServiceResult<Select<api_keys::Entity>> {
+        let (select, _) = self.matching(params).await?;
+        Ok(sorted(
+            select,
+            params.sort.unwrap_or_default(),
+            params.order.unwrap_or_default(),
+        ))
+    }
+
+    /// The keys `params` search and filter for, and their count when the search index already
+    /// knows it.
+    async fn matching(
+        &self,
+        params: &ListParams,
+    ) -> ServiceResult<(Select<api_keys::Entity>, Option<u64>)> {
         let query = validate::query("query", params.query.as_deref())?.map(|q| q.to_lowercase());
         let filter = params.filter.unwrap_or_default();
         let now = self.now_ms();
@@ -109,6 +152,10 @@ impl KeyService {
         select = match filter {
             KeyFilter::All => select,
             KeyFilter::NeverUsed => select.filter(api_keys::Column::LastUsedAt.is_null()),
+            KeyFilter::ExpiringSoon => select
+                .filter(api_keys::Column::DisabledAt.is_null())
+                .filter(api_keys::Column::ExpiresAt.gt(now))
+                .filter(api_keys::Column::ExpiresAt.lte(now + EXPIRING_SOON_DAYS * 86_400_000)),
             KeyFilter::Expired => select.filter(api_keys::Column::ExpiresAt.lte(now)),
             KeyFilter::Disabled => select.filter(api_keys::Column::DisabledAt.is_not_null()),
         };
@@ -148,25 +195,7 @@ impl KeyService {
             };
         }
 
-        let rows = sorted(
-            select.clone(),
-            params.sort.unwrap_or_default(),
-            params.order.unwrap_or_default(),
-        )
-        .offset((page - 1).saturating_mul(page_size).min(i64::MAX as u64))
-        .limit(page_size)
-        .all(self.db());
-        let (total, rows) = match known_total {
-            Some(total) => (total, rows.await?),
-            // Both may scan: run them side by side on two pooled connections.
-            None => tokio::try_join!(select.count(self.db()), rows)?,
-        };
-        Ok(ListPage {
-            rows,
-            total,
-            page,
-            page_size,
-        })
+        Ok((select, known_total))
     }
 
     async fn fts_matches(&self, phrase: &str) -> ServiceResult<u64> {

@@ -1,9 +1,12 @@
 //! The key service: every operation on API keys, each mutation audited in its transaction.
 
+pub mod allowlist;
 pub mod bounds;
 pub mod cache;
+pub mod leaks;
 pub mod list;
 pub mod locking;
+pub mod policy;
 pub mod revocation;
 pub mod rewrap;
 pub mod usage;
@@ -106,6 +109,7 @@ impl KeyService {
         let rate_limit =
             validate::rate_limit("rate_limit_per_minute", input.rate_limit_per_minute)?
                 .map(|n| n as i32);
+        let allowed = allowlist::parse("allowed_cidrs", &input.allowed_cidrs)?;
 
         let txn = db::begin_write(&self.db).await?;
         let Locked {
@@ -115,7 +119,12 @@ impl KeyService {
             bounds.may_grant(&scopes)?;
             bounds.may_set_expiry("expires_at", expires_at.map(to_ms))?;
             bounds.may_set_rate_limit("rate_limit_per_minute", input.rate_limit_per_minute)?;
+            bounds.may_set_allowlist("allowed_cidrs", &allowed)?;
         }
+        let expires_ms =
+            policy::load(&txn)
+                .await?
+                .for_new_key("expires_at", now, expires_at.map(to_ms))?;
         // A key's children record their whole line of creators, for cascades; lines are kept
         // short so no key can grow them (and every read of them) without bound.
         if actor_row
@@ -159,7 +168,7 @@ impl KeyService {
             created_by_id: Set(actor.id.clone()),
             created_by_label: Set(creator),
             updated_at: Set(now),
-            expires_at: Set(expires_at.map(to_ms)),
+            expires_at: Set(expires_ms),
             disabled_at: Set(None),
             rolled_at: Set(None),
             previous_secret_hash: Set(None),
@@ -170,6 +179,9 @@ impl KeyService {
             last_used_user_agent: Set(None),
             usage_count: Set(0),
             ancestors: Set(ancestors),
+            allowed_cidrs: Set(allowlist::to_column(&allowed)),
+            leaked_at: Set(None),
+            leaked_url: Set(None),
         };
         let model = model.insert(&txn).await?;
         audit::record(
@@ -183,7 +195,8 @@ impl KeyService {
                     "scopes": scopes,
                     "recoverable": model.recoverable,
                     "project": model.project,
-                    "expires_at": expires_at,
+                    "expires_at": expires_ms.map(from_ms),
+                    "allowed_cidrs": model.allowed_cidrs,
                 }),
             },
         )
@@ -256,6 +269,11 @@ impl KeyService {
             .rate_limit_per_minute
             .map(|l| validate::rate_limit("rate_limit_per_minute", l).map(|l| l.map(|n| n as i32)))
             .transpose()?;
+        let allowed = patch
+            .allowed_cidrs
+            .as_deref()
+            .map(|list| allowlist::parse("allowed_cidrs", list))
+            .transpose()?;
 
         let txn = db::begin_write(&self.db).await?;
         let (model, bounds) = Self::lock_one(&txn, id, actor, now).await?;
@@ -270,6 +288,14 @@ impl KeyService {
             if let Some(limit) = patch.rate_limit_per_minute {
                 bounds.may_set_rate_limit("rate_limit_per_minute", limit)?;
             }
+            if let Some(allowed) = &allowed {
+                bounds.may_set_allowlist("allowed_cidrs", allowed)?;
+            }
+        }
+        if let Some(expires_at) = expires_at {
+            policy::load(&txn)
+                .await?
+                .check("expires_at", now, expires_at.map(to_ms))?;
         }
         let mut changed = serde_json::Map::new();
         let mut active = model.clone().into_active_model();
@@ -310,6 +336,16 @@ impl KeyService {
                 json!({"from": model.rate_limit_per_minute, "to": limit}),
             );
             active.rate_limit_per_minute = Set(limit);
+        }
+        if let Some(allowed) = allowed
+            .map(|a| allowlist::to_column(&a))
+            .filter(|a| *a != model.allowed_cidrs)
+        {
+            changed.insert(
+                "allowed_cidrs".into(),
+                json!({"from": model.allowed_cidrs, "to": allowed}),
+            );
+            active.allowed_cidrs = Set(allowed);
         }
         if changed.is_empty() {
             txn.rollback().await?;
@@ -538,6 +574,9 @@ impl KeyService {
         active.master_key_id = Set(sealed.as_ref().map(|s| s.master_key_id.clone()));
         active.rolled_at = Set(Some(now));
         active.updated_at = Set(now);
+        // A new secret lives no longer than the policy allows from now.
+        let expires_at = policy::load(&txn).await?.on_roll(now, model.expires_at);
+        active.expires_at = Set(expires_at);
         let updated = active.update(&txn).await?;
         self.commit_change(
             txn,
@@ -549,11 +588,25 @@ impl KeyService {
                 detail: json!({
                     "grace_seconds": grace_seconds,
                     "previous_secret_expires_at": grace_ends.map(from_ms),
+                    "expires_at": (expires_at != model.expires_at)
+                        .then(|| json!({"from": model.expires_at.map(from_ms), "to": expires_at.map(from_ms)})),
                 }),
             },
         )
         .await?;
         Ok((updated, secret))
+    }
+
+    /// Replaces the key policy (validated, audited).
+    pub async fn set_policy(
+        &self,
+        actor: &Actor,
+        wanted: &crate::api::types::KeyPolicy,
+    ) -> ServiceResult<crate::api::types::KeyPolicy> {
+        let txn = db::begin_serializable(&self.db).await?;
+        let stored = policy::store(&txn, self.clock.now_ms(), actor, wanted).await?;
+        txn.commit().await?;
+        Ok(stored.to_wire())
     }
 
     /// The tail of every single-key mutation: its audit event, the announcement to other

@@ -81,6 +81,7 @@ impl KeyService {
             expires_at: row.expires_at,
             disabled: row.disabled_at.is_some(),
             rate_limit_per_minute: row.rate_limit_per_minute.map(|n| n as u32),
+            allowed_cidrs: super::allowlist::from_column(&row.allowed_cidrs),
             grace_ends_at: if previous {
                 row.previous_secret_expires_at
             } else {

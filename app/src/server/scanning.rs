@@ -1,0 +1,190 @@
+//! Secret-scanning partner reports, in GitHub's format: a JSON array of found tokens, signed
+//! with ECDSA P-256 (SHA-256) over the raw body. The verifying keys come from a file in the
+//! shape GitHub serves its partner keys in; nothing is fetched at run time.
+
+use std::path::Path;
+
+use base64::Engine;
+use p256::ecdsa::{signature::Verifier, Signature, VerifyingKey};
+use p256::pkcs8::DecodePublicKey;
+use serde::Deserialize;
+
+use crate::api::{
+    error::ErrorCode,
+    types::{LeakLabel, LeakReport, LeakVerdict},
+};
+use crate::server::{
+    audit::Actor,
+    error::ServiceResult,
+    keys::{leaks::Sighting, KeyService},
+    vault::{format, hash_secret},
+};
+
+/// The path a partner posts reports to.
+pub const REPORT_PATH: &str = "/api/v1/secret_scanning.report";
+/// The header naming the key that signed a report.
+pub const KEY_ID_HEADER: &str = "github-public-key-identifier";
+/// The header holding the base64 DER signature of the raw body.
+pub const SIGNATURE_HEADER: &str = "github-public-key-signature";
+/// The largest report body read.
+pub const MAX_REPORT_BYTES: usize = 1024 * 1024;
+/// The most tokens one report may carry.
+pub const MAX_REPORT_TOKENS: usize = 1000;
+
+/// Every error the report endpoint may answer.
+pub const REPORT_ERRORS: [ErrorCode; 7] = [
+    ErrorCode::BadRequest,
+    ErrorCode::InvalidSignature,
+    ErrorCode::NotFound,
+    ErrorCode::RequestTimeout,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::Validation,
+    ErrorCode::Internal,
+];
+
+/// The partner's verifying keys, by identifier.
+pub struct ScanningKeys {
+    keys: Vec<(String, VerifyingKey)>,
+}
+
+#[derive(Deserialize)]
+struct KeysFile {
+    public_keys: Vec<KeyEntry>,
+}
+
+#[derive(Deserialize)]
+struct KeyEntry {
+    key_identifier: String,
+    key: String,
+}
+
+impl std::fmt::Debug for ScanningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.keys.iter().map(|(id, _)| id))
+            .finish()
+    }
+}
+
+impl ScanningKeys {
+    /// Reads `{"public_keys":[{"key_identifier","key" (PEM),"is_current"}]}`; every key must be
+    /// a P-256 public key, and there must be one at least.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: KeysFile =
+            serde_json::from_str(text).map_err(|e| format!("not a public-keys document ({e})"))?;
+        let keys = file
+            .public_keys
+            .into_iter()
+            .map(|entry| {
+                VerifyingKey::from_public_key_pem(entry.key.trim())
+                    .map(|key| (entry.key_identifier.clone(), key))
+                    .map_err(|e| {
+                        format!(
+                            "key {:?} is not a P-256 public key in PEM ({e})",
+                            entry.key_identifier
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.is_empty() {
+            return Err("no public keys".into());
+        }
+        Ok(Self { keys })
+    }
+
+    /// Whether `signature` (base64 of a DER ECDSA signature) is the key `key_id`'s signature of
+    /// `body`.
+    pub fn verify(&self, key_id: &str, signature: &str, body: &[u8]) -> bool {
+        let Some((_, key)) = self.keys.iter().find(|(id, _)| id == key_id) else {
+            return false;
+        };
+        let Ok(der) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else {
+            return false;
+        };
+        let Ok(signature) = Signature::from_der(&der) else {
+            return false;
+        };
+        key.verify(body, &signature).is_ok()
+    }
+}
+
+/// The endpoint's OpenAPI operation (it is no server function: it reads its raw body to check
+/// the signature), with the schemas it refers to.
+pub fn openapi_operation(schemas: &mut crate::api::registry::Schemas) -> serde_json::Value {
+    use crate::api::registry::components_of;
+    components_of::<LeakReport>(schemas);
+    components_of::<LeakVerdict>(schemas);
+    let mut responses = serde_json::Map::new();
+    responses.insert(
+        "200".into(),
+        serde_json::json!({"description": "One verdict per reported token", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/LeakVerdict"}}}}}),
+    );
+    let mut by_status: std::collections::BTreeMap<u16, Vec<String>> = Default::default();
+    for code in REPORT_ERRORS {
+        by_status
+            .entry(code.status())
+            .or_default()
+            .push(format!("`{}`", code.as_str()));
+    }
+    for (status, codes) in by_status {
+        responses.insert(
+            status.to_string(),
+            serde_json::json!({"description": codes.join(", "), "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+    }
+    serde_json::json!({"post": {
+        "operationId": "secret_scanning.report",
+        "summary": "Reports keys found in public (GitHub secret-scanning partner format).",
+        "description": "A JSON array of found tokens, signed with ECDSA P-256 over the raw body by a key from the configured public-keys file (`--scanning-public-keys-file`); 404 when none is configured. A live key is disabled (or rolled with no grace, as the key policy says) within the request.\n\nNeeds: a valid signature.",
+        "tags": ["Secret scanning"],
+        "security": [],
+        "parameters": [
+            {"name": "Github-Public-Key-Identifier", "in": "header", "required": true, "schema": {"type": "string"}},
+            {"name": "Github-Public-Key-Signature", "in": "header", "required": true, "schema": {"type": "string"}, "description": "base64 of the DER ECDSA signature of the raw body"},
+        ],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "array", "maxItems": MAX_REPORT_TOKENS, "items": {"$ref": "#/components/schemas/LeakReport"}}}}},
+        "responses": responses,
+    }})
+}
+
+/// Judges each reported token: a bad checksum is a false positive without a database lookup;
+/// a token that is (or was, in its grace) a key's secret is a true positive, and the key is
+/// reported leaked.
+pub async fn process(keys: &KeyService, reports: &[LeakReport]) -> ServiceResult<Vec<LeakVerdict>> {
+    let mut verdicts = Vec::with_capacity(reports.len());
+    for report in reports {
+        let found = match format::parse(&report.token) {
+            Err(_) => None,
+            Ok(secret) => keys.id_by_secret_hash(&hash_secret(&secret)).await?,
+        };
+        let label = match found {
+            None => LeakLabel::FalsePositive,
+            Some(id) => {
+                let source = report.source.as_deref().unwrap_or("unknown");
+                let actor = Actor::system(&format!("Secret scanning ({source})"));
+                keys.report_leak(
+                    &actor,
+                    &id,
+                    Sighting {
+                        url: report.url.as_deref(),
+                        source,
+                    },
+                )
+                .await?;
+                LeakLabel::TruePositive
+            }
+        };
+        verdicts.push(LeakVerdict {
+            token_raw: report.token.clone(),
+            token_type: report.token_type.clone(),
+            label,
+        });
+    }
+    Ok(verdicts)
+}

@@ -1,0 +1,354 @@
+//! Leaked-key reports in GitHub's secret-scanning partner format, signed with ECDSA P-256: a
+//! signed report stops a live key within the request, on every replica; anything unsigned or
+//! badly signed changes nothing; admins can report a key too.
+
+use std::{sync::Arc, time::Duration};
+
+use app::server::{scanning::ScanningKeys, state::Settings};
+use axum::body::Body;
+use base64::Engine;
+use http::{Request, StatusCode};
+use p256::{
+    ecdsa::{signature::Signer, Signature, SigningKey},
+    pkcs8::{EncodePublicKey, LineEnding},
+};
+use serde_json::{json, Value};
+
+use crate::{
+    common::{Backend, Caller, Options, Reply, TestApp},
+    on_both,
+};
+
+const PATH: &str = "/api/v1/secret_scanning.report";
+
+/// A key pair the test makes, and the public-keys document a partner would serve for it.
+struct Partner {
+    id: String,
+    signing: SigningKey,
+}
+
+impl Partner {
+    fn new(id: &str) -> Self {
+        let signing = loop {
+            if let Ok(k) = SigningKey::from_slice(&rand::random::<[u8; 32]>()) {
+                break k;
+            }
+        };
+        Self {
+            id: id.into(),
+            signing,
+        }
+    }
+
+    fn keys_document(partners: &[&Partner]) -> String {
+        let keys: Vec<Value> = partners
+            .iter()
+            .map(|p| {
+                json!({
+                    "key_identifier": p.id,
+                    "key": p.signing.verifying_key().to_public_key_pem(LineEnding::LF).unwrap(),
+                    "is_current": true,
+                })
+            })
+            .collect();
+        json!({"public_keys": keys}).to_string()
+    }
+
+    fn sign(&self, body: &[u8]) -> String {
+        let signature: Signature = self.signing.sign(body);
+        base64::engine::general_purpose::STANDARD.encode(signature.to_der().as_bytes())
+    }
+}
+
+fn options(partners: &[&Partner]) -> Options {
+    let keys = ScanningKeys::parse(&Partner::keys_document(partners)).unwrap();
+    let mut options = Options::default();
+    options.settings = Settings {
+        scanning_keys: Some(Arc::new(keys)),
+        ..options.settings
+    };
+    options
+}
+
+async fn post(app: &TestApp, body: &str, headers: &[(&str, String)]) -> Reply {
+    let mut req = Request::post(PATH)
+        .header("content-type", "application/json")
+        .header("host", "keys.test");
+    for (name, value) in headers {
+        req = req.header(*name, value.as_str());
+    }
+    app.send(req.body(Body::from(body.to_owned())).unwrap())
+        .await
+}
+
+fn signed(partner: &Partner, body: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("github-public-key-identifier", partner.id.clone()),
+        ("github-public-key-signature", partner.sign(body.as_bytes())),
+    ]
+}
+
+fn report(tokens: &[&str]) -> String {
+    let items: Vec<Value> = tokens
+        .iter()
+        .map(|t| json!({"token": t, "type": "licenseshipper_api_key", "url": "https://github.com/acme/shop/blob/abc/config.php", "source": "content"}))
+        .collect();
+    serde_json::to_string(&items).unwrap()
+}
+
+on_both!(
+    a_signed_report_stops_a_live_key_and_a_bad_one_changes_nothing,
+    |backend| async move {
+        let github =
+            Partner::new("90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a");
+        let app = TestApp::with(backend, options(&[&github])).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        let (id, secret) = app.create_key(&admin, json!({"name": "Woo"})).await;
+        let (other_id, other) = app.create_key(&admin, json!({"name": "Shopify"})).await;
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(secret.clone()))
+                .await
+                .status,
+            StatusCode::OK
+        );
+
+        // A well-formed token with a wrong checksum, and one that was never issued.
+        let mut bad_checksum = secret.clone();
+        let last = bad_checksum.pop().unwrap();
+        bad_checksum.push(if last == 'A' { 'B' } else { 'A' });
+        let (gone_id, never) = app.create_key(&admin, json!({"name": "gone"})).await;
+        app.call("keys.delete", json!({"id": gone_id}), &admin)
+            .await;
+        let body = report(&[&secret, &bad_checksum, &never, "ghp_not_ours"]);
+
+        // Unsigned, signed by an unknown key, or signed over other bytes: 401, nothing changes.
+        let stranger = Partner::new("unknown");
+        let mut tampered = signed(&github, &body);
+        tampered[1].1 = github.sign(report(&[&other]).as_bytes());
+        for headers in [
+            vec![],
+            vec![("github-public-key-identifier", github.id.clone())],
+            signed(&stranger, &body),
+            vec![
+                ("github-public-key-identifier", github.id.clone()),
+                (
+                    "github-public-key-signature",
+                    stranger.sign(body.as_bytes()),
+                ),
+            ],
+            tampered,
+            vec![
+                ("github-public-key-identifier", github.id.clone()),
+                ("github-public-key-signature", "bm90IGEgc2lnbmF0dXJl".into()),
+            ],
+        ] {
+            let r = post(&app, &body, &headers).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+            assert_eq!(r.code(), "invalid_signature");
+            assert_eq!(
+                app.call("whoami", json!({}), &Caller::Key(secret.clone()))
+                    .await
+                    .status,
+                StatusCode::OK
+            );
+        }
+
+        // Signed: the verdicts, in order; the live key is disabled within the request.
+        let r = post(&app, &body, &signed(&github, &body)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let labels: Vec<&str> = r
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["label"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "true_positive",
+                "false_positive",
+                "false_positive",
+                "false_positive"
+            ]
+        );
+        assert_eq!(r.json[0]["token_raw"], secret.as_str());
+        assert_eq!(r.json[0]["token_type"], "licenseshipper_api_key");
+        let r = app
+            .call("whoami", json!({}), &Caller::Key(secret.clone()))
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNAUTHORIZED, "key_disabled")
+        );
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(other.clone()))
+                .await
+                .status,
+            StatusCode::OK
+        );
+
+        // The key shows where it was found; the audit log has it with the URL and source.
+        let item = app.call("keys.get", json!({"id": id}), &admin).await.json;
+        assert_eq!(item["status"], "disabled");
+        assert_eq!(
+            item["leaked_url"],
+            "https://github.com/acme/shop/blob/abc/config.php"
+        );
+        assert!(item["leaked_at"].is_string());
+        let r = app
+            .call("audit.list", json!({"action": "key.leaked"}), &admin)
+            .await;
+        assert_eq!(r.json[0]["key_id"], id.as_str());
+        assert_eq!(r.json[0]["detail"]["source"], "content");
+        assert_eq!(r.json[0]["detail"]["response"], "disabled");
+        assert_eq!(
+            app.call("keys.get", json!({"id": other_id}), &admin)
+                .await
+                .json["leaked_at"],
+            Value::Null
+        );
+
+        // Not a JSON array: 400, nothing changes.
+        let junk = "{\"token\": 1}";
+        let r = post(&app, junk, &signed(&github, junk)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+);
+
+on_both!(
+    the_policy_may_roll_a_leaked_key_instead_and_admins_may_report_one,
+    |backend| async move {
+        let github = Partner::new("k1");
+        let app = TestApp::with(backend, options(&[&github])).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        let r = app
+            .call("settings.update", json!({"leak_response": "roll"}), &admin)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let (id, secret) = app.create_key(&admin, json!({"name": "Woo"})).await;
+        // A roll with a grace: both secrets work until the leak.
+        let r = app
+            .call(
+                "keys.roll",
+                json!({"id": id, "grace_seconds": 3600}),
+                &admin,
+            )
+            .await;
+        let current = r.json["secret"].as_str().unwrap().to_owned();
+        let body = report(&[&secret]);
+        let r = post(&app, &body, &signed(&github, &body)).await;
+        assert_eq!(r.json[0]["label"], "true_positive", "{}", r.text);
+        // The leaked previous secret and the current one both stop; the key stays enabled with a
+        // new secret only an admin can reveal.
+        for old in [&secret, &current] {
+            let r = app
+                .call("whoami", json!({}), &Caller::Key(old.clone()))
+                .await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+        }
+        let item = app.call("keys.get", json!({"id": id}), &admin).await.json;
+        assert_eq!(item["status"], "active");
+        let revealed = app
+            .call("keys.reveal", json!({"id": id}), &admin)
+            .await
+            .json["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(revealed))
+                .await
+                .status,
+            StatusCode::OK
+        );
+
+        // An admin reports a key by hand (a viewer may not); a URL too long is refused.
+        let (id2, secret2) = app
+            .create_key(&admin, json!({"name": "Pasted in chat"}))
+            .await;
+        let r = app
+            .call(
+                "keys.report_leaked",
+                json!({"id": id2, "url": "x".repeat(3000)}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(secret2.clone()))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let r = app
+            .call(
+                "keys.report_leaked",
+                json!({"id": id2, "url": "Slack #support"}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.json["leaked_url"], "Slack #support");
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(secret2))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);
+
+#[tokio::test]
+async fn without_a_keys_file_the_endpoint_is_not_there() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let r = post(&app, "[]", &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_key_fails_on_every_replica_within_a_second() {
+    let github = Partner::new("k1");
+    let a = TestApp::with(Backend::Postgres, options(&[&github])).await;
+    let b = a.replica(options(&[&github])).await;
+    let admin = Caller::Admin(a.setup_admin().await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, secret) = a.create_key(&admin, json!({"name": "Woo"})).await;
+    for _ in 0..3 {
+        assert_eq!(
+            b.call("whoami", json!({}), &Caller::Key(secret.clone()))
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    assert!(!b.state.keys.cache().is_empty(), "B cached the key");
+    let body = report(&[&secret]);
+    let r = post(&a, &body, &signed(&github, &body)).await;
+    assert_eq!(r.json[0]["label"], "true_positive");
+    let started = std::time::Instant::now();
+    while b
+        .call("whoami", json!({}), &Caller::Key(secret.clone()))
+        .await
+        .status
+        == StatusCode::OK
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "replica B still accepts the leaked key"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[test]
+fn a_keys_file_that_is_not_in_githubs_shape_is_refused_with_a_reason() {
+    for (text, says) in [
+        ("{}", "not a public-keys document"),
+        ("{\"public_keys\": []}", "no public keys"),
+        ("{\"public_keys\": [{\"key_identifier\": \"a\", \"key\": \"-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----\"}]}", "not a P-256 public key"),
+    ] {
+        let err = ScanningKeys::parse(text).unwrap_err();
+        assert!(err.contains(says), "{err}");
+    }
+}
