@@ -149,6 +149,8 @@ pub fn error_response(error: &ApiError) -> Response {
 
 fn decorate(error: &ApiError, headers: &mut http::HeaderMap) {
     match error {
+        // A valid key from the wrong address is no authentication failure (403, not 401).
+        ApiError::InvalidKey(app::api::error::KeyRejection::IpNotAllowed) => {}
         ApiError::InvalidKey(reason) => {
             let value = format!(
                 "Bearer realm=\"licenseshipper\", error=\"invalid_token\", error_description=\"{}\"",

@@ -162,7 +162,8 @@ fn role_parser() -> impl clap::builder::TypedValueParser<Value = app::api::types
     use app::api::types::Role;
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(Role::ALL.map(Role::as_str))
-        .map(|name| name.parse::<Role>().unwrap_or_default())
+        // Only listed names get here; anything else would get the least.
+        .map(|name| name.parse::<Role>().unwrap_or(Role::Viewer))
 }
 
 #[derive(Debug, Clone, Args)]

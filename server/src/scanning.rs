@@ -1,38 +1,80 @@
 //! `POST /api/v1/secret_scanning.report`: where a secret-scanning partner (GitHub's format)
-//! reports our keys found in public. Public, but only signed reports are read: the signature
-//! over the raw body is checked before anything else, and a bad one changes nothing.
+//! reports our keys found in public. Public, but only signed reports are read: the signing
+//! key's identifier is checked before the body is read and the signature over the raw body
+//! before anything else; a bad one changes nothing and counts against the sender's address
+//! like a failed key (too many answer 429).
+
+use std::{net::SocketAddr, time::Instant};
 
 use app::{
-    api::{error::ApiError, types::LeakReport},
-    server::scanning::{
-        self, KEY_ID_HEADER, MAX_REPORT_BYTES, MAX_REPORT_TOKENS, SIGNATURE_HEADER,
+    api::{
+        error::ApiError,
+        types::{LeakLabel, LeakReport},
+    },
+    server::{
+        gate::client_ip,
+        ratelimit::address_group,
+        scanning::{self, KEY_ID_HEADER, MAX_REPORT_BYTES, MAX_REPORT_TOKENS, SIGNATURE_HEADER},
     },
 };
 use axum::{
     body::{to_bytes, Body},
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     response::{IntoResponse, Response},
 };
 use http::{header, HeaderValue, StatusCode};
 
 use crate::api::{error_response, ApiState};
 
+/// The name the endpoint goes by in logs and metrics.
+const NAME: &str = "secret_scanning.report";
+
 pub async fn report(State(api): State<ApiState>, req: Request<Body>) -> Response {
+    let started = Instant::now();
+    tracing::Span::current().record("function", NAME);
+    let res = handle(&api, req).await;
+    app::server::metrics::request(NAME, res.status().as_u16(), started.elapsed().as_secs_f64());
+    res
+}
+
+async fn handle(api: &ApiState, req: Request<Body>) -> Response {
     let Some(keys) = api.app.settings.scanning_keys.clone() else {
         return error_response(&ApiError::not_found("API function"));
     };
-    tracing::Span::current().record("function", "secret_scanning.report");
     let (parts, body) = req.into_parts();
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let from = client_ip(&parts.headers, peer, api.app.settings.trust_proxy);
+    // A refused report counts against its sender's address, as a failed key does.
+    let refuse = |error: ApiError| {
+        let subject = from
+            .as_deref()
+            .map_or_else(|| "unknown".to_owned(), address_group);
+        let limit = api.app.settings.failed_auth_per_minute;
+        match api
+            .app
+            .auth_failures
+            .hit(&subject, limit, api.app.clock.now_ms())
+        {
+            Err(retry_after) => error_response(&ApiError::RateLimited { retry_after }),
+            Ok(()) => error_response(&error),
+        }
     };
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(key_id), Some(signature)) = (header(KEY_ID_HEADER), header(SIGNATURE_HEADER)) else {
-        return error_response(&ApiError::InvalidSignature);
+        return refuse(ApiError::InvalidSignature);
     };
+    if !keys.knows(key_id) {
+        return refuse(ApiError::InvalidSignature);
+    }
+    let declared_too_large = header(header::CONTENT_LENGTH.as_str())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > MAX_REPORT_BYTES);
+    if declared_too_large {
+        return error_response(&ApiError::PayloadTooLarge);
+    }
     let body = match tokio::time::timeout(
         api.app.settings.body_timeout,
         to_bytes(body, MAX_REPORT_BYTES),
@@ -43,9 +85,12 @@ pub async fn report(State(api): State<ApiState>, req: Request<Body>) -> Response
         Ok(Err(_)) => return error_response(&ApiError::PayloadTooLarge),
         Err(_) => return error_response(&ApiError::RequestTimeout),
     };
-    if !keys.verify(&key_id, &signature, &body) {
-        tracing::warn!(key_id = %key_id, "secret-scanning report with a bad signature refused");
-        return error_response(&ApiError::InvalidSignature);
+    if !keys.verify(key_id, signature, &body) {
+        tracing::warn!(
+            key_id,
+            "secret-scanning report with a bad signature refused"
+        );
+        return refuse(ApiError::InvalidSignature);
     }
     let reports: Vec<LeakReport> = match serde_json::from_slice(&body) {
         Ok(reports) => reports,
@@ -61,13 +106,14 @@ pub async fn report(State(api): State<ApiState>, req: Request<Body>) -> Response
             format!("At most {MAX_REPORT_TOKENS} tokens per report."),
         ));
     }
-    match scanning::process(&api.app.keys, &reports).await {
+    match scanning::process(&api.app.keys, &reports, from.as_deref()).await {
         Ok(verdicts) => {
             let found = verdicts
                 .iter()
-                .filter(|v| v.label == app::api::types::LeakLabel::TruePositive)
+                .filter(|v| v.label == LeakLabel::TruePositive)
                 .count();
             tracing::info!(
+                key_id,
                 reported = reports.len(),
                 found,
                 "secret-scanning report handled"

@@ -763,6 +763,40 @@ pub struct AuditItem {
     pub detail: serde_json::Value,
 }
 
+/// Changes to the key policy: an absent field stays as it is; `null` removes a limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeyPolicyPatch {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_lifetime_days: Option<Option<u32>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_expiry_days: Option<Option<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leak_response: Option<LeakResponse>,
+}
+
+impl KeyPolicy {
+    /// This policy with `patch` applied.
+    pub fn patched(&self, patch: &KeyPolicyPatch) -> KeyPolicy {
+        KeyPolicy {
+            max_lifetime_days: patch.max_lifetime_days.unwrap_or(self.max_lifetime_days),
+            default_expiry_days: patch
+                .default_expiry_days
+                .unwrap_or(self.default_expiry_days),
+            leak_response: patch.leak_response.unwrap_or(self.leak_response),
+            ..self.clone()
+        }
+    }
+}
+
 /// Changes to a key: an absent field stays as it is; `null` clears project, expiry or rate limit.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -23,13 +23,15 @@ use crate::{
 const PAGE: u64 = 50;
 
 /// The action filters offered: a label and the action prefix it selects.
-const ACTIONS: [(&str, &str); 7] = [
+const ACTIONS: [(&str, &str); 9] = [
     ("All actions", ""),
     ("Key changes", "key."),
     ("Secrets revealed", "key.revealed"),
+    ("Leaks reported", "key.leaked"),
     ("Sign-ins and sign-outs", "auth."),
     ("Failed sign-ins", "auth.login_failed"),
     ("Admin changes", "admin."),
+    ("Settings", "settings."),
     ("Master key", "vault."),
 ];
 

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::{
     api::{
         keys::{get_key, CreateKey, DeleteKey, Whoami},
+        settings::get_settings,
         types::{CreatedKey, KeyItem, NewKey, Scope, MAX_ALLOWED_CIDRS},
         validate, ApiError,
     },
@@ -299,6 +300,21 @@ pub fn AddKeyDialog(
         });
     };
 
+    // Under a key policy, "no expiry" means the policy's default (or its maximum).
+    let policy = LocalResource::new(get_settings);
+    let current_policy = move || policy.get().and_then(Result::ok).unwrap_or_default();
+    let never_label = move || {
+        let p = current_policy();
+        match p.default_expiry_days.or(p.max_lifetime_days) {
+            Some(days) => format!("Policy default (in {days} days)"),
+            None => "Never".to_owned(),
+        }
+    };
+    let policy_hint = move || {
+        current_policy()
+            .max_lifetime_days
+            .map(|days| format!("Key policy: keys expire within {days} days."))
+    };
     let field = move |f: &'static str| Signal::derive(move || message_for(error.get(), f));
     let title = Signal::derive(move || {
         if created.get().is_some() {
@@ -326,7 +342,7 @@ pub fn AddKeyDialog(
                         <label class="field">
                             <span>"Expiry"</span>
                             <select on:change=move |ev| expiry.set(ExpiryChoice::parse(&event_target_value(&ev)))>
-                                <option value="never" selected=move || expiry.get() == ExpiryChoice::Never>"Never"</option>
+                                <option value="never" selected=move || expiry.get() == ExpiryChoice::Never>{never_label}</option>
                                 <option value="30">"In 30 days"</option>
                                 <option value="90">"In 90 days"</option>
                                 <option value="365">"In 365 days"</option>
@@ -340,6 +356,7 @@ pub fn AddKeyDialog(
                                     prop:value=move || expiry_date.get() on:input=move |ev| expiry_date.set(event_target_value(&ev))/>
                             </label>
                         </Show>
+                        {move || policy_hint().map(|hint| view! { <small class="hint">{hint}</small> })}
                         <FieldError message=field("expires_at") id="add-expiry-error".into()/>
                         <ScopeChecks selected=scopes/>
                         <IpRangesField form="add" value=allowed errors=error/>

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        settings::{get_key_policy, UpdateKeyPolicy},
-        types::{KeyPolicy, LeakResponse, MAX_POLICY_DAYS},
+        settings::{get_settings, UpdateSettings},
+        types::{KeyPolicy, KeyPolicyPatch, LeakResponse, MAX_POLICY_DAYS},
         ApiError,
     },
     components::{
@@ -36,10 +36,10 @@ pub fn SettingsPage() -> impl IntoView {
     let report = use_error_reporter();
     let toasts = use_toasts();
     let session = use_session();
-    let save = sudo_action::<UpdateKeyPolicy>();
+    let save = sudo_action::<UpdateSettings>();
     // Loaded once; afterwards the form shows what a save answered. A refused save leaves
     // what was typed in place, with the reason under its field.
-    let loaded = LocalResource::new(get_key_policy);
+    let loaded = LocalResource::new(get_settings);
     let current = RwSignal::new(None::<KeyPolicy>);
     let max = RwSignal::new(String::new());
     let default = RwSignal::new(String::new());
@@ -79,10 +79,12 @@ pub fn SettingsPage() -> impl IntoView {
             .and_then(|m| days("default_expiry_days", &default.get_untracked()).map(|d| (m, d)));
         match parsed {
             Ok((max_lifetime_days, default_expiry_days)) => {
-                save.dispatch(UpdateKeyPolicy {
-                    max_lifetime_days,
-                    default_expiry_days,
-                    leak_response: leak.get_untracked(),
+                save.dispatch(UpdateSettings {
+                    patch: KeyPolicyPatch {
+                        max_lifetime_days: Some(max_lifetime_days),
+                        default_expiry_days: Some(default_expiry_days),
+                        leak_response: Some(leak.get_untracked()),
+                    },
                 });
             }
             Err(e) => error.set(Some(e)),

@@ -81,7 +81,12 @@ pub async fn record<C: ConnectionTrait>(
 pub fn select(filter: &AuditFilter) -> ServiceResult<Select<audit_events::Entity>> {
     let mut query = audit_events::Entity::find();
     if let Some(prefix) = validate::query("action", filter.action.as_deref())? {
-        query = query.filter(audit_events::Column::Action.starts_with(prefix));
+        let pattern = like_contains(&prefix);
+        // A prefix: `%`, `_` and a backslash in it match themselves (no leading wildcard).
+        query = query.filter(
+            audit_events::Column::Action
+                .like(LikeExpr::new(pattern.strip_prefix('%').unwrap_or(&pattern)).escape('\\')),
+        );
     }
     if let Some(actor) = validate::query("actor", filter.actor.as_deref())? {
         query = query.filter(

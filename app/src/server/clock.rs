@@ -63,6 +63,9 @@ mod manual {
     }
 }
 
+/// A day in milliseconds (timestamps are Unix milliseconds everywhere).
+pub const DAY_MS: i64 = 86_400_000;
+
 pub fn from_ms(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }

@@ -75,3 +75,26 @@ pub async fn begin_serializable(db: &DatabaseConnection) -> Result<DatabaseTrans
     })
     .await
 }
+
+/// Whether a serializable transaction lost to a concurrent one (PostgreSQL SQLSTATE 40001):
+/// running it again decides against what the other committed.
+pub fn is_serialization_failure(e: &DbErr) -> bool {
+    let text = e.to_string();
+    text.contains("40001") || text.contains("could not serialize access")
+}
+
+/// Runs a serializable transaction's `attempt`, again (up to three times in all) while it loses
+/// to a concurrent one.
+pub async fn serializably<T, F, Fut>(mut attempt: F) -> super::error::ServiceResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = super::error::ServiceResult<T>>,
+{
+    for _ in 0..2 {
+        match attempt().await {
+            Err(super::error::ServiceError::Db(e)) if is_serialization_failure(&e) => continue,
+            other => return other,
+        }
+    }
+    attempt().await
+}

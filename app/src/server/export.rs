@@ -1,6 +1,8 @@
 //! CSV exports, streamed as the rows are read: one database cursor feeds a small channel of
 //! ~32 KB chunks, so an export of any size holds a few chunks in memory, and stops reading when
-//! the client goes away. Cells a spreadsheet would run as a formula are defused.
+//! the client goes away or stops reading. Each export holds a pooled connection while it runs,
+//! so only a few run at once per replica (more are told to retry): slow readers cannot take the
+//! pool from everyone else. Cells a spreadsheet would run as a formula are defused.
 
 use futures::{Stream, StreamExt};
 use sea_orm::{DatabaseConnection, EntityTrait, Select};
@@ -11,6 +13,12 @@ use crate::api::error::ApiError;
 const CHUNK: usize = 32 * 1024;
 /// Chunks waiting for a slow client, at most.
 const IN_FLIGHT: usize = 4;
+/// Exports running at once on one replica.
+pub const MAX_EXPORTS: usize = 2;
+/// A client that takes no chunk for this long is cut off (its connection goes back to the pool).
+const STALLED: std::time::Duration = std::time::Duration::from_secs(30);
+
+static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_EXPORTS);
 
 /// A cell as a spreadsheet should show it: text that starts like a formula (`=`, `+`, `-`,
 /// `@`, tab or carriage return) gets a leading `'` (OWASP's CSV-injection advice).
@@ -26,20 +34,32 @@ fn record(writer: &mut csv::Writer<Vec<u8>>, cells: &[String]) -> Result<(), csv
     writer.write_record(cells.iter().map(|c| cell(c)))
 }
 
-/// Streams `select`'s rows as CSV: `header`, then `row(model)` for each, in order.
+/// Streams `select`'s rows as CSV: `header`, then `row(model)` for each, in order. With
+/// [`MAX_EXPORTS`] already running, 429 (`retry_after` 5 s).
 pub fn csv<E, F>(
     db: DatabaseConnection,
     select: Select<E>,
     header: &'static [&'static str],
     row: F,
-) -> impl Stream<Item = Result<String, ApiError>> + Send + 'static
+) -> Result<impl Stream<Item = Result<String, ApiError>> + Send + 'static, ApiError>
 where
     E: EntityTrait,
     E::Model: Send + Sync,
     F: Fn(E::Model) -> Vec<String> + Send + 'static,
 {
+    let permit = RUNNING
+        .try_acquire()
+        .map_err(|_| ApiError::RateLimited { retry_after: 5 })?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, ApiError>>(IN_FLIGHT);
+    // A chunk the client takes in time, or `false` (gone, or stalled).
+    let deliver = move |tx: tokio::sync::mpsc::Sender<Result<String, ApiError>>, item| async move {
+        matches!(
+            tokio::time::timeout(STALLED, tx.send(item)).await,
+            Ok(Ok(()))
+        )
+    };
     tokio::spawn(async move {
+        let _running = permit;
         let mut writer = csv::Writer::from_writer(Vec::with_capacity(CHUNK * 2));
         let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
         let _ = record(&mut writer, &header);
@@ -70,20 +90,21 @@ where
             exported += 1;
             if writer.get_ref().len() >= CHUNK {
                 let chunk = take(&mut writer);
-                if tx.send(Ok(chunk)).await.is_err() {
-                    tracing::info!(exported, "export: the client went away");
+                if !deliver(tx.clone(), Ok(chunk)).await {
+                    tracing::info!(exported, "export: the client went away or stopped reading");
                     return;
                 }
             }
         }
-        let _ = tx.send(Ok(take(&mut writer))).await;
-        tracing::info!(exported, "export finished");
+        if deliver(tx.clone(), Ok(take(&mut writer))).await {
+            tracing::info!(exported, "export finished");
+        }
     });
     // Fused: a compressing layer may poll once more after the end.
-    futures::stream::unfold(rx, |mut rx| async move {
+    Ok(futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     })
-    .fuse()
+    .fuse())
 }
 
 /// What the writer holds so far, as text (every cell came from a `String`).

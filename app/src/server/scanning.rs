@@ -10,13 +10,16 @@ use p256::pkcs8::DecodePublicKey;
 use serde::Deserialize;
 
 use crate::api::{
-    error::ErrorCode,
+    error::{ApiError, ErrorCode},
     types::{LeakLabel, LeakReport, LeakVerdict},
 };
 use crate::server::{
     audit::Actor,
-    error::ServiceResult,
-    keys::{leaks::Sighting, KeyService},
+    error::{ServiceError, ServiceResult},
+    keys::{
+        leaks::{printable, Sighting},
+        KeyService,
+    },
     vault::{format, hash_secret},
 };
 
@@ -32,8 +35,9 @@ pub const MAX_REPORT_BYTES: usize = 1024 * 1024;
 pub const MAX_REPORT_TOKENS: usize = 1000;
 
 /// Every error the report endpoint may answer.
-pub const REPORT_ERRORS: [ErrorCode; 7] = [
+pub const REPORT_ERRORS: [ErrorCode; 8] = [
     ErrorCode::BadRequest,
+    ErrorCode::RateLimited,
     ErrorCode::InvalidSignature,
     ErrorCode::NotFound,
     ErrorCode::RequestTimeout,
@@ -98,6 +102,11 @@ impl ScanningKeys {
         Ok(Self { keys })
     }
 
+    /// Whether a key goes by this identifier (checked before a report's body is read).
+    pub fn knows(&self, key_id: &str) -> bool {
+        self.keys.iter().any(|(id, _)| id == key_id)
+    }
+
     /// Whether `signature` (base64 of a DER ECDSA signature) is the key `key_id`'s signature of
     /// `body`.
     pub fn verify(&self, key_id: &str, signature: &str, body: &[u8]) -> bool {
@@ -153,33 +162,41 @@ pub fn openapi_operation(schemas: &mut crate::api::registry::Schemas) -> serde_j
     }})
 }
 
+/// The longest reporter-given `source` kept.
+pub const MAX_SOURCE: usize = 64;
+
 /// Judges each reported token: a bad checksum is a false positive without a database lookup;
-/// a token that is (or was, in its grace) a key's secret is a true positive, and the key is
-/// reported leaked.
-pub async fn process(keys: &KeyService, reports: &[LeakReport]) -> ServiceResult<Vec<LeakVerdict>> {
+/// a token that is a key's secret (or a rolled key's previous one, during its grace) is a true
+/// positive, and the key is reported leaked. `from` is the reporter's address, for the audit log.
+pub async fn process(
+    keys: &KeyService,
+    reports: &[LeakReport],
+    from: Option<&str>,
+) -> ServiceResult<Vec<LeakVerdict>> {
     let mut verdicts = Vec::with_capacity(reports.len());
     for report in reports {
         let found = match format::parse(&report.token) {
             Err(_) => None,
-            Ok(secret) => keys.id_by_secret_hash(&hash_secret(&secret)).await?,
+            Ok(secret) => keys.find_by_secret_hash(&hash_secret(&secret)).await?,
         };
-        let label = match found {
-            None => LeakLabel::FalsePositive,
-            Some(id) => {
-                let source = report.source.as_deref().unwrap_or("unknown");
-                let actor = Actor::system(&format!("Secret scanning ({source})"));
-                keys.report_leak(
-                    &actor,
-                    &id,
-                    Sighting {
-                        url: report.url.as_deref(),
-                        source,
-                    },
-                )
-                .await?;
-                LeakLabel::TruePositive
+        let mut label = LeakLabel::FalsePositive;
+        if let Some((key, which)) = found {
+            let source = printable(report.source.as_deref().unwrap_or("unknown"), MAX_SOURCE);
+            let actor = Actor {
+                ip: from.map(str::to_owned),
+                ..Actor::system(&format!("Secret scanning ({source})"))
+            };
+            let sighting = Sighting {
+                url: report.url.as_deref(),
+                source: &source,
+            };
+            match keys.report_leak(&actor, &key.id, which, sighting).await {
+                Ok(_) => label = LeakLabel::TruePositive,
+                // Deleted since it was found: nothing of it is left to leak.
+                Err(ServiceError::Api(ApiError::NotFound(_))) => {}
+                Err(e) => return Err(e),
             }
-        };
+        }
         verdicts.push(LeakVerdict {
             token_raw: report.token.clone(),
             token_type: report.token_type.clone(),

@@ -74,13 +74,14 @@ pub fn sees_details(viewer: Option<&KeyBounds>, target: &api_keys::Model) -> boo
     viewer.is_none_or(|b| b.may_act_on(&KeyLimits::of(target)).is_ok())
 }
 
-/// A key as `viewer` may see it: a key outside the viewer's rights shows no last-used address
-/// or user agent and no admin's name.
+/// A key as `viewer` may see it: a key outside the viewer's rights shows no address (last used,
+/// or its allowlist), no user agent and no admin's name.
 pub fn to_item_for(model: &api_keys::Model, now_ms: i64, viewer: Option<&KeyBounds>) -> KeyItem {
     let mut item = to_item(model, now_ms);
     if !sees_details(viewer, model) {
         item.last_used_ip = None;
         item.last_used_user_agent = None;
+        item.allowed_cidrs = Vec::new();
         if item.created_by_kind == CreatorKind::User {
             item.created_by = ADMIN_REDACTED.to_owned();
         }

@@ -153,6 +153,12 @@ on_both!(
             );
         }
 
+        assert!(app.call("keys.get", json!({"id": id}), &admin).await.json["leaked_at"].is_null());
+        let r = app
+            .call("audit.list", json!({"action": "key.leaked"}), &admin)
+            .await;
+        assert_eq!(r.json.as_array().unwrap().len(), 0, "{}", r.text);
+
         // Signed: the verdicts, in order; the live key is disabled within the request.
         let r = post(&app, &body, &signed(&github, &body)).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -209,10 +215,125 @@ on_both!(
             Value::Null
         );
 
+        // The same report again (partners resend for every new commit): nothing more happens.
+        let r = post(&app, &body, &signed(&github, &body)).await;
+        assert_eq!(r.json[0]["label"], "true_positive");
+        let r = app
+            .call("audit.list", json!({"action": "key.leaked"}), &admin)
+            .await;
+        assert_eq!(r.json.as_array().unwrap().len(), 1, "{}", r.text);
+
+        // A leaked key cannot be enabled until it has a new secret; regenerating it allows no
+        // grace for the leaked one, and clears the mark.
+        let r = app.call("keys.enable", json!({"id": id}), &admin).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        assert!(r.text.contains("leaked"), "{}", r.text);
+        let r = app
+            .call(
+                "keys.roll",
+                json!({"id": id, "grace_seconds": 3600}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(r.json["key"]["leaked_at"].is_null());
+        assert!(
+            r.json["key"]["previous_secret_expires_at"].is_null(),
+            "{}",
+            r.text
+        );
+        let fresh = r.json["secret"].as_str().unwrap().to_owned();
+        assert_eq!(
+            app.call("keys.enable", json!({"id": id}), &admin)
+                .await
+                .status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(fresh))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(secret.clone()))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Too many tokens in one report: 422, nothing read.
+        let many = report(&vec![
+            other.as_str();
+            app::server::scanning::MAX_REPORT_TOKENS + 1
+        ]);
+        let r = post(&app, &many, &signed(&github, &many)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(other.clone()))
+                .await
+                .status,
+            StatusCode::OK
+        );
+
         // Not a JSON array: 400, nothing changes.
         let junk = "{\"token\": 1}";
         let r = post(&app, junk, &signed(&github, junk)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+);
+
+on_both!(
+    a_leaked_previous_secret_only_loses_its_grace,
+    |backend| async move {
+        let github = Partner::new("k1");
+        let app = TestApp::with(backend, options(&[&github])).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        let (id, old) = app.create_key(&admin, json!({"name": "Woo"})).await;
+        let r = app
+            .call(
+                "keys.roll",
+                json!({"id": id, "grace_seconds": 3600}),
+                &admin,
+            )
+            .await;
+        let current = r.json["secret"].as_str().unwrap().to_owned();
+        // During the grace: the old secret leaked; it stops, the current one goes on.
+        let body = report(&[&old]);
+        let r = post(&app, &body, &signed(&github, &body)).await;
+        assert_eq!(r.json[0]["label"], "true_positive", "{}", r.text);
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(old.clone()))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(current.clone()))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let item = app.call("keys.get", json!({"id": id}), &admin).await.json;
+        assert_eq!(
+            (item["status"].as_str(), item["leaked_at"].is_null()),
+            (Some("active"), true)
+        );
+        // After a grace that ran out, an old secret opens nothing and leaks nothing.
+        let r = app
+            .call("keys.roll", json!({"id": id, "grace_seconds": 60}), &admin)
+            .await;
+        let newest = r.json["secret"].as_str().unwrap().to_owned();
+        app.clock.advance_secs(61);
+        let body = report(&[&current]);
+        let r = post(&app, &body, &signed(&github, &body)).await;
+        assert_eq!(r.json[0]["label"], "false_positive", "{}", r.text);
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(newest))
+                .await
+                .status,
+            StatusCode::OK
+        );
     }
 );
 
@@ -223,11 +344,22 @@ on_both!(
         let app = TestApp::with(backend, options(&[&github])).await;
         let admin = Caller::Admin(app.setup_admin().await);
         let r = app
-            .call("settings.update", json!({"leak_response": "roll"}), &admin)
+            .call(
+                "settings.update",
+                json!({"leak_response": "roll", "max_lifetime_days": 30}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let r = app
+            .call("settings.update", json!({"default_expiry_days": 7}), &admin)
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let (id, secret) = app.create_key(&admin, json!({"name": "Woo"})).await;
-        // A roll with a grace: both secrets work until the leak.
+        let (hash_only, hash_secret) = app
+            .create_key(&admin, json!({"name": "Hash only", "recoverable": false}))
+            .await;
+        // A roll with a grace: both secrets work until the current one leaks.
         let r = app
             .call(
                 "keys.roll",
@@ -236,10 +368,10 @@ on_both!(
             )
             .await;
         let current = r.json["secret"].as_str().unwrap().to_owned();
-        let body = report(&[&secret]);
+        let body = report(&[&current, &hash_secret]);
         let r = post(&app, &body, &signed(&github, &body)).await;
         assert_eq!(r.json[0]["label"], "true_positive", "{}", r.text);
-        // The leaked previous secret and the current one both stop; the key stays enabled with a
+        // The leaked current secret and the previous one both stop; the key stays enabled with a
         // new secret only an admin can reveal.
         for old in [&secret, &current] {
             let r = app
@@ -261,6 +393,23 @@ on_both!(
                 .await
                 .status,
             StatusCode::OK
+        );
+        // A key whose new secret no one could read is disabled instead.
+        assert_eq!(
+            app.call("keys.get", json!({"id": hash_only}), &admin)
+                .await
+                .json["status"],
+            "disabled"
+        );
+        // Each partial change of the policy left the rest as it was.
+        let policy = app.call("settings.get", json!({}), &admin).await.json;
+        assert_eq!(
+            (
+                policy["max_lifetime_days"].clone(),
+                policy["default_expiry_days"].clone(),
+                policy["leak_response"].clone()
+            ),
+            (json!(30), json!(7), json!("roll"))
         );
 
         // An admin reports a key by hand (a viewer may not); a URL too long is refused.

@@ -43,6 +43,6 @@ crate::api_fn! {
                 e.id,
             ]
         });
-        Ok(TextStream::new(rows))
+        Ok(TextStream::new(rows?))
     }
 }

@@ -73,6 +73,6 @@ crate::api_fn! {
                 k.id,
             ]
         });
-        Ok(TextStream::new(rows))
+        Ok(TextStream::new(rows?))
     }
 }

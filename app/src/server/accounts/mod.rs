@@ -232,6 +232,15 @@ impl Accounts {
         user_id: &str,
         role: Role,
     ) -> ServiceResult<users::Model> {
+        db::serializably(|| self.set_role_once(actor, user_id, role)).await
+    }
+
+    async fn set_role_once(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        role: Role,
+    ) -> ServiceResult<users::Model> {
         let now = self.clock.now_ms();
         let txn = db::begin_serializable(&self.db).await?;
         let user = users::Entity::find_by_id(user_id)
@@ -460,6 +469,15 @@ impl Accounts {
     /// Disables or re-enables an admin. Nobody disables themselves or the last active admin;
     /// a disabled admin's sessions end at once.
     pub async fn set_disabled(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        disabled: bool,
+    ) -> ServiceResult<users::Model> {
+        db::serializably(|| self.set_disabled_once(actor, user_id, disabled)).await
+    }
+
+    async fn set_disabled_once(
         &self,
         actor: &Actor,
         user_id: &str,

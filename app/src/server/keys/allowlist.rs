@@ -23,6 +23,7 @@ pub fn parse(field: &str, entries: &[String]) -> Result<Vec<IpNet>, ApiError> {
         let net = text
             .parse::<IpNet>()
             .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+            .map(ipv4_if_mapped)
             .map_err(|_| {
                 let shown: String = text.chars().take(50).collect();
                 ApiError::validation(
@@ -38,6 +39,20 @@ pub fn parse(field: &str, entries: &[String]) -> Result<Vec<IpNet>, ApiError> {
         }
     }
     Ok(nets)
+}
+
+/// An IPv4-mapped IPv6 range (`::ffff:203.0.113.0/120`) as the IPv4 range it is: addresses are
+/// compared as IPv4 (see [`admits`]).
+fn ipv4_if_mapped(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+                .map(IpNet::V4)
+                .unwrap_or(net),
+            None => net,
+        },
+        other => other,
+    }
 }
 
 /// The column's form of a list.
@@ -132,6 +147,14 @@ mod tests {
         assert!(!admits(&list, ip("2001:db9::1")));
         assert!(!admits(&list, None));
         assert!(admits(&[], None));
+    }
+
+    #[test]
+    fn ipv4_mapped_ranges_are_stored_as_ipv4() {
+        let list = nets(&["::ffff:203.0.113.0/120"]);
+        assert_eq!(to_column(&list), "203.0.113.0/24");
+        assert!(admits(&list, Some("203.0.113.5".parse().unwrap())));
+        assert!(admits(&list, Some("::ffff:203.0.113.5".parse().unwrap())));
     }
 
     #[test]

@@ -1,11 +1,9 @@
 //! Leaked keys: a secret found in public (reported by a secret-scanning partner, or by an admin)
-//! stops working at once — disabled, or rolled with no grace as the key policy says — and the key
-//! carries where it was found. Announced to every replica like any other change.
+//! stops working at once — the key disabled, or given a new secret with no grace, as the key
+//! policy says — and the key carries where it was found until it gets a new secret (it cannot
+//! be enabled before). Announced to every replica like any other change.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde_json::json;
 
 use crate::api::types::{AuditAction, LeakResponse};
@@ -14,7 +12,6 @@ use crate::server::{
     db,
     entities::api_keys,
     error::ServiceResult,
-    vault::{format, hash_secret},
 };
 
 use super::{policy, KeyService};
@@ -29,71 +26,100 @@ pub struct Sighting<'a> {
     pub source: &'a str,
 }
 
+/// Which of a key's secrets a found token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// The key's secret.
+    Current,
+    /// The secret a roll replaced, still accepted during its grace.
+    PreviousInGrace,
+}
+
+/// Text the reporter sent, kept printable and bounded.
+pub fn printable(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
 impl KeyService {
-    /// The id of the key whose current or previous secret hashes to `hash`, if any.
-    pub async fn id_by_secret_hash(&self, hash: &str) -> ServiceResult<Option<String>> {
-        Ok(api_keys::Entity::find()
-            .select_only()
-            .column(api_keys::Column::Id)
+    /// The key whose secret hashes to `hash` — its current one, or a rolled key's previous one
+    /// while its grace lasts (a previous secret past its grace opens nothing, so it leaks
+    /// nothing) — and which of the two it is.
+    pub async fn find_by_secret_hash(
+        &self,
+        hash: &str,
+    ) -> ServiceResult<Option<(api_keys::Model, Found)>> {
+        let now = self.now_ms();
+        let row = api_keys::Entity::find()
             .filter(
                 Condition::any()
                     .add(api_keys::Column::SecretHash.eq(hash))
-                    .add(api_keys::Column::PreviousSecretHash.eq(hash)),
+                    .add(
+                        Condition::all()
+                            .add(api_keys::Column::PreviousSecretHash.eq(hash))
+                            .add(api_keys::Column::PreviousSecretExpiresAt.gt(now)),
+                    ),
             )
-            .into_tuple::<String>()
             .one(self.db())
-            .await?)
+            .await?;
+        Ok(row.map(|row| {
+            let found = if row.secret_hash == hash {
+                Found::Current
+            } else {
+                Found::PreviousInGrace
+            };
+            (row, found)
+        }))
     }
 
-    /// Reports the key `id` leaked: a live key is disabled, or rolled with no grace (the key
-    /// policy's `leak_response`); the key records when and where; `key.leaked` is audited
-    /// either way. Answers the key as it now is.
+    /// Reports the key `id`'s `found` secret leaked. A leaked previous secret only loses its
+    /// grace. A leaked current secret stops at once: a live key is disabled, or — if the key
+    /// policy says `roll` and the key's secret can be revealed — given a new secret with no
+    /// grace; the key records when and where until it gets a new secret. A report repeating
+    /// one already recorded changes nothing. Answers the key as it now is.
     pub async fn report_leak(
         &self,
         actor: &Actor,
         id: &str,
+        found: Found,
         sighting: Sighting<'_>,
     ) -> ServiceResult<api_keys::Model> {
         let now = self.now_ms();
-        let url: Option<String> = sighting.url.map(|u| {
-            u.chars()
-                .filter(|c| !c.is_control())
-                .take(MAX_LEAK_URL)
-                .collect()
-        });
+        let url = sighting.url.map(|u| printable(u, MAX_LEAK_URL));
+        let created_keys = self.descendant_count(id).await?;
         let txn = db::begin_write(self.db()).await?;
         let (model, _) = Self::lock_one(&txn, id, actor, now).await?;
         let live = model.disabled_at.is_none() && model.expires_at.is_none_or(|at| at > now);
-        let response = policy::load(&txn).await?.leak_response();
+        let repeated = found == Found::Current
+            && !live
+            && model.leaked_at.is_some()
+            && model.leaked_url == url;
+        if repeated {
+            txn.rollback().await?;
+            return Ok(model);
+        }
         let mut active = model.clone().into_active_model();
-        active.leaked_at = Set(Some(now));
-        active.leaked_url = Set(url.clone());
         active.updated_at = Set(now);
-        // Whatever else happens, a previous secret still in its grace stops now.
+        // Whatever leaked, no previous secret keeps working.
         active.previous_secret_hash = Set(None);
         active.previous_secret_expires_at = Set(None);
-        let done = match (live, response) {
-            (false, _) => "none (the key was not live)",
-            (true, LeakResponse::Disable) => {
+        let response = policy::load(&txn).await?.leak_response();
+        let done = match (found, live, response) {
+            (Found::PreviousInGrace, _, _) => "grace ended",
+            (Found::Current, false, _) => "marked (the key was not live)",
+            (Found::Current, true, LeakResponse::Roll) if model.recoverable => {
+                self.new_secret(&txn, &model, &mut active, now).await?;
+                "rolled"
+            }
+            (Found::Current, true, _) => {
                 active.disabled_at = Set(Some(now));
                 "disabled"
             }
-            (true, LeakResponse::Roll) => {
-                let secret = format::generate();
-                let sealed = model
-                    .recoverable
-                    .then(|| self.keyring.seal(&model.id, &secret));
-                active.secret_hash = Set(hash_secret(&secret));
-                active.start = Set(secret.start().to_owned());
-                active.last4 = Set(secret.last4().to_owned());
-                active.secret_ciphertext = Set(sealed.as_ref().map(|s| s.ciphertext.clone()));
-                active.secret_nonce = Set(sealed.as_ref().map(|s| s.nonce.clone()));
-                active.master_key_id = Set(sealed.as_ref().map(|s| s.master_key_id.clone()));
-                active.rolled_at = Set(Some(now));
-                "rolled"
-            }
         };
-        let updated = active.update(&txn).await?;
+        if found == Found::Current {
+            active.leaked_at = Set(Some(now));
+            active.leaked_url = Set(url.clone());
+        }
+        let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
         self.commit_change(
             txn,
             now,
@@ -101,7 +127,15 @@ impl KeyService {
             Event {
                 action: AuditAction::KeyLeaked,
                 key: Some((&updated.id, &updated.name)),
-                detail: json!({"url": url, "source": sighting.source, "response": done}),
+                detail: json!({
+                    "url": url,
+                    "source": sighting.source,
+                    "secret": match found { Found::Current => "current", Found::PreviousInGrace => "previous" },
+                    "response": done,
+                    // Keys this key created are not touched: an admin decides (a cascading
+                    // disable reaches them all).
+                    "created_keys": created_keys,
+                }),
             },
         )
         .await?;

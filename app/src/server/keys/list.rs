@@ -16,7 +16,7 @@ use crate::api::{
     types::{KeyFilter, SortField, SortOrder, EXPIRING_SOON_DAYS},
     validate,
 };
-use crate::server::{entities::api_keys, error::ServiceResult};
+use crate::server::{clock::DAY_MS, entities::api_keys, error::ServiceResult};
 
 use super::KeyService;
 
@@ -155,7 +155,7 @@ impl KeyService {
             KeyFilter::ExpiringSoon => select
                 .filter(api_keys::Column::DisabledAt.is_null())
                 .filter(api_keys::Column::ExpiresAt.gt(now))
-                .filter(api_keys::Column::ExpiresAt.lte(now + EXPIRING_SOON_DAYS * 86_400_000)),
+                .filter(api_keys::Column::ExpiresAt.lte(now + EXPIRING_SOON_DAYS * DAY_MS)),
             KeyFilter::Expired => select.filter(api_keys::Column::ExpiresAt.lte(now)),
             KeyFilter::Disabled => select.filter(api_keys::Column::DisabledAt.is_not_null()),
         };

@@ -498,6 +498,16 @@ impl KeyService {
             return Err(ServiceError::not_found(KEY));
         };
         Self::may_act_on_all(bounds.as_ref(), &targets)?;
+        // A key whose secret was found in public stays off until it has a new secret.
+        if !disabled {
+            if let Some(leaked) = targets.iter().find(|m| m.leaked_at.is_some()) {
+                return Err(ApiError::Forbidden(format!(
+                    "The secret of “{}” was reported leaked: regenerate it before enabling it.",
+                    leaked.name
+                ))
+                .into());
+            }
+        }
         let changing: Vec<(&api_keys::Model, Option<&str>)> = targets
             .iter()
             .zip(lineage(&targets, &[id]))
@@ -558,25 +568,19 @@ impl KeyService {
         if let Some(bounds) = &bounds {
             bounds.may_act_on(&KeyLimits::of(&model))?;
         }
-        let secret = format::generate();
-        let sealed = model
-            .recoverable
-            .then(|| self.keyring.seal(&model.id, &secret));
+        // A secret found in public gets no grace: it stops now, and the key is no longer marked.
+        let grace_seconds = if model.leaked_at.is_some() {
+            0
+        } else {
+            grace_seconds
+        };
         let grace_ends = (grace_seconds > 0).then(|| now + grace_seconds as i64 * 1000);
         let mut active = model.clone().into_active_model();
         active.previous_secret_hash = Set(grace_ends.map(|_| model.secret_hash.clone()));
         active.previous_secret_expires_at = Set(grace_ends);
-        active.secret_hash = Set(hash_secret(&secret));
-        active.start = Set(secret.start().to_owned());
-        active.last4 = Set(secret.last4().to_owned());
-        active.secret_ciphertext = Set(sealed.as_ref().map(|s| s.ciphertext.clone()));
-        active.secret_nonce = Set(sealed.as_ref().map(|s| s.nonce.clone()));
-        active.master_key_id = Set(sealed.as_ref().map(|s| s.master_key_id.clone()));
-        active.rolled_at = Set(Some(now));
-        active.updated_at = Set(now);
-        // A new secret lives no longer than the policy allows from now.
-        let expires_at = policy::load(&txn).await?.on_roll(now, model.expires_at);
-        active.expires_at = Set(expires_at);
+        active.leaked_at = Set(None);
+        active.leaked_url = Set(None);
+        let (secret, expires_at) = self.new_secret(&txn, &model, &mut active, now).await?;
         let updated = active.update(&txn).await?;
         self.commit_change(
             txn,
@@ -597,16 +601,48 @@ impl KeyService {
         Ok((updated, secret))
     }
 
-    /// Replaces the key policy (validated, audited).
+    /// Gives `model` a new secret in `active` (sealed if the key is recoverable), rolled now,
+    /// with an expiry brought within the key policy. The previous secret's grace is the
+    /// caller's to set.
+    async fn new_secret(
+        &self,
+        txn: &DatabaseTransaction,
+        model: &api_keys::Model,
+        active: &mut api_keys::ActiveModel,
+        now: i64,
+    ) -> ServiceResult<(Secret, Option<i64>)> {
+        let secret = format::generate();
+        let sealed = model
+            .recoverable
+            .then(|| self.keyring.seal(&model.id, &secret));
+        active.secret_hash = Set(hash_secret(&secret));
+        active.start = Set(secret.start().to_owned());
+        active.last4 = Set(secret.last4().to_owned());
+        active.secret_ciphertext = Set(sealed.as_ref().map(|s| s.ciphertext.clone()));
+        active.secret_nonce = Set(sealed.as_ref().map(|s| s.nonce.clone()));
+        active.master_key_id = Set(sealed.as_ref().map(|s| s.master_key_id.clone()));
+        active.rolled_at = Set(Some(now));
+        active.updated_at = Set(now);
+        // A new secret lives no longer than the policy allows from now.
+        let expires_at = policy::load(txn).await?.on_roll(now, model.expires_at);
+        active.expires_at = Set(expires_at);
+        Ok((secret, expires_at))
+    }
+
+    /// Changes the key policy (validated, audited).
     pub async fn set_policy(
         &self,
         actor: &Actor,
-        wanted: &crate::api::types::KeyPolicy,
+        patch: &crate::api::types::KeyPolicyPatch,
     ) -> ServiceResult<crate::api::types::KeyPolicy> {
-        let txn = db::begin_serializable(&self.db).await?;
-        let stored = policy::store(&txn, self.clock.now_ms(), actor, wanted).await?;
-        txn.commit().await?;
-        Ok(stored.to_wire())
+        db::serializably(|| async {
+            let txn = db::begin_serializable(&self.db).await?;
+            let wanted = policy::load(&txn).await?.to_wire().patched(patch);
+            let stored = policy::store(&txn, self.clock.now_ms(), actor, &wanted).await?;
+            txn.commit().await?;
+            Ok(stored.to_wire())
+        })
+        .await
     }
 
     /// The tail of every single-key mutation: its audit event, the announcement to other

@@ -9,12 +9,11 @@ use crate::api::{
 };
 use crate::server::{
     audit::{self, Actor, Event},
-    clock::from_ms,
+    clock::{from_ms, DAY_MS},
     entities::key_policy,
     error::ServiceResult,
 };
 
-const DAY_MS: i64 = 86_400_000;
 /// The policy's one row.
 const ROW: i32 = 1;
 

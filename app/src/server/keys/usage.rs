@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use crate::server::{
-    clock::from_ms,
+    clock::{from_ms, DAY_MS},
     entities::{api_keys, key_usage_daily},
     error::ServiceResult,
     metrics,
@@ -34,8 +34,6 @@ struct Pending {
 pub struct UsageBuffer {
     pending: Mutex<HashMap<String, Pending>>,
 }
-
-const DAY_MS: i64 = 86_400_000;
 
 /// `YYYY-MM-DD` (UTC) of a day number.
 fn day_name(day: i64) -> String {
