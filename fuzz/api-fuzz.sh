@@ -10,8 +10,14 @@ python3 -c 'import schemathesis' 2>/dev/null \
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$dir/dist" && echo '<html></html>' > "$dir/dist/index.html"
+# A secret-scanning partner key, so the report endpoint is on (it is 404 without one).
+openssl ecparam -name prime256v1 -genkey -noout -out "$dir/partner.pem" 2>/dev/null
+openssl ec -in "$dir/partner.pem" -pubout -out "$dir/partner.pub" 2>/dev/null
+python3 -c 'import json, sys; print(json.dumps({"public_keys": [{"key_identifier": "fuzz", "key": open(sys.argv[1]).read(), "is_current": True}]}))' \
+  "$dir/partner.pub" > "$dir/scanning-keys.json"
 LS_LISTEN=127.0.0.1:$port LS_SITE_ROOT=$dir/dist DATABASE_URL="sqlite://$dir/keys.db?mode=rwc" \
-  LS_MASTER_KEY_FILE=$dir/master.key LS_LOG=warn "$BIN" serve > "$dir/server.log" 2>&1 &
+  LS_MASTER_KEY_FILE=$dir/master.key LS_SCANNING_PUBLIC_KEYS_FILE=$dir/scanning-keys.json \
+  LS_LOG=warn "$BIN" serve > "$dir/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
 base=http://127.0.0.1:$port

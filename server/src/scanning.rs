@@ -2,7 +2,7 @@
 //! reports our keys found in public. Public, but only signed reports are read: the signing
 //! key's identifier is checked before the body is read and the signature over the raw body
 //! before anything else; a bad one changes nothing and counts against the sender's address
-//! like a failed key (too many answer 429).
+//! (too many answer 429), apart from failed keys.
 
 use std::{net::SocketAddr, time::Instant};
 
@@ -47,11 +47,13 @@ async fn handle(api: &ApiState, req: Request<Body>) -> Response {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let from = client_ip(&parts.headers, peer, api.app.settings.trust_proxy);
-    // A refused report counts against its sender's address, as a failed key does.
+    // Refused reports count against their sender's address, as failed keys do, in a window of
+    // their own (a misconfigured scanner does not lock out keys used from the same address).
     let refuse = |error: ApiError| {
-        let subject = from
+        let address = from
             .as_deref()
             .map_or_else(|| "unknown".to_owned(), address_group);
+        let subject = format!("scanning report from {address}");
         let limit = api.app.settings.failed_auth_per_minute;
         match api
             .app

@@ -501,3 +501,42 @@ fn a_keys_file_that_is_not_in_githubs_shape_is_refused_with_a_reason() {
         assert!(err.contains(says), "{err}");
     }
 }
+
+#[tokio::test]
+async fn refused_reports_are_throttled_per_address_apart_from_keys() {
+    let github = Partner::new("k1");
+    let app = TestApp::with(Backend::Sqlite, options(&[&github])).await;
+    let admin = Caller::Admin(app.setup_admin().await);
+    let (_, secret) = app.create_key(&admin, json!({"name": "Woo"})).await;
+    let from = ("x-forwarded-for", "192.0.2.10".to_owned());
+    let body = report(&[&secret]);
+    let mut forged = signed(&Partner::new("k1"), &body);
+    forged.push(from.clone());
+    let limit = Options::default().settings.failed_auth_per_minute as usize;
+    for _ in 0..limit {
+        assert_eq!(
+            post(&app, &body, &forged).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let r = post(&app, &body, &forged).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    // Keys used from that address are not held back by it, good or bad.
+    assert_eq!(
+        app.call("whoami", json!({}), &Caller::Key(secret.clone()))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = app
+        .call("whoami", json!({}), &Caller::Key("lsk_short".into()))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    // And the key was never touched.
+    assert_eq!(
+        app.call("keys.list", json!({"filter": "disabled"}), &admin)
+            .await
+            .json["total"],
+        0
+    );
+}
