@@ -49,21 +49,28 @@ async fn handle(api: &ApiState, req: Request<Body>) -> Response {
     let from = client_ip(&parts.headers, peer, api.app.settings.trust_proxy);
     // Refused reports count against their sender's address, as failed keys do, in a window of
     // their own (a misconfigured scanner does not lock out keys used from the same address).
-    let refuse = |error: ApiError| {
-        let address = from
-            .as_deref()
-            .map_or_else(|| "unknown".to_owned(), address_group);
-        let subject = format!("scanning report from {address}");
-        let limit = api.app.settings.failed_auth_per_minute;
-        match api
+    let address = from
+        .as_deref()
+        .map_or_else(|| "unknown".to_owned(), address_group);
+    let subject = format!("scanning report from {address}");
+    let limit = api.app.settings.failed_auth_per_minute;
+    // An address over its limit is told so before any work (no body read, no signature check).
+    if let Err(retry_after) = api
+        .app
+        .auth_failures
+        .over(&subject, limit, api.app.clock.now_ms())
+    {
+        return error_response(&ApiError::RateLimited { retry_after });
+    }
+    let refuse =
+        |error: ApiError| match api
             .app
             .auth_failures
             .hit(&subject, limit, api.app.clock.now_ms())
         {
             Err(retry_after) => error_response(&ApiError::RateLimited { retry_after }),
             Ok(()) => error_response(&error),
-        }
-    };
+        };
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(key_id), Some(signature)) = (header(KEY_ID_HEADER), header(SIGNATURE_HEADER)) else {
         return refuse(ApiError::InvalidSignature);

@@ -76,11 +76,25 @@ pub async fn begin_serializable(db: &DatabaseConnection) -> Result<DatabaseTrans
     .await
 }
 
-/// Whether a serializable transaction lost to a concurrent one (PostgreSQL SQLSTATE 40001):
+/// Whether a serializable transaction lost to a concurrent one (PostgreSQL SQLSTATE 40001, or
+/// a deadlock, 40P01):
 /// running it again decides against what the other committed.
 pub fn is_serialization_failure(e: &DbErr) -> bool {
-    let text = e.to_string();
-    text.contains("40001") || text.contains("could not serialize access")
+    use sea_orm::RuntimeErr;
+    let sqlx_error = match e {
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    // Serialization failure, or a deadlock (also resolved by running again).
+    matches!(
+        sqlx_error
+            .as_database_error()
+            .and_then(|d| d.code())
+            .as_deref(),
+        Some("40001" | "40P01")
+    )
 }
 
 /// Runs a serializable transaction's `attempt`, again (up to three times in all) while it loses

@@ -4,6 +4,11 @@
 //! so only a few run at once per replica (more are told to retry): slow readers cannot take the
 //! pool from everyone else. Cells a spreadsheet would run as a formula are defused.
 
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+
 use futures::{Stream, StreamExt};
 use sea_orm::{DatabaseConnection, EntityTrait, Select};
 
@@ -17,8 +22,8 @@ const IN_FLIGHT: usize = 4;
 pub const MAX_EXPORTS: usize = 2;
 /// A client that takes no chunk for this long is cut off (its connection goes back to the pool).
 const STALLED: std::time::Duration = std::time::Duration::from_secs(30);
-
-static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_EXPORTS);
+/// No export runs longer than this (a slow trickle of reads cannot hold a slot for hours).
+const LONGEST: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// A cell as a spreadsheet should show it: text that starts like a formula (`=`, `+`, `-`,
 /// `@`, tab or carriage return) gets a leading `'` (OWASP's CSV-injection advice).
@@ -35,8 +40,11 @@ fn record(writer: &mut csv::Writer<Vec<u8>>, cells: &[String]) -> Result<(), csv
 }
 
 /// Streams `select`'s rows as CSV: `header`, then `row(model)` for each, in order. With
-/// [`MAX_EXPORTS`] already running, 429 (`retry_after` 5 s).
+/// [`MAX_EXPORTS`] already running (`running`), 429 (`retry_after` 5 s). An export that does not
+/// finish — the database fails, or the client stalls or takes too long — ends with an error, so
+/// the answer is cut off rather than looking complete.
 pub fn csv<E, F>(
+    running: &Arc<tokio::sync::Semaphore>,
     db: DatabaseConnection,
     select: Select<E>,
     header: &'static [&'static str],
@@ -47,16 +55,18 @@ where
     E::Model: Send + Sync,
     F: Fn(E::Model) -> Vec<String> + Send + 'static,
 {
-    let permit = RUNNING
-        .try_acquire()
+    let permit = running
+        .clone()
+        .try_acquire_owned()
         .map_err(|_| ApiError::RateLimited { retry_after: 5 })?;
+    let finished = Arc::new(AtomicBool::new(false));
+    let done = finished.clone();
+    let deadline = tokio::time::Instant::now() + LONGEST;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, ApiError>>(IN_FLIGHT);
     // A chunk the client takes in time, or `false` (gone, or stalled).
     let deliver = move |tx: tokio::sync::mpsc::Sender<Result<String, ApiError>>, item| async move {
-        matches!(
-            tokio::time::timeout(STALLED, tx.send(item)).await,
-            Ok(Ok(()))
-        )
+        let wait = STALLED.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        matches!(tokio::time::timeout(wait, tx.send(item)).await, Ok(Ok(())))
     };
     tokio::spawn(async move {
         let _running = permit;
@@ -67,7 +77,6 @@ where
             Ok(rows) => rows,
             Err(e) => {
                 tracing::error!(error = %e, "export: the query failed");
-                let _ = tx.send(Err(ApiError::Internal)).await;
                 return;
             }
         };
@@ -79,12 +88,10 @@ where
                 Err(e) => {
                     // The answer has begun: cut it off, so the file is visibly incomplete.
                     tracing::error!(error = %e, exported, "export: reading failed midway");
-                    let _ = tx.send(Err(ApiError::Internal)).await;
                     return;
                 }
             };
             if record(&mut writer, &row(model)).is_err() {
-                let _ = tx.send(Err(ApiError::Internal)).await;
                 return;
             }
             exported += 1;
@@ -96,13 +103,26 @@ where
                 }
             }
         }
+        // Marked before the last chunk goes: the stream ends cleanly only after it.
+        done.store(true, Ordering::Release);
         if deliver(tx.clone(), Ok(take(&mut writer))).await {
             tracing::info!(exported, "export finished");
+        } else {
+            done.store(false, Ordering::Release);
         }
     });
+    // The channel closes when the task ends; unless it finished, one error cuts the answer off.
     // Fused: a compressing layer may poll once more after the end.
-    Ok(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+    Ok(futures::stream::unfold(Some(rx), move |rx| {
+        let finished = finished.clone();
+        async move {
+            let mut rx = rx?;
+            match rx.recv().await {
+                Some(item) => Some((item, Some(rx))),
+                None if finished.load(Ordering::Acquire) => None,
+                None => Some((Err(ApiError::Internal), None)),
+            }
+        }
     })
     .fuse())
 }

@@ -49,6 +49,18 @@ impl WindowLimiter {
         }
     }
 
+    /// Whether `subject` is already over `limit` in its current window (without counting a hit):
+    /// `Err(retry_after)` if so.
+    pub fn over(&self, subject: &str, limit: u32, now_ms: i64) -> Result<(), u64> {
+        let windows = self.windows.lock().expect("limiter lock");
+        match windows.peek(subject) {
+            Some(&(start, count)) if now_ms - start < self.window_ms && count > limit => {
+                Err(retry_after(start + self.window_ms - now_ms))
+            }
+            _ => Ok(()),
+        }
+    }
+
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.windows.lock().expect("limiter lock").len()

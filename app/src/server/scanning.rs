@@ -175,12 +175,15 @@ pub async fn process(
 ) -> ServiceResult<Vec<LeakVerdict>> {
     let mut verdicts = Vec::with_capacity(reports.len());
     for report in reports {
-        let found = match format::parse(&report.token) {
-            Err(_) => None,
-            Ok(secret) => keys.find_by_secret_hash(&hash_secret(&secret)).await?,
+        let hash = format::parse(&report.token)
+            .ok()
+            .map(|secret| hash_secret(&secret));
+        let found = match &hash {
+            None => None,
+            Some(hash) => keys.find_by_secret_hash(hash).await?,
         };
         let mut label = LeakLabel::FalsePositive;
-        if let Some((key, which)) = found {
+        if let (Some((key, _)), Some(hash)) = (found, &hash) {
             let source = printable(report.source.as_deref().unwrap_or("unknown"), MAX_SOURCE);
             let actor = Actor {
                 ip: from.map(str::to_owned),
@@ -190,9 +193,12 @@ pub async fn process(
                 url: report.url.as_deref(),
                 source: &source,
             };
-            match keys.report_leak(&actor, &key.id, which, sighting).await {
+            match keys
+                .report_leak(&actor, &key.id, Some(hash), sighting)
+                .await
+            {
                 Ok(_) => label = LeakLabel::TruePositive,
-                // Deleted since it was found: nothing of it is left to leak.
+                // Deleted, or rolled past it, since it was found: it opens nothing now.
                 Err(ServiceError::Api(ApiError::NotFound(_))) => {}
                 Err(e) => return Err(e),
             }

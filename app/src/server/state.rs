@@ -65,6 +65,8 @@ pub struct Inner {
     pub auth_failures: WindowLimiter,
     /// Requests per key, for keys with a rate limit.
     pub key_requests: WindowLimiter,
+    /// CSV exports running now (each holds a pooled connection while it streams).
+    pub exports: Arc<tokio::sync::Semaphore>,
     shutdown: watch::Sender<bool>,
     flusher: std::sync::Mutex<Option<JoinHandle<()>>>,
     listener: std::sync::Mutex<Option<JoinHandle<()>>>,
@@ -140,6 +142,7 @@ impl AppState {
             keys,
             auth_failures: WindowLimiter::new(60_000),
             key_requests: WindowLimiter::new(60_000),
+            exports: Arc::new(tokio::sync::Semaphore::new(super::export::MAX_EXPORTS)),
             settings,
             shutdown,
             flusher: std::sync::Mutex::new(Some(flusher)),

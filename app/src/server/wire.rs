@@ -105,7 +105,15 @@ pub fn to_audit_item(event: audit_events::Model, details: bool) -> AuditItem {
         ip: event.ip.filter(|_| details),
         key_id: event.key_id,
         key_name: event.key_name,
-        detail: serde_json::from_str(&event.detail).unwrap_or(serde_json::Value::Null),
+        detail: {
+            let mut detail: serde_json::Value =
+                serde_json::from_str(&event.detail).unwrap_or(serde_json::Value::Null);
+            // A key's IP ranges are addresses too.
+            if let (false, Some(map)) = (details, detail.as_object_mut()) {
+                map.remove("allowed_cidrs");
+            }
+            detail
+        },
     }
 }
 

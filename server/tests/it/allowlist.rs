@@ -253,3 +253,75 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    opening_a_key_to_more_addresses_needs_a_fresh_password_and_others_see_no_ranges,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        let (id, secret) = app
+            .create_key(
+                &admin,
+                json!({"name": "Office", "allowed_cidrs": ["10.0.0.0/16"]}),
+            )
+            .await;
+        // A refusal by address is no failed authentication: no WWW-Authenticate challenge.
+        let r = app
+            .call(
+                "whoami",
+                json!({}),
+                &Caller::KeyFromIp(secret, "192.0.2.1".into()),
+            )
+            .await;
+        assert_eq!(r.code(), "ip_not_allowed");
+        assert!(r.headers.get(http::header::WWW_AUTHENTICATE).is_none());
+        app.clock
+            .advance_secs(app::server::caller::DEFAULT_REAUTH_WINDOW.as_secs() as i64 + 1);
+        // Narrowing needs nothing more; widening or removing asks for the password.
+        let r = app
+            .call(
+                "keys.update",
+                json!({"id": id, "allowed_cidrs": ["10.0.1.0/24"]}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        for wider in [json!([]), json!(["10.0.0.0/8"])] {
+            let r = app
+                .call(
+                    "keys.update",
+                    json!({"id": id, "allowed_cidrs": wider}),
+                    &admin,
+                )
+                .await;
+            assert_eq!(r.code(), "reauth_required", "{}", r.text);
+        }
+        assert_eq!(
+            app.call("keys.get", json!({"id": id}), &admin).await.json["allowed_cidrs"],
+            json!(["10.0.1.0/24"])
+        );
+        app.confirm_password(&admin).await;
+        let r = app
+            .call(
+                "keys.update",
+                json!({"id": id, "allowed_cidrs": ["10.0.0.0/16"], "scopes": ["keys:write"]}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        // A key reading keys sees the ranges only of keys within its rights, in the item and in
+        // the key's history.
+        let (_, reader) = app
+            .create_key(&admin, json!({"name": "Reader", "scopes": ["keys:read"]}))
+            .await;
+        let r = app
+            .call("keys.get", json!({"id": id}), &Caller::Key(reader.clone()))
+            .await;
+        assert_eq!(r.json["allowed_cidrs"], json!([]), "{}", r.text);
+        let r = app
+            .call("keys.history", json!({"id": id}), &Caller::Key(reader))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(!r.text.contains("10.0."), "{}", r.text);
+    }
+);

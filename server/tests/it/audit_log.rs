@@ -110,3 +110,29 @@ on_both!(
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 );
+
+on_both!(filter_text_is_matched_as_written, |backend| async move {
+    let app = TestApp::new(backend).await;
+    let ann = Caller::Admin(app.setup_admin().await);
+    app.create_key(&ann, json!({"name": "Woo"})).await;
+    // `%` and `_` match only themselves, in the action prefix and in the actor.
+    for (field, text) in [
+        ("action", "%"),
+        ("action", "key_"),
+        ("actor", "%"),
+        ("actor", "A_n"),
+    ] {
+        let r = app.call("audit.list", json!({field: text}), &ann).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(
+            r.json.as_array().unwrap().len(),
+            0,
+            "{field} {text}: {}",
+            r.text
+        );
+    }
+    let r = app
+        .call("audit.list", json!({"action": "key."}), &ann)
+        .await;
+    assert_eq!(r.json.as_array().unwrap().len(), 1);
+});

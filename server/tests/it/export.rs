@@ -220,3 +220,54 @@ on_both!(
         assert_eq!(text.lines().count(), 1 + 11, "{text}"); // bulk 9999, bulk 99990..99999
     }
 );
+
+on_both!(
+    only_two_exports_run_at_once_and_the_third_is_told_to_retry,
+    |backend| async move {
+        let app = TestApp::new(backend).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        // Enough keys that an unread answer fills its few chunks in flight and holds its slot.
+        let values: Vec<String> = (0..5000)
+            .map(|n| format!("('00000000-0000-7000-8000-{n:012}', 'bulk {n}', 'bulk {n}', 'bulk {n}', 'lsk_Abcd', 'wxyz', 'hash{n}', false, '', {n}, 'user', 'Ops', {n}, 0)"))
+            .collect();
+        app.exec(&format!("INSERT INTO api_keys (id, name, search_text, name_lower, start, last4, secret_hash, recoverable, scopes, created_at, created_by_kind, created_by_label, updated_at, usage_count) VALUES {}", values.join(", "))).await;
+        let session = match &admin {
+            Caller::Admin(s) => s.token.clone(),
+            _ => unreachable!(),
+        };
+        let export = || {
+            Request::post("/api/v1/keys.export")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::HOST, "keys.test")
+                .header(header::ORIGIN, "http://keys.test")
+                .header("sec-fetch-site", "same-origin")
+                .header(header::COOKIE, format!("ls_session={session}"))
+                .body(Body::from("{}"))
+                .unwrap()
+        };
+        // Two answers held open, unread: both slots are taken.
+        let first = app.router.clone().oneshot(export()).await.unwrap();
+        let second = app.router.clone().oneshot(export()).await.unwrap();
+        assert_eq!(
+            (first.status(), second.status()),
+            (StatusCode::OK, StatusCode::OK)
+        );
+        let r = app.call("keys.export", json!({}), &admin).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+        assert_eq!(r.json["error"]["retry_after"], 5);
+        // Read to the end, each gives its slot back.
+        for res in [first, second] {
+            let text = res.into_body().collect().await.unwrap().to_bytes();
+            assert!(text.starts_with(b"name,project"));
+        }
+        let mut freed = false;
+        for _ in 0..50 {
+            if app.call("keys.export", json!({}), &admin).await.status == StatusCode::OK {
+                freed = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(freed, "the slots were not given back");
+    }
+);

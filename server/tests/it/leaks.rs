@@ -18,6 +18,7 @@ use crate::{
     common::{Backend, Caller, Options, Reply, TestApp},
     on_both,
 };
+use app::server::clock::Clock;
 
 const PATH: &str = "/api/v1/secret_scanning.report";
 
@@ -438,7 +439,19 @@ on_both!(
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        assert_eq!(r.json["leaked_url"], "Slack #support");
+        // Under `roll` the live key gets a new secret and no mark; the sighting is logged.
+        assert_eq!(
+            (r.json["status"].as_str(), r.json["leaked_url"].is_null()),
+            (Some("active"), true)
+        );
+        let r = app
+            .call(
+                "audit.list",
+                json!({"key_id": id2, "action": "key.leaked"}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.json[0]["detail"]["url"], "Slack #support", "{}", r.text);
         assert_eq!(
             app.call("whoami", json!({}), &Caller::Key(secret2))
                 .await
@@ -540,3 +553,82 @@ async fn refused_reports_are_throttled_per_address_apart_from_keys() {
         0
     );
 }
+
+on_both!(
+    a_leaked_key_stays_off_whatever_is_changed_and_a_rolled_one_is_unmarked,
+    |backend| async move {
+        let github = Partner::new("k1");
+        let app = TestApp::with(backend, options(&[&github])).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        // Expired when its secret is found: still disabled, so a later expiry cannot revive it.
+        let soon = (app.clock.now() + chrono::Duration::seconds(30)).to_rfc3339();
+        let (id, secret) = app
+            .create_key(&admin, json!({"name": "Old", "expires_at": soon}))
+            .await;
+        app.clock.advance_secs(31);
+        let body = report(&[&secret]);
+        let r = post(&app, &body, &signed(&github, &body)).await;
+        assert_eq!(r.json[0]["label"], "true_positive", "{}", r.text);
+        let later = (app.clock.now() + chrono::Duration::days(30)).to_rfc3339();
+        let r = app
+            .call(
+                "keys.update",
+                json!({"id": id, "expires_at": later}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(
+            app.call("whoami", json!({}), &Caller::Key(secret.clone()))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.call("keys.enable", json!({"id": id}), &admin)
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+
+        // Under `roll`, a key made before the policy (never expiring) is rolled within the
+        // policy's lifetime, keeps working with its new secret, and carries no mark: later
+        // rolls keep their grace.
+        let (id, secret) = app.create_key(&admin, json!({"name": "Forever"})).await;
+        let r = app
+            .call(
+                "settings.update",
+                json!({"leak_response": "roll", "max_lifetime_days": 30}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let body = report(&[&secret]);
+        post(&app, &body, &signed(&github, &body)).await;
+        let item = app.call("keys.get", json!({"id": id}), &admin).await.json;
+        assert_eq!(item["status"], "active");
+        assert!(item["leaked_at"].is_null(), "{item}");
+        let expires =
+            chrono::DateTime::parse_from_rfc3339(item["expires_at"].as_str().unwrap()).unwrap();
+        assert!(
+            expires.timestamp_millis() <= app.clock.now_ms() + 30 * 86_400_000,
+            "{item}"
+        );
+        let r = app
+            .call("keys.roll", json!({"id": id, "grace_seconds": 600}), &admin)
+            .await;
+        assert!(
+            r.json["key"]["previous_secret_expires_at"].is_string(),
+            "{}",
+            r.text
+        );
+        let r = app
+            .call(
+                "audit.list",
+                json!({"key_id": id, "action": "key.leaked"}),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.json[0]["detail"]["response"], "rolled");
+    }
+);

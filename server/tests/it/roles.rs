@@ -274,3 +274,58 @@ on_both!(
         assert_eq!(old["role"], "admin");
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    let app = TestApp::new(crate::common::Backend::Postgres).await;
+    let ann = Caller::Admin(app.setup_admin().await);
+    let bob = Caller::Admin(app.add_account(&ann, "bob@example.com", "admin").await);
+    let ann_id = roles_id(&app, &ann, "ann@example.com").await;
+    let bob_id = roles_id(&app, &ann, "bob@example.com").await;
+    for _ in 0..5 {
+        let (a, b) = tokio::join!(
+            app.call(
+                "admins.set_role",
+                json!({"id": bob_id, "role": "viewer"}),
+                &ann
+            ),
+            app.call(
+                "admins.set_role",
+                json!({"id": ann_id, "role": "viewer"}),
+                &bob
+            ),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::FORBIDDEN],
+            "{} / {}",
+            a.text,
+            b.text
+        );
+        let r = app.call("admins.list", json!({}), &ann).await;
+        let admins = r
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["role"] == "admin")
+            .count();
+        assert_eq!(admins, 1);
+        // The one still an admin makes the other an admin again, for the next round.
+        let (keeper, other_id) = if a.status == StatusCode::OK {
+            (&ann, &bob_id)
+        } else {
+            (&bob, &ann_id)
+        };
+        let r = app
+            .call(
+                "admins.set_role",
+                json!({"id": other_id, "role": "admin"}),
+                keeper,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+}

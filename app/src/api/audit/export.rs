@@ -29,7 +29,7 @@ crate::api_fn! {
         use crate::server::{audit, export, wire::to_audit_item};
         let (state, _) = crate::server::request()?;
         let select = audit::select(&filter)?;
-        let rows = export::csv(state.db.clone(), select, &AUDIT_EXPORT_COLUMNS, |event| {
+        let rows = export::csv(&state.exports, state.db.clone(), select, &AUDIT_EXPORT_COLUMNS, |event| {
             let e = to_audit_item(event, true);
             vec![
                 e.at.to_rfc3339(),

@@ -54,7 +54,7 @@ crate::api_fn! {
             .await?;
         let (now, viewer) = (state.clock.now_ms(), caller.bounds());
         let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
-        let rows = export::csv(state.db.clone(), select, &KEY_EXPORT_COLUMNS, move |model| {
+        let rows = export::csv(&state.exports, state.db.clone(), select, &KEY_EXPORT_COLUMNS, move |model| {
             let k = to_item_for(&model, now, viewer.as_ref());
             vec![
                 k.name,

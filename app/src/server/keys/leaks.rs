@@ -11,7 +11,7 @@ use crate::server::{
     audit::{Actor, Event},
     db,
     entities::api_keys,
-    error::ServiceResult,
+    error::{ServiceError, ServiceResult},
 };
 
 use super::{policy, KeyService};
@@ -71,16 +71,20 @@ impl KeyService {
         }))
     }
 
-    /// Reports the key `id`'s `found` secret leaked. A leaked previous secret only loses its
-    /// grace. A leaked current secret stops at once: a live key is disabled, or — if the key
-    /// policy says `roll` and the key's secret can be revealed — given a new secret with no
-    /// grace; the key records when and where until it gets a new secret. A report repeating
-    /// one already recorded changes nothing. Answers the key as it now is.
+    /// Reports a secret of the key `id` leaked: `presented`, the lookup hash of the secret found
+    /// (judged again under the key's lock: a roll in between may have retired it), or `None` for
+    /// the key's current secret (an admin's report). A leaked previous secret only loses its
+    /// grace. A leaked current secret stops at once: the key is disabled (even if it had expired,
+    /// so a later expiry change cannot revive it), or — if the key policy says `roll`, the key is
+    /// live and its secret can be revealed — given a new secret with no grace. A disabled key
+    /// records when and where until it gets a new secret, and cannot be enabled before. A report
+    /// repeating one already recorded changes nothing. Answers the key as it now is, or 404 when
+    /// `presented` no longer opens it.
     pub async fn report_leak(
         &self,
         actor: &Actor,
         id: &str,
-        found: Found,
+        presented: Option<&str>,
         sighting: Sighting<'_>,
     ) -> ServiceResult<api_keys::Model> {
         let now = self.now_ms();
@@ -88,9 +92,23 @@ impl KeyService {
         let created_keys = self.descendant_count(id).await?;
         let txn = db::begin_write(self.db()).await?;
         let (model, _) = Self::lock_one(&txn, id, actor, now).await?;
+        let found = match presented {
+            None => Found::Current,
+            Some(hash) if model.secret_hash == hash => Found::Current,
+            Some(hash)
+                if model.previous_secret_hash.as_deref() == Some(hash)
+                    && model.previous_secret_expires_at.is_some_and(|at| at > now) =>
+            {
+                Found::PreviousInGrace
+            }
+            Some(_) => {
+                txn.rollback().await?;
+                return Err(ServiceError::not_found("API key"));
+            }
+        };
         let live = model.disabled_at.is_none() && model.expires_at.is_none_or(|at| at > now);
         let repeated = found == Found::Current
-            && !live
+            && model.disabled_at.is_some()
             && model.leaked_at.is_some()
             && model.leaked_url == url;
         if repeated {
@@ -105,20 +123,24 @@ impl KeyService {
         let response = policy::load(&txn).await?.leak_response();
         let done = match (found, live, response) {
             (Found::PreviousInGrace, _, _) => "grace ended",
-            (Found::Current, false, _) => "marked (the key was not live)",
             (Found::Current, true, LeakResponse::Roll) if model.recoverable => {
+                // The leaked secret is gone: the key is healthy, the sighting is in the log.
                 self.new_secret(&txn, &model, &mut active, now).await?;
                 "rolled"
             }
-            (Found::Current, true, _) => {
-                active.disabled_at = Set(Some(now));
-                "disabled"
+            (Found::Current, _, _) => {
+                if model.disabled_at.is_none() {
+                    active.disabled_at = Set(Some(now));
+                }
+                active.leaked_at = Set(Some(now));
+                active.leaked_url = Set(url.clone());
+                if live {
+                    "disabled"
+                } else {
+                    "disabled (it was not live)"
+                }
             }
         };
-        if found == Found::Current {
-            active.leaked_at = Set(Some(now));
-            active.leaked_url = Set(url.clone());
-        }
         let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
         self.commit_change(
             txn,
