@@ -97,18 +97,25 @@ pub fn is_serialization_failure(e: &DbErr) -> bool {
     )
 }
 
-/// Runs a serializable transaction's `attempt`, again (up to three times in all) while it loses
-/// to a concurrent one.
+/// Runs a serializable transaction's `attempt`, again while it loses to a concurrent one (five
+/// tries in all), after a short random pause so that two that keep colliding drift apart.
 pub async fn serializably<T, F, Fut>(mut attempt: F) -> super::error::ServiceResult<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = super::error::ServiceResult<T>>,
 {
-    for _ in 0..2 {
+    for tries in 1u64.. {
         match attempt().await {
-            Err(super::error::ServiceError::Db(e)) if is_serialization_failure(&e) => continue,
+            Err(super::error::ServiceError::Db(e)) if tries < 5 && is_serialization_failure(&e) => {
+                tracing::debug!(
+                    tries,
+                    "serializable transaction lost to a concurrent one: retrying"
+                );
+                let pause = rand::random_range(1..=10 * tries);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
             other => return other,
         }
     }
-    attempt().await
+    unreachable!("the loop returns by its fifth try")
 }

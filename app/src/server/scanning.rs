@@ -174,7 +174,18 @@ pub async fn process(
     from: Option<&str>,
 ) -> ServiceResult<Vec<LeakVerdict>> {
     let mut verdicts = Vec::with_capacity(reports.len());
+    // A token found in several places is judged once: every copy gets the first verdict (a roll
+    // in between would otherwise call the later copies false).
+    let mut judged: std::collections::HashMap<&str, LeakLabel> = Default::default();
     for report in reports {
+        if let Some(label) = judged.get(report.token.as_str()) {
+            verdicts.push(LeakVerdict {
+                token_raw: report.token.clone(),
+                token_type: report.token_type.clone(),
+                label: *label,
+            });
+            continue;
+        }
         let hash = format::parse(&report.token)
             .ok()
             .map(|secret| hash_secret(&secret));
@@ -203,6 +214,7 @@ pub async fn process(
                 Err(e) => return Err(e),
             }
         }
+        judged.insert(&report.token, label);
         verdicts.push(LeakVerdict {
             token_raw: report.token.clone(),
             token_type: report.token_type.clone(),

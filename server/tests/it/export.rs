@@ -12,6 +12,16 @@ use crate::{
     on_both,
 };
 
+/// `n` keys named `bulk <i>`, written straight into the table in batches of 1,000.
+async fn insert_keys(app: &TestApp, n: usize) {
+    for batch in (0..n).step_by(1000) {
+        let values: Vec<String> = (batch..(batch + 1000).min(n))
+            .map(|n| format!("('00000000-0000-7000-8000-{n:012}', 'bulk {n}', 'bulk {n}\nops', 'bulk {n}', 'lsk_Abcd', 'wxyz', 'hash{n}', false, '', {n}, 'user', 'Ops', {n}, 0)"))
+            .collect();
+        app.exec(&format!("INSERT INTO api_keys (id, name, search_text, name_lower, start, last4, secret_hash, recoverable, scopes, created_at, created_by_kind, created_by_label, updated_at, usage_count) VALUES {}", values.join(", "))).await;
+    }
+}
+
 fn rows(r: &Reply) -> Vec<Vec<String>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -161,15 +171,7 @@ on_both!(
         let app = TestApp::new(backend).await;
         let admin = Caller::Admin(app.setup_admin().await);
         const KEYS: usize = 100_000;
-        for batch in 0..KEYS / 1000 {
-            let values: Vec<String> = (0..1000)
-            .map(|i| {
-                let n = batch * 1000 + i;
-                format!("('00000000-0000-7000-8000-{n:012}', 'bulk {n}', 'bulk {n}\nops', 'bulk {n}', 'lsk_Abcd', 'wxyz', 'hash{n}', false, '', {n}, 'user', 'Ops', {n}, 0)")
-            })
-            .collect();
-            app.exec(&format!("INSERT INTO api_keys (id, name, search_text, name_lower, start, last4, secret_hash, recoverable, scopes, created_at, created_by_kind, created_by_label, updated_at, usage_count) VALUES {}", values.join(", "))).await;
-        }
+        insert_keys(&app, KEYS).await;
         let session = match &admin {
             Caller::Admin(s) => s.token.clone(),
             _ => unreachable!(),
@@ -227,10 +229,7 @@ on_both!(
         let app = TestApp::new(backend).await;
         let admin = Caller::Admin(app.setup_admin().await);
         // Enough keys that an unread answer fills its few chunks in flight and holds its slot.
-        let values: Vec<String> = (0..5000)
-            .map(|n| format!("('00000000-0000-7000-8000-{n:012}', 'bulk {n}', 'bulk {n}', 'bulk {n}', 'lsk_Abcd', 'wxyz', 'hash{n}', false, '', {n}, 'user', 'Ops', {n}, 0)"))
-            .collect();
-        app.exec(&format!("INSERT INTO api_keys (id, name, search_text, name_lower, start, last4, secret_hash, recoverable, scopes, created_at, created_by_kind, created_by_label, updated_at, usage_count) VALUES {}", values.join(", "))).await;
+        insert_keys(&app, 5000).await;
         let session = match &admin {
             Caller::Admin(s) => s.token.clone(),
             _ => unreachable!(),

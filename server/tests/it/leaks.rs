@@ -369,9 +369,11 @@ on_both!(
             )
             .await;
         let current = r.json["secret"].as_str().unwrap().to_owned();
-        let body = report(&[&current, &hash_secret]);
+        // The same token found twice in one report: both copies are true positives.
+        let body = report(&[&current, &hash_secret, &current]);
         let r = post(&app, &body, &signed(&github, &body)).await;
         assert_eq!(r.json[0]["label"], "true_positive", "{}", r.text);
+        assert_eq!(r.json[2]["label"], "true_positive", "{}", r.text);
         // The leaked current secret and the previous one both stop; the key stays enabled with a
         // new secret only an admin can reveal.
         for old in [&secret, &current] {

@@ -282,7 +282,7 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
     let bob = Caller::Admin(app.add_account(&ann, "bob@example.com", "admin").await);
     let ann_id = roles_id(&app, &ann, "ann@example.com").await;
     let bob_id = roles_id(&app, &ann, "bob@example.com").await;
-    for _ in 0..5 {
+    for _ in 0..10 {
         let (a, b) = tokio::join!(
             app.call(
                 "admins.set_role",
