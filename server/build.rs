@@ -6,14 +6,17 @@ use std::{
     env,
     fmt::Write as _,
     fs,
-    io::Write as _,
     path::{Path, PathBuf},
 };
+
+#[path = "src/compress.rs"]
+mod compress;
 
 fn main() {
     let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
     // A directory here means: rerun when anything in it changes.
     println!("cargo:rerun-if-changed={}", dist.display());
+    println!("cargo:rerun-if-changed=src/compress.rs");
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     let mut code = String::from("&[\n");
     if dist.join("index.html").is_file() {
@@ -38,11 +41,11 @@ fn main() {
                 .and_then(|n| n.to_str())
                 .expect("UTF-8 name");
             let data = fs::read(&path).expect("read asset");
-            let (br, gz) = if matches!(ext(&path), "wasm" | "js" | "css" | "svg" | "html") {
+            let (br, gz) = if compress::is_compressible(ext(&path)) {
                 let br = out.join(format!("{name}.br"));
                 let gz = out.join(format!("{name}.gz"));
-                fs::write(&br, brotli_11(&data)).expect("write br");
-                fs::write(&gz, gzip_9(&data)).expect("write gz");
+                fs::write(&br, compress::brotli_11(&data)).expect("write br");
+                fs::write(&gz, compress::gzip_9(&data)).expect("write gz");
                 (
                     format!("Some(include_bytes!({:?}))", br.display().to_string()),
                     format!("Some(include_bytes!({:?}))", gz.display().to_string()),
@@ -70,20 +73,4 @@ fn ext(path: &Path) -> &str {
     path.extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default()
-}
-
-fn brotli_11(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        ..Default::default()
-    };
-    brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("brotli");
-    out
-}
-
-fn gzip_9(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(data).expect("gzip");
-    enc.finish().expect("gzip")
 }

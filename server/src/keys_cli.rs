@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use client::{
     types::{CreatedKey, KeyItem, KeyPage, NewKey, Scope, Verification},
-    ApiError, Client, Error,
+    Client, Error,
 };
 use serde::Serialize;
 
@@ -106,25 +106,14 @@ fn exit_code(error: &Error) -> u8 {
     match error {
         Error::Usage(_) => exit::USAGE,
         Error::Transport(_) => exit::UNAVAILABLE,
-        Error::Api { error, .. } => match error {
-            ApiError::Unauthenticated
-            | ApiError::InvalidKey(_)
-            | ApiError::InvalidCredentials
-            | ApiError::InvalidSignature
-            | ApiError::Forbidden(_)
-            | ApiError::MissingScope(_)
-            | ApiError::CrossOrigin
-            | ApiError::ReauthRequired => exit::NO_PERMISSION,
-            ApiError::NotFound(_) => exit::NOT_FOUND,
-            ApiError::Validation { .. }
-            | ApiError::BadRequest(_)
-            | ApiError::NotRecoverable
-            | ApiError::AlreadySetUp
-            | ApiError::PayloadTooLarge
-            | ApiError::UnsupportedMediaType => exit::DATA,
-            ApiError::RateLimited { .. } | ApiError::RequestTimeout => exit::TEMPORARY,
-            ApiError::Network(_) => exit::UNAVAILABLE,
-            ApiError::Internal => exit::SOFTWARE,
+        // By the status each error is answered with (one table: `ErrorCode::status`).
+        Error::Api { error, .. } => match error.status() {
+            401 | 403 => exit::NO_PERMISSION,
+            404 => exit::NOT_FOUND,
+            408 | 429 => exit::TEMPORARY,
+            400..=499 => exit::DATA,
+            503 => exit::UNAVAILABLE,
+            _ => exit::SOFTWARE,
         },
     }
 }

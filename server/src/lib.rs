@@ -1,6 +1,7 @@
 //! The `licenseshipper` server: HTTP wiring around the `app` crate's server functions.
 
 pub mod api;
+pub mod compress;
 pub mod config;
 pub mod connections;
 pub mod embedded;

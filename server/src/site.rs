@@ -16,7 +16,10 @@ use http::{header, HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 
-use crate::error::StartupError;
+use crate::{
+    compress::{brotli_11, gzip_9, is_compressible},
+    error::StartupError,
+};
 
 pub struct Site {
     /// Where the files are; `None`: the client built into the binary.
@@ -184,10 +187,10 @@ pub fn precompress(root: &Path) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let compressible = matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("wasm" | "js" | "css" | "svg" | "html")
-        );
+        let compressible = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(is_compressible);
         if !compressible || !path.is_file() {
             continue;
         }
@@ -222,23 +225,6 @@ pub fn precompress(root: &Path) {
         }
     }
     tracing::debug!(root = %root.display(), "static assets precompressed");
-}
-
-fn brotli_11(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        ..Default::default()
-    };
-    let _ = brotli::BrotliCompress(&mut &data[..], &mut out, &params);
-    out
-}
-
-fn gzip_9(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    let _ = enc.write_all(data);
-    enc.finish().unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -301,8 +301,17 @@ pub fn AddKeyDialog(
     };
 
     // Under a key policy, "no expiry" means the policy's default (or its maximum).
-    let policy = LocalResource::new(get_settings);
-    let current_policy = move || policy.get().and_then(Result::ok).unwrap_or_default();
+    // Asked each time the dialog opens, not with every list.
+    let policy = LocalResource::new(move || {
+        let opened = open.get();
+        async move {
+            match opened {
+                true => get_settings().await.ok(),
+                false => None,
+            }
+        }
+    });
+    let current_policy = move || policy.get().flatten().unwrap_or_default();
     let never_label = move || {
         let p = current_policy();
         match p.default_expiry_days.or(p.max_lifetime_days) {

@@ -6,7 +6,11 @@ use sea_orm::{
     QueryOrder, QuerySelect, Select, Set,
 };
 
-use super::{entities::audit_events, error::ServiceResult, keys::list::like_contains};
+use super::{
+    entities::audit_events,
+    error::ServiceResult,
+    keys::list::{like_contains, like_starts_with},
+};
 
 pub use crate::api::types::ActorKind;
 use crate::api::{
@@ -81,11 +85,9 @@ pub async fn record<C: ConnectionTrait>(
 pub fn select(filter: &AuditFilter) -> ServiceResult<Select<audit_events::Entity>> {
     let mut query = audit_events::Entity::find();
     if let Some(prefix) = validate::query("action", filter.action.as_deref())? {
-        let pattern = like_contains(&prefix);
-        // A prefix: `%`, `_` and a backslash in it match themselves (no leading wildcard).
         query = query.filter(
             audit_events::Column::Action
-                .like(LikeExpr::new(pattern.strip_prefix('%').unwrap_or(&pattern)).escape('\\')),
+                .like(LikeExpr::new(like_starts_with(&prefix)).escape('\\')),
         );
     }
     if let Some(actor) = validate::query("actor", filter.actor.as_deref())? {

@@ -190,8 +190,12 @@ async fn authenticate_key(
     };
     // A key limited to some addresses is refused from any other, before it counts against its
     // rate limit (an unknown address is refused too).
-    let from = ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok());
-    if !crate::server::keys::allowlist::admits(&snapshot.allowed_cidrs, from) {
+    if !snapshot.allowed_cidrs.is_empty()
+        && !crate::server::keys::allowlist::admits(
+            &snapshot.allowed_cidrs,
+            ip.and_then(|ip| ip.parse().ok()),
+        )
+    {
         return Err(ApiError::InvalidKey(KeyRejection::IpNotAllowed));
     }
     if let Some(per_minute) = snapshot.rate_limit_per_minute {

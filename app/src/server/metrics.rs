@@ -43,14 +43,12 @@ pub const LATENCY_BUCKETS: [f64; 12] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
 ];
 
-pub fn verification(outcome: Result<(), KeyRejection>) {
+/// One key verification: valid, or why it was refused.
+pub fn verification(rejected: Option<KeyRejection>) {
     if !on() {
         return;
     }
-    let label = match outcome {
-        Ok(()) => "valid",
-        Err(r) => r.as_str(),
-    };
+    let label = rejected.map_or("valid", KeyRejection::as_str);
     metrics::counter!(VERIFICATIONS, "outcome" => label).increment(1);
 }
 

@@ -112,19 +112,11 @@ fn operation(endpoint: &Endpoint, schemas: &mut Schemas) -> utoipa::openapi::pat
             ),
     };
     let mut responses = ResponsesBuilder::new().response("200", ok.build());
-    let mut by_status: std::collections::BTreeMap<u16, Vec<&'static str>> = Default::default();
-    for code in endpoint.all_errors() {
-        by_status
-            .entry(code.status())
-            .or_default()
-            .push(code.as_str());
-    }
-    for (status, codes) in by_status {
-        let codes: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+    for (status, codes) in errors_by_status(endpoint.all_errors()) {
         responses = responses.response(
             status.to_string(),
             ResponseBuilder::new()
-                .description(codes.join(", "))
+                .description(codes)
                 .content(
                     json,
                     ContentBuilder::new()
@@ -146,10 +138,63 @@ fn operation(endpoint: &Endpoint, schemas: &mut Schemas) -> utoipa::openapi::pat
         .build()
 }
 
+/// Error codes grouped by the status they are answered with: "`code`, `code`" per status.
+fn errors_by_status(
+    codes: impl IntoIterator<Item = ErrorCode>,
+) -> std::collections::BTreeMap<u16, String> {
+    let mut by_status: std::collections::BTreeMap<u16, Vec<String>> = Default::default();
+    for code in codes {
+        by_status
+            .entry(code.status())
+            .or_default()
+            .push(format!("`{}`", code.as_str()));
+    }
+    by_status
+        .into_iter()
+        .map(|(status, codes)| (status, codes.join(", ")))
+        .collect()
+}
+
+/// The secret-scanning report's operation (it is no server function: it reads its raw body to
+/// check the signature), with the schemas it refers to.
+fn scanning_operation(schemas: &mut Schemas) -> Value {
+    use crate::api::{
+        registry::components_of,
+        types::{LeakReport, LeakVerdict},
+    };
+    use crate::server::scanning::{MAX_REPORT_TOKENS, REPORT_ERRORS};
+    components_of::<LeakReport>(schemas);
+    components_of::<LeakVerdict>(schemas);
+    let mut responses = serde_json::Map::new();
+    responses.insert(
+        "200".into(),
+        json!({"description": "One verdict per reported token", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/LeakVerdict"}}}}}),
+    );
+    for (status, codes) in errors_by_status(REPORT_ERRORS) {
+        responses.insert(
+            status.to_string(),
+            json!({"description": codes, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+    }
+    json!({"post": {
+        "operationId": "secret_scanning.report",
+        "summary": "Reports keys found in public (GitHub secret-scanning partner format).",
+        "description": "A JSON array of found tokens, signed with ECDSA P-256 over the raw body by a key from the configured public-keys file (`--scanning-public-keys-file`); 404 when none is configured. A live key is disabled (or rolled with no grace, as the key policy says) within the request.\n\nNeeds: a valid signature.",
+        "tags": ["Secret scanning"],
+        "security": [],
+        "parameters": [
+            {"name": "Github-Public-Key-Identifier", "in": "header", "required": true, "schema": {"type": "string"}},
+            {"name": "Github-Public-Key-Signature", "in": "header", "required": true, "schema": {"type": "string"}, "description": "base64 of the DER ECDSA signature of the raw body"},
+        ],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "array", "maxItems": MAX_REPORT_TOKENS, "items": {"$ref": "#/components/schemas/LeakReport"}}}}},
+        "responses": responses,
+    }})
+}
+
 /// The whole document, as JSON.
 pub fn document() -> Value {
     let mut schemas = Schemas::new();
-    let scanning = crate::server::scanning::openapi_operation(&mut schemas);
+    let scanning = scanning_operation(&mut schemas);
     let mut paths = PathsBuilder::new();
     for endpoint in registry::endpoints() {
         let op = operation(endpoint, &mut schemas);

@@ -123,45 +123,6 @@ impl ScanningKeys {
     }
 }
 
-/// The endpoint's OpenAPI operation (it is no server function: it reads its raw body to check
-/// the signature), with the schemas it refers to.
-pub fn openapi_operation(schemas: &mut crate::api::registry::Schemas) -> serde_json::Value {
-    use crate::api::registry::components_of;
-    components_of::<LeakReport>(schemas);
-    components_of::<LeakVerdict>(schemas);
-    let mut responses = serde_json::Map::new();
-    responses.insert(
-        "200".into(),
-        serde_json::json!({"description": "One verdict per reported token", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/LeakVerdict"}}}}}),
-    );
-    let mut by_status: std::collections::BTreeMap<u16, Vec<String>> = Default::default();
-    for code in REPORT_ERRORS {
-        by_status
-            .entry(code.status())
-            .or_default()
-            .push(format!("`{}`", code.as_str()));
-    }
-    for (status, codes) in by_status {
-        responses.insert(
-            status.to_string(),
-            serde_json::json!({"description": codes.join(", "), "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
-        );
-    }
-    serde_json::json!({"post": {
-        "operationId": "secret_scanning.report",
-        "summary": "Reports keys found in public (GitHub secret-scanning partner format).",
-        "description": "A JSON array of found tokens, signed with ECDSA P-256 over the raw body by a key from the configured public-keys file (`--scanning-public-keys-file`); 404 when none is configured. A live key is disabled (or rolled with no grace, as the key policy says) within the request.\n\nNeeds: a valid signature.",
-        "tags": ["Secret scanning"],
-        "security": [],
-        "parameters": [
-            {"name": "Github-Public-Key-Identifier", "in": "header", "required": true, "schema": {"type": "string"}},
-            {"name": "Github-Public-Key-Signature", "in": "header", "required": true, "schema": {"type": "string"}, "description": "base64 of the DER ECDSA signature of the raw body"},
-        ],
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "array", "maxItems": MAX_REPORT_TOKENS, "items": {"$ref": "#/components/schemas/LeakReport"}}}}},
-        "responses": responses,
-    }})
-}
-
 /// The longest reporter-given `source` kept.
 pub const MAX_SOURCE: usize = 64;
 
@@ -191,10 +152,11 @@ pub async fn process(
             .map(|secret| hash_secret(&secret));
         let found = match &hash {
             None => None,
-            Some(hash) => keys.find_by_secret_hash(hash).await?,
+            // Judged under the key's lock by `report_leak` (a retired secret is no leak).
+            Some(hash) => keys.by_secret_hash(hash).await?,
         };
         let mut label = LeakLabel::FalsePositive;
-        if let (Some((key, _)), Some(hash)) = (found, &hash) {
+        if let (Some(key), Some(hash)) = (found, &hash) {
             let source = printable(report.source.as_deref().unwrap_or("unknown"), MAX_SOURCE);
             let actor = Actor {
                 ip: from.map(str::to_owned),

@@ -21,23 +21,24 @@ crate::api_fn! {
         id: String,
         #[server(flatten)] patch: KeyPatch,
     ) -> Result<KeyItem, ApiError> {
-        let (state, caller) = crate::server::request()?;
         use crate::api::types::Scope;
+        use crate::server::{entities::api_keys::scopes_from_column, keys::allowlist};
+        let (state, caller) = crate::server::request()?;
+        // Sudo mode for an admin session making a key more powerful: granting `keys:write`, or
+        // opening it to more addresses. (Keys are held to their own rights by the service.)
         let grants_write = patch.scopes.as_ref().is_some_and(|s| s.contains(&Scope::KeysWrite));
-        if grants_write && !caller.is_key() {
+        if !caller.is_key() && (grants_write || patch.allowed_cidrs.is_some()) {
             let current = state.keys.get(&id).await?;
-            let holds_write = crate::server::entities::api_keys::scopes_from_column(&current.scopes)
-                .contains(&Scope::KeysWrite);
-            if !holds_write {
-                state.require_recent_password(&caller)?;
-            }
-        }
-        // Opening a key to more addresses is as sensitive as granting it more rights.
-        if let (Some(wanted), false) = (&patch.allowed_cidrs, caller.is_key()) {
-            use crate::server::keys::allowlist;
-            let current = allowlist::from_column(&state.keys.get(&id).await?.allowed_cidrs);
-            let wanted = allowlist::parse("allowed_cidrs", wanted)?;
-            if !allowlist::within(&wanted, &current) {
+            let gains_write = grants_write
+                && !scopes_from_column(&current.scopes).contains(&Scope::KeysWrite);
+            let widens = match &patch.allowed_cidrs {
+                Some(wanted) => !allowlist::within(
+                    &allowlist::parse("allowed_cidrs", wanted)?,
+                    &allowlist::from_column(&current.allowed_cidrs),
+                ),
+                None => false,
+            };
+            if gains_write || widens {
                 state.require_recent_password(&caller)?;
             }
         }

@@ -278,7 +278,6 @@ impl Accounts {
         Ok(user)
     }
 
-    /// Checks credentials (throttled per email and per IP) and opens a session.
     /// Counts a password attempt for `email_lower` from `ip` before it is made (refused at once
     /// over a limit), then waits for a bounded hashing slot; an attempt that gets no slot is
     /// given back, not counted. Logins, sudo confirmations and password changes all go here.
@@ -298,6 +297,7 @@ impl Accounts {
         }
     }
 
+    /// Checks credentials (throttled per email and per IP) and opens a session.
     pub async fn login(
         &self,
         email: &str,

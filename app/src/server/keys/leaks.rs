@@ -3,7 +3,7 @@
 //! policy says — and the key carries where it was found until it gets a new secret (it cannot
 //! be enabled before). Announced to every replica like any other change.
 
-use sea_orm::{ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{IntoActiveModel, Set};
 use serde_json::json;
 
 use crate::api::types::{AuditAction, LeakResponse};
@@ -28,7 +28,7 @@ pub struct Sighting<'a> {
 
 /// Which of a key's secrets a found token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Found {
+enum Found {
     /// The key's secret.
     Current,
     /// The secret a roll replaced, still accepted during its grace.
@@ -41,36 +41,6 @@ pub fn printable(text: &str, max: usize) -> String {
 }
 
 impl KeyService {
-    /// The key whose secret hashes to `hash` — its current one, or a rolled key's previous one
-    /// while its grace lasts (a previous secret past its grace opens nothing, so it leaks
-    /// nothing) — and which of the two it is.
-    pub async fn find_by_secret_hash(
-        &self,
-        hash: &str,
-    ) -> ServiceResult<Option<(api_keys::Model, Found)>> {
-        let now = self.now_ms();
-        let row = api_keys::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(api_keys::Column::SecretHash.eq(hash))
-                    .add(
-                        Condition::all()
-                            .add(api_keys::Column::PreviousSecretHash.eq(hash))
-                            .add(api_keys::Column::PreviousSecretExpiresAt.gt(now)),
-                    ),
-            )
-            .one(self.db())
-            .await?;
-        Ok(row.map(|row| {
-            let found = if row.secret_hash == hash {
-                Found::Current
-            } else {
-                Found::PreviousInGrace
-            };
-            (row, found)
-        }))
-    }
-
     /// Reports a secret of the key `id` leaked: `presented`, the lookup hash of the secret found
     /// (judged again under the key's lock: a roll in between may have retired it), or `None` for
     /// the key's current secret (an admin's report). A leaked previous secret only loses its

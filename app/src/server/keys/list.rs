@@ -45,8 +45,12 @@ pub struct ListPage {
 /// A LIKE pattern for "contains": `%`, `_` and `\` match themselves; `\` is the escape
 /// character.
 pub fn like_contains(needle: &str) -> String {
-    let mut out = String::with_capacity(needle.len() + 2);
-    out.push('%');
+    format!("%{}", like_starts_with(needle))
+}
+
+/// A LIKE pattern for "starts with", escaped as [`like_contains`] is.
+pub fn like_starts_with(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 1);
     for c in needle.chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');

@@ -34,10 +34,23 @@ pub fn judge(snapshot: Arc<KeySnapshot>, now_ms: i64) -> Outcome {
 }
 
 impl KeyService {
+    /// The key whose current or previous secret has the lookup hash `hash` (one indexed read;
+    /// whether a previous secret still works is for the caller to judge).
+    pub async fn by_secret_hash(&self, hash: &str) -> ServiceResult<Option<api_keys::Model>> {
+        Ok(api_keys::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(api_keys::Column::SecretHash.eq(hash))
+                    .add(api_keys::Column::PreviousSecretHash.eq(hash)),
+            )
+            .one(self.db())
+            .await?)
+    }
+
     /// Decides whether `presented` is a usable key. Does not record a use.
     pub async fn verify(&self, presented: &str) -> ServiceResult<Outcome> {
         let outcome = self.decide(presented).await?;
-        metrics::verification(outcome.as_ref().map(|_| ()).map_err(|r| *r));
+        metrics::verification(outcome.as_ref().err().copied());
         Ok(outcome)
     }
 
@@ -53,15 +66,7 @@ impl KeyService {
             return Ok(judge(snapshot, now));
         }
         let epoch = self.cache.epoch();
-        let row = api_keys::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(api_keys::Column::SecretHash.eq(hash.as_str()))
-                    .add(api_keys::Column::PreviousSecretHash.eq(hash.as_str())),
-            )
-            .one(self.db())
-            .await?;
-        let Some(row) = row else {
+        let Some(row) = self.by_secret_hash(&hash).await? else {
             return Ok(Err(KeyRejection::NotFound));
         };
         let current = bool::from(row.secret_hash.as_bytes().ct_eq(hash.as_bytes()));
