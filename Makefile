@@ -86,6 +86,7 @@ bench:
 	cargo bench -p server --bench keys
 	cargo bench -p server --bench list
 	cargo bench -p server --bench http_load
+	cargo bench -p server --bench webhooks
 
 ## 60 s of mixed traffic at 64 connections; fails on any 5xx, lost write or RSS growth >= 10 %.
 load:

@@ -48,3 +48,9 @@ if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules
   step "Installing the browser tests' npm packages (end2end/, under a minute)"
   (cd end2end && npm ci --no-audit --no-fund)
 fi
+
+# The webhook tests' receiver: the Standard Webhooks reference library verifies every signature.
+if [ ! -d server/tests/receiver/node_modules/standardwebhooks ]; then
+  step "Installing the webhook receiver's npm package (server/tests/receiver/, seconds)"
+  (cd server/tests/receiver && npm ci --no-audit --no-fund)
+fi

@@ -21,6 +21,7 @@ use crate::{
     pages::{
         admins::AdminsPage, audit::AuditPage, key_details::KeyDetailsPage, keys_list::KeysPage,
         login::LoginPage, not_found::NotFound, settings::SettingsPage, setup::SetupPage,
+        webhooks::WebhooksPage,
     },
 };
 
@@ -45,6 +46,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admins") view=|| view! { <RequireAdmin><AdminsPage/></RequireAdmin> }/>
                     <Route path=path!("/audit") view=|| view! { <RequireAdmin><AuditPage/></RequireAdmin> }/>
                     <Route path=path!("/settings") view=|| view! { <RequireAdmin><SettingsPage/></RequireAdmin> }/>
+                    <Route path=path!("/webhooks") view=|| view! { <RequireAdmin><WebhooksPage/></RequireAdmin> }/>
                 </Routes>
             </main>
             <ReauthDialog/>
@@ -99,6 +101,9 @@ fn TopBar() -> impl IntoView {
                     <A href="/keys">"API Keys"</A>
                     <A href="/admins">"Admins"</A>
                     <A href="/audit">"Audit log"</A>
+                    <Show when=move || session.can_manage()>
+                        <A href="/webhooks">"Webhooks"</A>
+                    </Show>
                     <A href="/settings">"Settings"</A>
                 </nav>
                 <div class="user-menu">

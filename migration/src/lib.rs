@@ -16,6 +16,7 @@ mod m0008_admin_roles;
 mod m0009_key_allowlists;
 mod m0010_key_policy;
 mod m0011_key_leaks;
+mod m0012_webhooks;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_key_allowlists::Migration),
             Box::new(m0010_key_policy::Migration),
             Box::new(m0011_key_leaks::Migration),
+            Box::new(m0012_webhooks::Migration),
         ]
     }
 }

@@ -138,6 +138,21 @@ pub struct ServeArgs {
     /// POST /api/v1/secret_scanning.report (404 without it). Read at start, never fetched.
     #[arg(long, env = "LS_SCANNING_PUBLIC_KEYS_FILE")]
     pub scanning_public_keys_file: Option<PathBuf>,
+    /// Allow webhook endpoints on plain `http://` URLs (for development; signatures still hold,
+    /// but anyone on the path reads the events).
+    #[arg(long, env = "LS_ALLOW_INSECURE_WEBHOOKS", default_value_t = false)]
+    pub allow_insecure_webhooks: bool,
+    /// Allow webhook endpoints on loopback, private, link-local and metadata addresses (for
+    /// development and tests; in production this lets admins reach the internal network).
+    #[arg(long, env = "LS_ALLOW_PRIVATE_WEBHOOKS", default_value_t = false)]
+    pub allow_private_webhooks: bool,
+    /// Seconds one webhook delivery attempt may take, connecting to reading the answer.
+    #[arg(long, env = "LS_WEBHOOK_TIMEOUT_SECS", default_value_t = 15)]
+    pub webhook_timeout_secs: u64,
+    /// Whether this replica delivers webhooks (replicas share the work; turn it off on
+    /// replicas that should only answer requests).
+    #[arg(long, env = "LS_WEBHOOK_DELIVERY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub webhook_delivery: bool,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]

@@ -169,6 +169,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         body_timeout: Duration::from_secs(args.body_timeout_secs.max(1)),
         reauth_window: Duration::from_secs(args.reauth_window_secs.max(1)),
         scanning_keys,
+        webhooks: app::server::webhooks::DeliverySettings {
+            targets: app::server::webhooks::target::TargetPolicy {
+                allow_insecure: args.allow_insecure_webhooks,
+                allow_private: args.allow_private_webhooks,
+            },
+            deliver: args.webhook_delivery,
+            timeout: Duration::from_secs(args.webhook_timeout_secs.clamp(1, 300)),
+            ..Default::default()
+        },
         ..Settings::default()
     };
     let state = AppState::start(db, keyring, Arc::new(SystemClock), settings);

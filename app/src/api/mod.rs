@@ -9,5 +9,6 @@ pub mod registry;
 pub mod settings;
 pub mod types;
 pub mod validate;
+pub mod webhooks;
 
 pub use error::ApiError;

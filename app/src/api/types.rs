@@ -632,6 +632,21 @@ pub enum AuditAction {
     #[strum(serialize = "vault.master_key_rotated")]
     #[cfg_attr(feature = "ssr", sea_orm(string_value = "vault.master_key_rotated"))]
     VaultMasterKeyRotated,
+    #[strum(serialize = "webhook.created")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "webhook.created"))]
+    WebhookCreated,
+    #[strum(serialize = "webhook.updated")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "webhook.updated"))]
+    WebhookUpdated,
+    #[strum(serialize = "webhook.secret_rolled")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "webhook.secret_rolled"))]
+    WebhookSecretRolled,
+    #[strum(serialize = "webhook.disabled")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "webhook.disabled"))]
+    WebhookDisabled,
+    #[strum(serialize = "webhook.deleted")]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "webhook.deleted"))]
+    WebhookDeleted,
 }
 
 impl AuditAction {
@@ -665,6 +680,11 @@ impl AuditAction {
             Self::AuthPasswordConfirmed => "Password confirmed (sudo mode)",
             Self::AuthSessionsEnded => "Sessions ended",
             Self::VaultMasterKeyRotated => "Master key rotated",
+            Self::WebhookCreated => "Webhook endpoint added",
+            Self::WebhookUpdated => "Webhook endpoint changed",
+            Self::WebhookSecretRolled => "Webhook secret rolled",
+            Self::WebhookDisabled => "Webhook endpoint disabled",
+            Self::WebhookDeleted => "Webhook endpoint deleted",
         }
     }
 }

@@ -8,5 +8,6 @@ pub mod login;
 pub mod not_found;
 pub mod settings;
 pub mod setup;
+pub mod webhooks;
 
 pub mod key_dialogs;

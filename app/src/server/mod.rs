@@ -16,6 +16,7 @@ pub mod ratelimit;
 pub mod scanning;
 pub mod state;
 pub mod vault;
+pub mod webhooks;
 pub mod wire;
 
 use http::{header, HeaderValue};

@@ -14,6 +14,7 @@ use super::{
     keys::{cache::KeyCache, revocation, usage::UsageBuffer, KeyService},
     ratelimit::WindowLimiter,
     vault::Keyring,
+    webhooks::{DeliverySettings, Webhooks},
 };
 
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub struct Settings {
     pub reauth_window: Duration,
     /// The secret-scanning partner's verifying keys; without them the report endpoint is 404.
     pub scanning_keys: Option<Arc<super::scanning::ScanningKeys>>,
+    /// Where webhooks may go, and how this replica delivers them.
+    pub webhooks: DeliverySettings,
 }
 
 impl Default for Settings {
@@ -51,6 +54,7 @@ impl Default for Settings {
             hashing_wait: password::SLOT_WAIT,
             reauth_window: super::caller::DEFAULT_REAUTH_WINDOW,
             scanning_keys: None,
+            webhooks: DeliverySettings::default(),
         }
     }
 }
@@ -60,6 +64,7 @@ pub struct Inner {
     pub clock: SharedClock,
     pub keys: KeyService,
     pub accounts: Accounts,
+    pub webhooks: Arc<Webhooks>,
     pub settings: Settings,
     /// Failed key authentications per client IP.
     pub auth_failures: WindowLimiter,
@@ -70,6 +75,7 @@ pub struct Inner {
     shutdown: watch::Sender<bool>,
     flusher: std::sync::Mutex<Option<JoinHandle<()>>>,
     listener: std::sync::Mutex<Option<JoinHandle<()>>>,
+    deliverer: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 #[derive(Clone)]
@@ -93,8 +99,8 @@ impl AppState {
         caller.require_recent_password(self.clock.now_ms(), self.settings.reauth_window)
     }
 
-    /// Builds the services and starts the background tasks (usage flusher, and on PostgreSQL
-    /// the revocation listener). Must run inside a tokio runtime.
+    /// Builds the services and starts the background tasks (usage flusher, webhook worker, and
+    /// on PostgreSQL the revocation listener). Must run inside a tokio runtime.
     pub fn start(
         db: DatabaseConnection,
         keyring: Keyring,
@@ -107,14 +113,29 @@ impl AppState {
             100_000,
         ));
         let usage = Arc::new(UsageBuffer::default());
+        let keyring = Arc::new(keyring);
+        let outbox_wake = Arc::new(tokio::sync::Notify::new());
         let keys = KeyService::new(
             db.clone(),
-            Arc::new(keyring),
+            keyring.clone(),
             clock.clone(),
             cache.clone(),
             usage.clone(),
+            outbox_wake.clone(),
         );
+        let webhooks = Arc::new(Webhooks::new(
+            db.clone(),
+            keyring,
+            clock.clone(),
+            settings.webhooks.clone(),
+            outbox_wake.clone(),
+        ));
         let (shutdown, mut stop) = watch::channel(false);
+        let deliverer = tokio::spawn(super::webhooks::worker::run(
+            webhooks.clone(),
+            outbox_wake,
+            shutdown.subscribe(),
+        ));
         let listener = revocation::spawn_listener(&db, cache);
         let flush_db = db.clone();
         let interval = settings.usage_flush_interval;
@@ -140,6 +161,7 @@ impl AppState {
             db,
             clock,
             keys,
+            webhooks,
             auth_failures: WindowLimiter::new(60_000),
             key_requests: WindowLimiter::new(60_000),
             exports: Arc::new(tokio::sync::Semaphore::new(super::export::MAX_EXPORTS)),
@@ -147,6 +169,7 @@ impl AppState {
             shutdown,
             flusher: std::sync::Mutex::new(Some(flusher)),
             listener: std::sync::Mutex::new(listener),
+            deliverer: std::sync::Mutex::new(Some(deliverer)),
         }))
     }
 
@@ -157,6 +180,16 @@ impl AppState {
         let flusher = self.flusher.lock().expect("task lock").take();
         if let Some(flusher) = flusher {
             let _ = flusher.await;
+        }
+        // A delivery in flight may finish briefly; one cut off is sent again after its lease.
+        let deliverer = self.deliverer.lock().expect("task lock").take();
+        if let Some(mut deliverer) = deliverer {
+            if tokio::time::timeout(Duration::from_secs(2), &mut deliverer)
+                .await
+                .is_err()
+            {
+                deliverer.abort();
+            }
         }
         let listener = self.listener.lock().expect("task lock").take();
         if let Some(listener) = listener {

@@ -2,15 +2,16 @@
 //! Keys and audit events depend on who is looking (an API key sees less about keys outside its
 //! rights); admins on who is asking (`is_self`).
 
-use crate::api::types::{
-    ActorKind, AdminItem, AuditItem, CreatorKind, KeyItem, KeyStatus, SignedIn,
+use crate::api::{
+    types::{ActorKind, AdminItem, AuditItem, CreatorKind, KeyItem, KeyStatus, SignedIn},
+    webhooks::types::WebhookEndpoint,
 };
 use crate::server::{
     caller::AdminPrincipal,
     clock::from_ms,
     entities::{
         api_keys::{self, scopes_from_column},
-        audit_events, users,
+        audit_events, users, webhook_endpoints,
     },
     keys::bounds::{KeyBounds, KeyLimits},
     vault::format::mask,
@@ -29,7 +30,7 @@ pub fn status(model: &api_keys::Model, now_ms: i64) -> KeyStatus {
     }
 }
 
-fn to_item(model: &api_keys::Model, now_ms: i64) -> KeyItem {
+pub fn to_item(model: &api_keys::Model, now_ms: i64) -> KeyItem {
     KeyItem {
         id: model.id.clone(),
         name: model.name.clone(),
@@ -148,5 +149,22 @@ pub fn admin_signed_in(admin: &AdminPrincipal) -> SignedIn {
         email: admin.email.clone(),
         name: admin.name.clone(),
         role: admin.role,
+    }
+}
+
+/// A webhook endpoint as the wire shows it (never its secret).
+pub fn to_webhook(model: &webhook_endpoints::Model) -> WebhookEndpoint {
+    WebhookEndpoint {
+        id: model.id.clone(),
+        url: model.url.clone(),
+        description: model.description.clone(),
+        events: crate::server::webhooks::events_from_column(&model.events),
+        disabled_at: model.disabled_at.map(from_ms),
+        disabled_reason: model.disabled_reason.clone(),
+        failing_since: model.failing_since.map(from_ms),
+        previous_secret_expires_at: model.previous_secret_expires_at.map(from_ms),
+        created_at: from_ms(model.created_at),
+        created_by: model.created_by.clone(),
+        updated_at: from_ms(model.updated_at),
     }
 }

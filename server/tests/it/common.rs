@@ -135,6 +135,17 @@ impl Default for Options {
                 trust_proxy: true,
                 // Tests flush usage themselves unless they test the flusher.
                 usage_flush_interval: Duration::from_secs(3600),
+                // The webhook worker runs when woken (a queued event), not on its own: tests
+                // that count statements see none of its polls.
+                webhooks: app::server::webhooks::DeliverySettings {
+                    poll_interval: Duration::from_secs(3600),
+                    expiry_scan_interval: Duration::from_secs(3600),
+                    targets: app::server::webhooks::target::TargetPolicy {
+                        allow_insecure: true,
+                        allow_private: true,
+                    },
+                    ..Default::default()
+                },
                 ..Settings::default()
             },
         }

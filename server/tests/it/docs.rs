@@ -150,3 +150,16 @@ fn only_key_or_public_functions_answer_get() {
         );
     }
 }
+
+#[test]
+fn the_webhook_event_table_is_the_event_list() {
+    let md =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap();
+    use app::api::webhooks::types::WebhookEvent;
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `key.")).collect();
+    assert_eq!(rows.len(), WebhookEvent::ALL.len(), "{rows:#?}");
+    for event in WebhookEvent::ALL {
+        let row = format!("| `{}` | {} |", event.as_str(), event.description());
+        assert!(rows.contains(&row.as_str()), "docs/api.md lacks {row}");
+    }
+}

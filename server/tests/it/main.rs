@@ -26,3 +26,4 @@ mod rotation;
 mod sudo;
 mod throttles;
 mod vault;
+mod webhooks;

@@ -551,3 +551,69 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    webhook_signing_secrets_are_resealed_by_a_rotation,
+    |backend| async move { webhook_secrets(backend).await }
+);
+
+/// An endpoint's secret and, after a roll, its previous one are sealed by the master key too:
+/// the rotation re-seals both, so a server holding only the new key starts and signs with both.
+async fn webhook_secrets(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let keys = tempfile::tempdir().unwrap();
+    let (old, _) = key_file(keys.path(), "old.key");
+    let (new, new_id) = key_file(keys.path(), "new.key");
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = crate::webhooks::Receiver::start();
+    let lax = |current: &Path| {
+        vec![
+            ("LS_MASTER_KEY_FILE", current.display().to_string()),
+            ("LS_ALLOW_PRIVATE_WEBHOOKS", "true".to_owned()),
+            ("LS_ALLOW_INSECURE_WEBHOOKS", "true".to_owned()),
+        ]
+    };
+    let env = lax(&old);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = process::start(dir.path(), &db.url, &env).await;
+    let cookie = server.setup().await;
+    let (status, body) = server
+        .api(
+            "webhooks.create",
+            json!({"url": format!("{}/hooks", receiver.base), "events": ["key.created"]}),
+            &cookie,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["endpoint"]["id"].as_str().unwrap().to_owned();
+    let first = body["secret"].clone();
+    let (status, body) = server
+        .api("webhooks.roll_secret", json!({"id": id}), &cookie)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let second = body["secret"].clone();
+    stop(server).await;
+
+    let out = rotate(&db.url, &old, &[], &new);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("every secret is sealed under {new_id}")),
+        "{text}"
+    );
+
+    // Only the new key: the server starts (nothing is left under the old one) and signs.
+    let env = lax(&new);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = process::start(dir.path(), &db.url, &env).await;
+    receiver.control(json!({"secrets": [first, second]})).await;
+    let (status, body) = server
+        .api("webhooks.test", json!({"id": id}), &cookie)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let log = receiver.wait_for(1).await;
+    assert_eq!(log[0]["verifiedBy"], json!([0, 1]), "{log:#?}");
+    stop(server).await;
+}

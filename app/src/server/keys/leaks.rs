@@ -112,10 +112,21 @@ impl KeyService {
             }
         };
         let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
+        // Besides `key.leaked`, what the leak did to the key, for endpoints that follow that.
+        let consequence = match done {
+            "rolled" => Some(AuditAction::KeyRolled),
+            "disabled" => Some(AuditAction::KeyDisabled),
+            _ => None,
+        };
+        let also = match consequence {
+            Some(action) => Self::queue_events(&txn, now, action, &[&updated]).await?,
+            None => 0,
+        };
         self.commit_change(
             txn,
             now,
             actor,
+            &updated,
             Event {
                 action: AuditAction::KeyLeaked,
                 key: Some((&updated.id, &updated.name)),
@@ -131,6 +142,7 @@ impl KeyService {
             },
         )
         .await?;
+        self.events_committed(also);
         Ok(updated)
     }
 }

@@ -25,6 +25,7 @@ use crate::api::{
     error::ApiError,
     types::{AuditAction, KeyPatch, NewKey, MAX_BULK_DELETE, MAX_GRACE_SECONDS},
     validate,
+    webhooks::types::WebhookEvent,
 };
 use crate::server::{
     audit::{self, Actor, Event},
@@ -36,6 +37,7 @@ use crate::server::{
     },
     error::{ServiceError, ServiceResult},
     vault::{format, hash_secret, Keyring, Secret},
+    webhooks::outbox,
 };
 
 use self::{
@@ -51,6 +53,8 @@ pub struct KeyService {
     clock: SharedClock,
     cache: Arc<KeyCache>,
     usage: Arc<UsageBuffer>,
+    /// Wakes this replica's webhook worker when a change queued events.
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 const KEY: &str = "API key";
@@ -69,6 +73,7 @@ impl KeyService {
         clock: SharedClock,
         cache: Arc<KeyCache>,
         usage: Arc<UsageBuffer>,
+        outbox_wake: Arc<tokio::sync::Notify>,
     ) -> Self {
         Self {
             db,
@@ -76,6 +81,27 @@ impl KeyService {
             clock,
             cache,
             usage,
+            outbox_wake,
+        }
+    }
+
+    /// Writes the webhook event of an audited change to `keys` in its transaction.
+    async fn queue_events(
+        txn: &DatabaseTransaction,
+        now: i64,
+        action: AuditAction,
+        keys: &[&api_keys::Model],
+    ) -> ServiceResult<u64> {
+        match WebhookEvent::for_audit(action) {
+            Some(event) => outbox::enqueue(txn, now, event, keys).await,
+            None => Ok(0),
+        }
+    }
+
+    /// After the commit: deliveries queued by it are due now.
+    fn events_committed(&self, queued: u64) {
+        if queued > 0 {
+            self.outbox_wake.notify_one();
         }
     }
 
@@ -201,7 +227,9 @@ impl KeyService {
             },
         )
         .await?;
+        let queued = Self::queue_events(&txn, now, AuditAction::KeyCreated, &[&model]).await?;
         txn.commit().await?;
+        self.events_committed(queued);
         Ok((model, secret))
     }
 
@@ -357,6 +385,7 @@ impl KeyService {
             txn,
             now,
             actor,
+            &updated,
             Event {
                 action: AuditAction::KeyUpdated,
                 key: Some((&updated.id, &updated.name)),
@@ -443,10 +472,13 @@ impl KeyService {
             .await?;
             revocation::announce(&txn, &model.id).await?;
         }
+        let queued =
+            Self::queue_events(&txn, now, action, &targets.iter().collect::<Vec<_>>()).await?;
         txn.commit().await?;
         for model in &targets {
             self.cache.invalidate(&model.id);
         }
+        self.events_committed(queued);
         Ok(deleted)
     }
 
@@ -517,6 +549,12 @@ impl KeyService {
             txn.rollback().await?;
             return Ok(root);
         }
+        let action = if disabled {
+            AuditAction::KeyDisabled
+        } else {
+            AuditAction::KeyEnabled
+        };
+        let mut changed = Vec::with_capacity(changing.len());
         for (model, cascade_from) in &changing {
             let mut active = (*model).clone().into_active_model();
             active.disabled_at = Set(disabled.then_some(now));
@@ -527,11 +565,7 @@ impl KeyService {
                 now,
                 actor,
                 Event {
-                    action: if disabled {
-                        AuditAction::KeyDisabled
-                    } else {
-                        AuditAction::KeyEnabled
-                    },
+                    action,
                     key: Some((&updated.id, &updated.name)),
                     detail: json!({"cascade_from": cascade_from}),
                 },
@@ -539,13 +573,17 @@ impl KeyService {
             .await?;
             revocation::announce(&txn, &updated.id).await?;
             if updated.id == root.id {
-                root = updated;
+                root = updated.clone();
             }
+            changed.push(updated);
         }
+        let queued =
+            Self::queue_events(&txn, now, action, &changed.iter().collect::<Vec<_>>()).await?;
         txn.commit().await?;
         for (model, _) in &changing {
             self.cache.invalidate(&model.id);
         }
+        self.events_committed(queued);
         Ok(root)
     }
 
@@ -586,6 +624,7 @@ impl KeyService {
             txn,
             now,
             actor,
+            &updated,
             Event {
                 action: AuditAction::KeyRolled,
                 key: Some((&updated.id, &updated.name)),
@@ -645,20 +684,24 @@ impl KeyService {
         .await
     }
 
-    /// The tail of every single-key mutation: its audit event, the announcement to other
-    /// replicas, the commit, and dropping the key from this replica's cache.
+    /// The tail of every single-key mutation: its audit event and webhook event, the
+    /// announcement to other replicas, the commit, and dropping the key from this replica's
+    /// cache.
     async fn commit_change(
         &self,
         txn: DatabaseTransaction,
         now: i64,
         actor: &Actor,
+        key: &api_keys::Model,
         event: Event<'_>,
     ) -> ServiceResult<()> {
-        let key_id = event.key.map(|(id, _)| id.to_owned()).unwrap_or_default();
+        let action = event.action;
         audit::record(&txn, now, actor, event).await?;
-        revocation::announce(&txn, &key_id).await?;
+        let queued = Self::queue_events(&txn, now, action, &[key]).await?;
+        revocation::announce(&txn, &key.id).await?;
         txn.commit().await?;
-        self.cache.invalidate(&key_id);
+        self.cache.invalidate(&key.id);
+        self.events_committed(queued);
         Ok(())
     }
 

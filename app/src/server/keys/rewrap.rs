@@ -12,7 +12,7 @@ use sea_orm::{
 use crate::api::types::AuditAction;
 use crate::server::{
     audit::{self, Actor, Event},
-    entities::api_keys,
+    entities::{api_keys, webhook_endpoints},
     error::{ServiceError, ServiceResult},
     vault::Keyring,
 };
@@ -31,6 +31,23 @@ pub async fn sealed_counts(db: &DatabaseConnection) -> ServiceResult<Vec<(String
         .into_tuple()
         .all(db)
         .await?;
+    // Webhook signing secrets are sealed by the same keyring (the current and, after a roll,
+    // the previous one).
+    for (id, previous) in webhook_endpoints::Entity::find()
+        .select_only()
+        .column(webhook_endpoints::Column::MasterKeyId)
+        .column(webhook_endpoints::Column::PreviousMasterKeyId)
+        .into_tuple::<(String, Option<String>)>()
+        .all(db)
+        .await?
+    {
+        for id in std::iter::once(id).chain(previous) {
+            match counts.iter_mut().find(|(known, _)| *known == id) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((id, 1)),
+            }
+        }
+    }
     counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(counts
         .into_iter()
@@ -81,6 +98,22 @@ pub async fn check_keyring(db: &DatabaseConnection, keyring: &Keyring) -> Servic
                     "the configured master key {id} cannot decrypt stored secrets (wrong key or tampered data)"
                 ))
             })?;
+            continue;
+        }
+        // A key id that seals only webhook signing secrets: try one of those.
+        let sample = webhook_endpoints::Entity::find()
+            .filter(webhook_endpoints::Column::MasterKeyId.eq(id.as_str()))
+            .one(db)
+            .await?;
+        if let Some(row) = sample {
+            let aad = crate::server::webhooks::sealing_aad(&row.id);
+            keyring
+                .open_bytes(&aad, &row.secret_ciphertext, &row.secret_nonce, id)
+                .map_err(|_| {
+                    ServiceError::Internal(format!(
+                        "the configured master key {id} cannot decrypt stored webhook secrets (wrong key or tampered data)"
+                    ))
+                })?;
         }
     }
     Ok(())
@@ -118,11 +151,16 @@ pub async fn rewrap_all(
             break;
         }
     }
+    let (webhooks_done, webhooks_left, webhooks_unreadable) =
+        rewrap_webhooks(db, keyring, now_ms).await?;
+    rewrapped += webhooks_done;
+    unreadable += webhooks_unreadable;
     let remaining = api_keys::Entity::find()
         .filter(api_keys::Column::MasterKeyId.is_not_null())
         .filter(api_keys::Column::MasterKeyId.ne(primary.as_str()))
         .count(db)
-        .await?;
+        .await?
+        + webhooks_left;
     audit::record(
         db,
         now_ms,
@@ -265,4 +303,132 @@ pub async fn reseal<C: sea_orm::ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(updated.rows_affected == 1)
+}
+
+/// Re-seals every webhook signing secret (current and previous) not under the primary key, one
+/// endpoint per statement with a compare-and-set on its nonce (a roll meanwhile wins). A previous
+/// secret past its overlap is dropped rather than re-sealed. A current secret no key opens
+/// (tampered data) disables its endpoint, saying why, and is counted unreadable. Answers
+/// (secrets re-sealed, secrets left under another key, unreadable).
+async fn rewrap_webhooks(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    now_ms: i64,
+) -> ServiceResult<(u64, u64, u64)> {
+    use crate::server::vault::VaultError;
+    let primary = keyring.primary_id();
+    let (mut done, mut left, mut unreadable) = (0u64, 0u64, 0u64);
+    for row in webhook_endpoints::Entity::find().all(db).await? {
+        let previous_live = row.previous_secret_expires_at.is_some_and(|at| at > now_ms);
+        let stale_previous = row
+            .previous_master_key_id
+            .as_deref()
+            .is_some_and(|id| id != primary);
+        if row.master_key_id == primary && !stale_previous {
+            continue;
+        }
+        let aad = crate::server::webhooks::sealing_aad(&row.id);
+        let current = match keyring.open_bytes(
+            &aad,
+            &row.secret_ciphertext,
+            &row.secret_nonce,
+            &row.master_key_id,
+        ) {
+            Ok(current) => current,
+            Err(e @ VaultError::Tampered) => {
+                tracing::error!(endpoint_id = %row.id, error = %e, "webhook signing secret cannot be opened; the endpoint is disabled");
+                webhook_endpoints::Entity::update_many()
+                    .col_expr(webhook_endpoints::Column::DisabledAt, Expr::value(Some(now_ms)))
+                    .col_expr(
+                        webhook_endpoints::Column::DisabledReason,
+                        Expr::value(Some(
+                            "Its signing secret could not be opened during a master-key rotation: roll the secret, then enable the endpoint.",
+                        )),
+                    )
+                    .filter(webhook_endpoints::Column::Id.eq(row.id.as_str()))
+                    .exec(db)
+                    .await?;
+                unreadable += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let sealed = keyring.seal_bytes(&aad, &current);
+        let mut update = webhook_endpoints::Entity::update_many()
+            .col_expr(
+                webhook_endpoints::Column::SecretCiphertext,
+                Expr::value(sealed.ciphertext),
+            )
+            .col_expr(
+                webhook_endpoints::Column::SecretNonce,
+                Expr::value(sealed.nonce),
+            )
+            .col_expr(
+                webhook_endpoints::Column::MasterKeyId,
+                Expr::value(sealed.master_key_id),
+            )
+            .filter(webhook_endpoints::Column::Id.eq(row.id.as_str()))
+            .filter(webhook_endpoints::Column::SecretNonce.eq(row.secret_nonce.clone()));
+        let mut secrets = 1;
+        let previous = match (
+            row.previous_secret_ciphertext.as_deref(),
+            row.previous_secret_nonce.as_deref(),
+            row.previous_master_key_id.as_deref(),
+        ) {
+            (Some(ct), Some(nonce), Some(kid)) if previous_live => {
+                match keyring.open_bytes(&aad, ct, nonce, kid) {
+                    Ok(previous) => Some(keyring.seal_bytes(&aad, &previous)),
+                    Err(e) => {
+                        tracing::error!(endpoint_id = %row.id, error = %e, "previous webhook signing secret cannot be opened; it is dropped");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        match previous {
+            Some(sealed) => {
+                secrets += 1;
+                update = update
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousSecretCiphertext,
+                        Expr::value(Some(sealed.ciphertext)),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousSecretNonce,
+                        Expr::value(Some(sealed.nonce)),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousMasterKeyId,
+                        Expr::value(Some(sealed.master_key_id)),
+                    );
+            }
+            // Past its overlap (or unreadable): nothing signs with it any more.
+            None => {
+                update = update
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousSecretCiphertext,
+                        Expr::value(Option::<Vec<u8>>::None),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousSecretNonce,
+                        Expr::value(Option::<Vec<u8>>::None),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousMasterKeyId,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousSecretExpiresAt,
+                        Expr::value(Option::<i64>::None),
+                    );
+            }
+        }
+        if update.exec(db).await?.rows_affected == 1 {
+            done += secrets;
+        } else {
+            left += secrets;
+        }
+    }
+    Ok((done, left, unreadable))
 }

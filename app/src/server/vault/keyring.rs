@@ -174,6 +174,12 @@ impl Keyring {
     }
 
     pub fn seal(&self, row_id: &str, secret: &Secret) -> Sealed {
+        self.seal_bytes(row_id, secret.expose().as_bytes())
+    }
+
+    /// Seals any short secret, bound to `aad` (its row, so a ciphertext moved to another row
+    /// does not open).
+    pub fn seal_bytes(&self, aad: &str, plain: &[u8]) -> Sealed {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng
             .try_fill_bytes(&mut nonce)
@@ -184,8 +190,8 @@ impl Keyring {
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
-                    msg: secret.expose().as_bytes(),
-                    aad: row_id.as_bytes(),
+                    msg: plain,
+                    aad: aad.as_bytes(),
                 },
             )
             .expect("AES-GCM encryption of a short message cannot fail");
@@ -203,24 +209,35 @@ impl Keyring {
         nonce: &[u8],
         master_key_id: &str,
     ) -> Result<Secret, VaultError> {
+        let plain = self.open_bytes(row_id, ciphertext, nonce, master_key_id)?;
+        let text = std::str::from_utf8(&plain).map_err(|_| VaultError::Tampered)?;
+        super::format::parse(text).map_err(|_| VaultError::Tampered)
+    }
+
+    /// Opens what [`Keyring::seal_bytes`] sealed for `aad`.
+    pub fn open_bytes(
+        &self,
+        aad: &str,
+        ciphertext: &[u8],
+        nonce: &[u8],
+        master_key_id: &str,
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let key = self
             .find(master_key_id)
             .ok_or_else(|| VaultError::UnknownMasterKey(master_key_id.to_owned()))?;
         if nonce.len() != NONCE_LEN {
             return Err(VaultError::Tampered);
         }
-        let plain = key
-            .cipher
+        key.cipher
             .decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
                     msg: ciphertext,
-                    aad: row_id.as_bytes(),
+                    aad: aad.as_bytes(),
                 },
             )
-            .map_err(|_| VaultError::Tampered)?;
-        let text = String::from_utf8(plain).map_err(|_| VaultError::Tampered)?;
-        super::format::parse(&text).map_err(|_| VaultError::Tampered)
+            .map(Zeroizing::new)
+            .map_err(|_| VaultError::Tampered)
     }
 }
 
