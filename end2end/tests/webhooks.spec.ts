@@ -84,6 +84,20 @@ test("an admin adds an endpoint, tests it, reads its deliveries, resends, disabl
     expect(log[2].id).toBe(log[1].id);
     expect(log.every((e: { verifiedBy: number[] }) => e.verifiedBy[0] === 0)).toBe(true);
 
+    // Roll: confirmed first; the new secret is shown once, and both sign for a day.
+    await row.getByRole("button", { name: `Roll secret: ${hooks}` }).click();
+    await page.getByRole("dialog", { name: "Roll secret?" }).getByRole("button", { name: "Roll secret" }).click();
+    const rolled = page.getByRole("dialog", { name: "Signing secret" });
+    const second = (await rolled.getByLabel("New secret key").textContent())!.trim();
+    rememberSecret(second);
+    expect(second).not.toBe(secret);
+    await fetch(`${receiver.url}/_control`, { method: "POST", body: JSON.stringify({ secrets: [secret, second] }) });
+    await rolled.getByRole("button", { name: "Done" }).click();
+    await row.getByRole("button", { name: `Send test event: ${hooks}` }).click();
+    await expect.poll(async () => (await (await fetch(`${receiver.url}/_log`)).json()).length).toBe(4);
+    log = await (await fetch(`${receiver.url}/_log`)).json();
+    expect(log[3].verifiedBy).toEqual([0, 1]);
+
     // Disabled: says so and by whom; no test events.
     await row.getByRole("button", { name: `Disable ${hooks}` }).click();
     await expect(row).toContainText("Disabled by Ann Admin");

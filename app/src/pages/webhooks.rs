@@ -20,15 +20,31 @@ use crate::{
         fields::{form_message, TextField},
         modal::Modal,
         reauth::sudo_action,
-        session::use_error_reporter,
+        session::{use_error_reporter, use_session},
         time::Time,
         toast::use_toasts,
     },
     pages::key_dialogs::SecretOnce,
 };
 
+/// Admins manage webhooks; viewers are told so (the functions refuse them).
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Show when=move || session.can_manage() fallback=|| view! {
+            <section class="page webhooks-page">
+                <div class="page-head"><h1>"Webhooks"</h1></div>
+                <p class="muted">"Only admins manage webhooks."</p>
+            </section>
+        }>
+            <WebhooksAdmin/>
+        </Show>
+    }
+}
+
+#[component]
+fn WebhooksAdmin() -> impl IntoView {
     let report = use_error_reporter();
     let toasts = use_toasts();
     let create = sudo_action::<CreateWebhook>();
@@ -146,6 +162,9 @@ pub fn WebhooksPage() -> impl IntoView {
             },
         });
     };
+    let confirm_roll = RwSignal::new(None::<WebhookEndpoint>);
+    let rolling = RwSignal::new(false);
+    Effect::new(move |_| rolling.set(confirm_roll.with(Option::is_some)));
     let confirm_delete = RwSignal::new(None::<WebhookEndpoint>);
     let deleting = RwSignal::new(false);
     Effect::new(move |_| deleting.set(confirm_delete.with(Option::is_some)));
@@ -212,7 +231,7 @@ pub fn WebhooksPage() -> impl IntoView {
                             None => view! { <tr aria-hidden="true"><td colspan="5"><span class="skeleton"></span></td></tr> }.into_any(),
                             Some(Err(_)) => view! { <tr><td colspan="5">"Endpoints could not be loaded."</td></tr> }.into_any(),
                             Some(Ok(list)) if list.is_empty() => view! { <tr><td colspan="5" class="muted">"No endpoints yet: add one below."</td></tr> }.into_any(),
-                            Some(Ok(list)) => list.into_iter().map(|e| endpoint_row(e, selected, update, roll, test, confirm_delete, start_edit)).collect_view().into_any(),
+                            Some(Ok(list)) => list.into_iter().map(|e| endpoint_row(e, selected, update, confirm_roll, test, confirm_delete, start_edit)).collect_view().into_any(),
                         }}
                     </tbody>
                 </table>
@@ -291,7 +310,7 @@ pub fn WebhooksPage() -> impl IntoView {
                 <EventChoices events=events/>
                 <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>"Add endpoint"</button>
             </form>
-            <Modal open=secret_open title=Signal::derive(|| "Signing secret".to_owned())>
+            <Modal open=secret_open title=Signal::derive(|| "Signing secret".to_owned()) on_close=Callback::new(move |_| shown.set(None))>
                 {move || shown.get().map(|created| view! {
                     <div class="dialog-body">
                         <p>"Events to "{created.endpoint.url.clone()}" are signed with this secret. Give it to the receiver to verify the webhook-signature header."</p>
@@ -315,6 +334,27 @@ pub fn WebhooksPage() -> impl IntoView {
                         <button type="submit" class="btn btn-primary" disabled=move || edit.pending().get()>"Save"</button>
                     </div>
                 </form>
+            </Modal>
+            <Modal open=rolling title=Signal::derive(|| "Roll secret?".to_owned()) on_close=Callback::new(move |_| confirm_roll.set(None))>
+                {move || confirm_roll.get().map(|e| {
+                    let id = e.id.clone();
+                    let overlapping = e.previous_secret_expires_at.is_some_and(|at| at.timestamp_millis() > crate::components::time::now_ms());
+                    view! {
+                        <div class="dialog-body">
+                            <p>"A new secret signs events to "{e.url.clone()}" from now on. The current one also signs them for 24 hours, so the receiver can switch without missing one."</p>
+                            {overlapping.then(|| view! {
+                                <p class="warning"><strong>"The secret before the current one stops signing now:"</strong>" it was rolled less than a day ago."</p>
+                            })}
+                            <div class="dialog-actions">
+                                <button type="button" class="btn btn-ghost" on:click=move |_| confirm_roll.set(None)>"Cancel"</button>
+                                <button type="button" class="btn btn-primary" disabled=move || roll.pending().get() on:click=move |_| {
+                                    roll.dispatch(RollWebhookSecret { id: id.clone() });
+                                    confirm_roll.set(None);
+                                }>"Roll secret"</button>
+                            </div>
+                        </div>
+                    }
+                })}
             </Modal>
             <Modal open=deleting title=Signal::derive(|| "Delete endpoint?".to_owned()) on_close=Callback::new(move |_| confirm_delete.set(None))>
                 {move || confirm_delete.get().map(|e| {
@@ -358,13 +398,14 @@ fn endpoint_row(
     e: WebhookEndpoint,
     selected: RwSignal<Option<WebhookEndpoint>>,
     update: crate::components::reauth::SudoAction<UpdateWebhook>,
-    roll: crate::components::reauth::SudoAction<RollWebhookSecret>,
+    confirm_roll: RwSignal<Option<WebhookEndpoint>>,
     test: ServerAction<TestWebhook>,
     confirm_delete: RwSignal<Option<WebhookEndpoint>>,
     start_edit: Callback<WebhookEndpoint>,
 ) -> impl IntoView {
     let disabled = e.disabled_at.is_some();
-    let (id1, id2, id3) = (e.id.clone(), e.id.clone(), e.id.clone());
+    let (id1, id3) = (e.id.clone(), e.id.clone());
+    let for_roll = e.clone();
     let for_select = e.clone();
     let for_delete = e.clone();
     let for_edit = e.clone();
@@ -399,7 +440,7 @@ fn endpoint_row(
                 <button type="button" class="btn btn-secondary btn-small" aria-label=format!("Send test event: {url}") disabled=disabled
                     on:click=move |_| { test.dispatch(TestWebhook { id: id1.clone() }); }>"Send test event"</button>
                 <button type="button" class="btn btn-secondary btn-small" aria-label=format!("Roll secret: {url}")
-                    on:click=move |_| { roll.dispatch(RollWebhookSecret { id: id2.clone() }); }>"Roll secret"</button>
+                    on:click=move |_| confirm_roll.set(Some(for_roll.clone()))>"Roll secret"</button>
                 <button type="button" class=if disabled { "btn btn-secondary btn-small" } else { "btn btn-danger btn-small" }
                     aria-label=format!("{} {url}", if disabled { "Enable" } else { "Disable" })
                     on:click=move |_| { update.dispatch(UpdateWebhook { id: id3.clone(), patch: WebhookPatch { disabled: Some(!disabled), ..Default::default() } }); }>

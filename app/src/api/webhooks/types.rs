@@ -143,8 +143,8 @@ impl utoipa::PartialSchema for WebhookEvent {
 #[cfg(feature = "ssr")]
 impl utoipa::ToSchema for WebhookEvent {}
 
-/// When a failed delivery is tried again, after each failed attempt: immediately, then 5 s,
-/// 5 min, 30 min, 2 h, 5 h, 10 h and 10 h later. After the last, the message is marked failed.
+/// When each attempt of a message is made: the first at once, then, after each failure, 5 s,
+/// 5 min, 30 min, 2 h, 5 h, 10 h and 10 h later. After the eighth fails, the message is failed.
 pub const WEBHOOK_RETRY_SCHEDULE_SECS: [u64; 8] = [0, 5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
 /// After a roll, the previous signing secret also signs for this long.
 pub const WEBHOOK_SECRET_OVERLAP_SECS: u64 = 24 * 3600;

@@ -113,10 +113,12 @@ impl KeyService {
         };
         let updated = sea_orm::ActiveModelTrait::update(active, &txn).await?;
         // Besides `key.leaked`, what the leak did to the key, for endpoints that follow that.
-        let consequence = match done {
-            "rolled" => Some(AuditAction::KeyRolled),
-            "disabled" => Some(AuditAction::KeyDisabled),
-            _ => None,
+        let consequence = if updated.rolled_at != model.rolled_at {
+            Some(AuditAction::KeyRolled)
+        } else if model.disabled_at.is_none() && updated.disabled_at.is_some() {
+            Some(AuditAction::KeyDisabled)
+        } else {
+            None
         };
         let also = match consequence {
             Some(action) => Self::queue_events(&txn, now, action, &[&updated]).await?,

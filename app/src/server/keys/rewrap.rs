@@ -337,18 +337,70 @@ async fn rewrap_webhooks(
             Ok(current) => current,
             Err(e @ VaultError::Tampered) => {
                 tracing::error!(endpoint_id = %row.id, error = %e, "webhook signing secret cannot be opened; the endpoint is disabled");
-                webhook_endpoints::Entity::update_many()
-                    .col_expr(webhook_endpoints::Column::DisabledAt, Expr::value(Some(now_ms)))
+                // A fresh secret under the new key (nobody knows it: the endpoint needs a roll),
+                // so nothing is left under the old key.
+                let reason = "Its signing secret could not be opened during a master-key rotation: roll the secret, then enable the endpoint.";
+                let sealed =
+                    keyring.seal_bytes(&aad, &crate::server::webhooks::signing::generate());
+                let replaced = webhook_endpoints::Entity::update_many()
+                    .col_expr(
+                        webhook_endpoints::Column::SecretCiphertext,
+                        Expr::value(sealed.ciphertext),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::SecretNonce,
+                        Expr::value(sealed.nonce),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::MasterKeyId,
+                        Expr::value(sealed.master_key_id),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousSecretCiphertext,
+                        Expr::value(Option::<Vec<u8>>::None),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousSecretNonce,
+                        Expr::value(Option::<Vec<u8>>::None),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousMasterKeyId,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::PreviousSecretExpiresAt,
+                        Expr::value(Option::<i64>::None),
+                    )
+                    .col_expr(
+                        webhook_endpoints::Column::DisabledAt,
+                        Expr::value(Some(now_ms)),
+                    )
                     .col_expr(
                         webhook_endpoints::Column::DisabledReason,
-                        Expr::value(Some(
-                            "Its signing secret could not be opened during a master-key rotation: roll the secret, then enable the endpoint.",
-                        )),
+                        Expr::value(Some(reason)),
                     )
+                    .col_expr(webhook_endpoints::Column::UpdatedAt, Expr::value(now_ms))
                     .filter(webhook_endpoints::Column::Id.eq(row.id.as_str()))
+                    .filter(webhook_endpoints::Column::SecretNonce.eq(row.secret_nonce.clone()))
                     .exec(db)
+                    .await?
+                    .rows_affected;
+                if replaced == 1 {
+                    audit::record(
+                        db,
+                        now_ms,
+                        &Actor::system("licenseshipper rotate-master-key"),
+                        Event {
+                            action: AuditAction::WebhookDisabled,
+                            key: None,
+                            detail: serde_json::json!({"endpoint_id": row.id, "reason": reason}),
+                        },
+                    )
                     .await?;
-                unreadable += 1;
+                    unreadable += 1;
+                } else {
+                    left += 1;
+                }
                 continue;
             }
             Err(e) => return Err(e.into()),

@@ -26,9 +26,9 @@ const THRESHOLDS: [(&str, i64, WebhookEvent); 3] = [
     ("7d", 7 * DAY_MS, WebhookEvent::KeyExpiring),
 ];
 
-/// Keys that expired longer ago than this get no `key.expired` (so a first scan, or an endpoint
-/// added later, does not replay history).
-const EXPIRED_LOOKBACK_MS: i64 = DAY_MS;
+/// Keys that expired longer ago than this get no `key.expired`: a scan after an outage of up to
+/// a week still sends them, and the first scan after an upgrade replays no older history.
+const EXPIRED_LOOKBACK_MS: i64 = 7 * DAY_MS;
 
 /// The thresholds a key expiring at `expires_at` has reached at `now`, tightest first.
 pub fn reached(expires_at: i64, now: i64) -> Vec<(&'static str, WebhookEvent)> {

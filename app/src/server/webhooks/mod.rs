@@ -111,10 +111,6 @@ impl Webhooks {
         }
     }
 
-    pub fn settings(&self) -> &DeliverySettings {
-        &self.settings
-    }
-
     /// Tells this replica's worker that deliveries are due now.
     pub fn wake(&self) {
         self.wake.notify_one();

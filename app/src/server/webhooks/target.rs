@@ -28,6 +28,10 @@ pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
                 return forbidden_v4(v4);
             }
             let s = v6.segments();
+            // Local-use NAT64 (64:ff9b:1::/48) reaches whatever the operator maps it to.
+            if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+                return Some("a local NAT64 address");
+            }
             if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
                 let [a, b] = s[6].to_be_bytes();
                 let [c, d] = s[7].to_be_bytes();
@@ -43,6 +47,10 @@ pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
                 Some("a private (unique local) address")
             } else if (s[0] & 0xffc0) == 0xfe80 {
                 Some("a link-local address")
+            } else if (s[0] & 0xffc0) == 0xfec0 {
+                Some("a site-local address")
+            } else if s[0] == 0x2001 && s[1] == 0 {
+                Some("a Teredo tunnel address")
             } else if s[0] == 0x2001 && s[1] == 0x0db8 {
                 Some("a documentation address")
             } else if s[0..6] == [0, 0, 0, 0, 0, 0] {
@@ -151,10 +159,8 @@ pub async fn check_resolves_publicly(
         if let Some(reason) = forbidden_reason(addr.ip()) {
             return Err(ApiError::validation(
                 field,
-                format!(
-                    "The URL leads to {reason} ({}): webhooks go to public addresses only.",
-                    addr.ip()
-                ),
+                // The address itself is not echoed: admins need not learn internal DNS.
+                format!("The URL leads to {reason}: webhooks go to public addresses only."),
             ));
         }
     }
@@ -258,6 +264,9 @@ mod tests {
             "::ffff:169.254.169.254",
             "64:ff9b::a00:1",
             "2002:7f00:1::",
+            "64:ff9b:1::a00:1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
         ] {
             assert!(forbidden(ip), "{ip} should be refused");
         }

@@ -8,7 +8,8 @@ use std::{sync::Arc, time::Instant};
 use futures::StreamExt;
 use sea_orm::{
     sea_query::{Expr, LockBehavior, LockType, Query},
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use tokio::sync::watch;
 
@@ -166,6 +167,15 @@ impl Webhooks {
                         .add(webhook_deliveries::Column::LeasedUntil.is_null())
                         .add(webhook_deliveries::Column::LeasedUntil.lt(now)),
                 )
+                .add(
+                    webhook_deliveries::Column::EndpointId.in_subquery(
+                        Query::select()
+                            .column(webhook_endpoints::Column::Id)
+                            .from(webhook_endpoints::Entity)
+                            .and_where(webhook_endpoints::Column::DisabledAt.is_null())
+                            .to_owned(),
+                    ),
+                )
         };
         // A read first: the common idle round takes no write lock (SQLite has one for all).
         if webhook_deliveries::Entity::find()
@@ -180,15 +190,6 @@ impl Webhooks {
         due.column(webhook_deliveries::Column::Id)
             .from(webhook_deliveries::Entity)
             .cond_where(free())
-            .and_where(
-                webhook_deliveries::Column::EndpointId.in_subquery(
-                    Query::select()
-                        .column(webhook_endpoints::Column::Id)
-                        .from(webhook_endpoints::Entity)
-                        .and_where(webhook_endpoints::Column::DisabledAt.is_null())
-                        .to_owned(),
-                ),
-            )
             .order_by(
                 webhook_deliveries::Column::NextAttemptAt,
                 sea_orm::Order::Asc,
@@ -223,6 +224,24 @@ impl Webhooks {
                 .one(&self.db)
                 .await?,
         ) else {
+            // Its message or endpoint is gone (deleted meanwhile): nothing left to send.
+            webhook_deliveries::Entity::update_many()
+                .col_expr(
+                    webhook_deliveries::Column::Status,
+                    Expr::value(DeliveryStatus::Failed.as_str()),
+                )
+                .col_expr(
+                    webhook_deliveries::Column::Lease,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    webhook_deliveries::Column::LeasedUntil,
+                    Expr::value(Option::<i64>::None),
+                )
+                .filter(webhook_deliveries::Column::Id.eq(delivery.id.as_str()))
+                .filter(webhook_deliveries::Column::Lease.eq(delivery.lease.clone()))
+                .exec(&self.db)
+                .await?;
             return Ok(());
         };
         let outcome = self.send(&message, &endpoint).await;
@@ -330,6 +349,12 @@ impl Webhooks {
         let attempt = delivery.attempts + 1;
         let succeeded = outcome.succeeded();
         let txn = db::begin_write(&self.db).await?;
+        // The endpoint first, as `delete` locks it (one lock order, no deadlock), and locked,
+        // so that an admin's enable in between is not undone by a stale read.
+        let current = webhook_endpoints::Entity::find_by_id(&endpoint.id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
         let next = (!succeeded)
             .then(|| retry_delay_ms(attempt as u32))
             .flatten();
@@ -388,9 +413,6 @@ impl Webhooks {
         }
         .insert(&txn)
         .await?;
-        let current = webhook_endpoints::Entity::find_by_id(&endpoint.id)
-            .one(&txn)
-            .await?;
         if let Some(current) = current {
             self.judge_endpoint(&txn, current, succeeded, now, outcome.error.as_deref())
                 .await?;
