@@ -31,30 +31,55 @@ pub enum Scope {
     Unknown,
 }
 
-impl Serialize for Scope {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
+/// On the wire, a name (strum) that any other string decodes as `Unknown`, so validation can
+/// name the field (422); the OpenAPI schema lists the names.
+#[macro_export]
+macro_rules! wire_names {
+    ($ty:ident, $description:literal) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+
+            /// One of `ALL` by its name.
+            pub fn parse(s: &str) -> Option<Self> {
+                s.parse().ok().filter(|v| *v != Self::Unknown)
+            }
+        }
+
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                Ok(Self::parse(&s).unwrap_or(Self::Unknown))
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some($ty::ALL.map($ty::as_str)))
+                    .description(Some($description))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $ty {}
+    };
 }
 
-impl<'de> Deserialize<'de> for Scope {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(Self::parse(&s).unwrap_or(Self::Unknown))
-    }
-}
+wire_names!(Scope, "What an API key may do.");
 
 impl Scope {
     pub const ALL: [Scope; 3] = [Scope::KeysRead, Scope::KeysWrite, Scope::KeysVerify];
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// One of [`Scope::ALL`] by its name.
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok().filter(|scope| *scope != Self::Unknown)
-    }
 
     pub fn description(self) -> &'static str {
         match self {
@@ -65,21 +90,6 @@ impl Scope {
         }
     }
 }
-
-/// On the wire a scope is one of [`Scope::ALL`] (any other string decodes, then fails validation).
-#[cfg(feature = "ssr")]
-impl utoipa::PartialSchema for Scope {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .enum_values(Some(Scope::ALL.map(Scope::as_str)))
-            .description(Some("What an API key may do."))
-            .into()
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl utoipa::ToSchema for Scope {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -56,15 +56,6 @@ impl WebhookEvent {
         Self::KeyLeaked,
     ];
 
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// One of [`WebhookEvent::ALL`] by its name.
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok().filter(|e| *e != Self::Unknown)
-    }
-
     /// The event an audited key change sends, if any (one mapping, used by every change).
     pub fn for_audit(action: crate::api::types::AuditAction) -> Option<Self> {
         use crate::api::types::AuditAction as A;
@@ -116,32 +107,10 @@ impl WebhookEvent {
     }
 }
 
-impl Serialize for WebhookEvent {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for WebhookEvent {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(Self::parse(&s).unwrap_or(Self::Unknown))
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl utoipa::PartialSchema for WebhookEvent {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .enum_values(Some(WebhookEvent::ALL.map(WebhookEvent::as_str)))
-            .description(Some("An event a webhook endpoint may subscribe to."))
-            .into()
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl utoipa::ToSchema for WebhookEvent {}
+crate::wire_names!(
+    WebhookEvent,
+    "An event a webhook endpoint may subscribe to."
+);
 
 /// When each attempt of a message is made: the first at once, then, after each failure, 5 s,
 /// 5 min, 30 min, 2 h, 5 h, 10 h and 10 h later. After the eighth fails, the message is failed.

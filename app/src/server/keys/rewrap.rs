@@ -305,11 +305,63 @@ pub async fn reseal<C: sea_orm::ConnectionTrait>(
     Ok(updated.rows_affected == 1)
 }
 
+/// An update of one endpoint's sealed secrets.
+type EndpointUpdate = sea_orm::UpdateMany<webhook_endpoints::Entity>;
+
+fn set_current(update: EndpointUpdate, sealed: crate::server::vault::Sealed) -> EndpointUpdate {
+    update
+        .col_expr(
+            webhook_endpoints::Column::SecretCiphertext,
+            Expr::value(sealed.ciphertext),
+        )
+        .col_expr(
+            webhook_endpoints::Column::SecretNonce,
+            Expr::value(sealed.nonce),
+        )
+        .col_expr(
+            webhook_endpoints::Column::MasterKeyId,
+            Expr::value(sealed.master_key_id),
+        )
+}
+
+/// The previous secret re-sealed, or (`None`) dropped: nothing signs with it any more.
+fn set_previous(
+    update: EndpointUpdate,
+    sealed: Option<crate::server::vault::Sealed>,
+) -> EndpointUpdate {
+    let dropped = sealed.is_none();
+    let (ct, nonce, kid) = match sealed {
+        Some(s) => (Some(s.ciphertext), Some(s.nonce), Some(s.master_key_id)),
+        None => (None, None, None),
+    };
+    let update = update
+        .col_expr(
+            webhook_endpoints::Column::PreviousSecretCiphertext,
+            Expr::value(ct),
+        )
+        .col_expr(
+            webhook_endpoints::Column::PreviousSecretNonce,
+            Expr::value(nonce),
+        )
+        .col_expr(
+            webhook_endpoints::Column::PreviousMasterKeyId,
+            Expr::value(kid),
+        );
+    if dropped {
+        update.col_expr(
+            webhook_endpoints::Column::PreviousSecretExpiresAt,
+            Expr::value(Option::<i64>::None),
+        )
+    } else {
+        update
+    }
+}
+
 /// Re-seals every webhook signing secret (current and previous) not under the primary key, one
 /// endpoint per statement with a compare-and-set on its nonce (a roll meanwhile wins). A previous
 /// secret past its overlap is dropped rather than re-sealed. A current secret no key opens
-/// (tampered data) disables its endpoint, saying why, and is counted unreadable. Answers
-/// (secrets re-sealed, secrets left under another key, unreadable).
+/// (tampered data) is replaced by a fresh one nobody knows and its endpoint disabled, saying
+/// why (audited). Answers (secrets re-sealed, secrets left under another key, unreadable).
 async fn rewrap_webhooks(
     db: &DatabaseConnection,
     keyring: &Keyring,
@@ -328,6 +380,9 @@ async fn rewrap_webhooks(
             continue;
         }
         let aad = crate::server::webhooks::sealing_aad(&row.id);
+        let update = webhook_endpoints::Entity::update_many()
+            .filter(webhook_endpoints::Column::Id.eq(row.id.as_str()))
+            .filter(webhook_endpoints::Column::SecretNonce.eq(row.secret_nonce.clone()));
         let current = match keyring.open_bytes(
             &aad,
             &row.secret_ciphertext,
@@ -337,40 +392,9 @@ async fn rewrap_webhooks(
             Ok(current) => current,
             Err(e @ VaultError::Tampered) => {
                 tracing::error!(endpoint_id = %row.id, error = %e, "webhook signing secret cannot be opened; the endpoint is disabled");
-                // A fresh secret under the new key (nobody knows it: the endpoint needs a roll),
-                // so nothing is left under the old key.
                 let reason = "Its signing secret could not be opened during a master-key rotation: roll the secret, then enable the endpoint.";
-                let sealed =
-                    keyring.seal_bytes(&aad, &crate::server::webhooks::signing::generate());
-                let replaced = webhook_endpoints::Entity::update_many()
-                    .col_expr(
-                        webhook_endpoints::Column::SecretCiphertext,
-                        Expr::value(sealed.ciphertext),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::SecretNonce,
-                        Expr::value(sealed.nonce),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::MasterKeyId,
-                        Expr::value(sealed.master_key_id),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousSecretCiphertext,
-                        Expr::value(Option::<Vec<u8>>::None),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousSecretNonce,
-                        Expr::value(Option::<Vec<u8>>::None),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousMasterKeyId,
-                        Expr::value(Option::<String>::None),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousSecretExpiresAt,
-                        Expr::value(Option::<i64>::None),
-                    )
+                let fresh = keyring.seal_bytes(&aad, &crate::server::webhooks::signing::generate());
+                let replaced = set_previous(set_current(update, fresh), None)
                     .col_expr(
                         webhook_endpoints::Column::DisabledAt,
                         Expr::value(Some(now_ms)),
@@ -380,8 +404,6 @@ async fn rewrap_webhooks(
                         Expr::value(Some(reason)),
                     )
                     .col_expr(webhook_endpoints::Column::UpdatedAt, Expr::value(now_ms))
-                    .filter(webhook_endpoints::Column::Id.eq(row.id.as_str()))
-                    .filter(webhook_endpoints::Column::SecretNonce.eq(row.secret_nonce.clone()))
                     .exec(db)
                     .await?
                     .rows_affected;
@@ -405,23 +427,6 @@ async fn rewrap_webhooks(
             }
             Err(e) => return Err(e.into()),
         };
-        let sealed = keyring.seal_bytes(&aad, &current);
-        let mut update = webhook_endpoints::Entity::update_many()
-            .col_expr(
-                webhook_endpoints::Column::SecretCiphertext,
-                Expr::value(sealed.ciphertext),
-            )
-            .col_expr(
-                webhook_endpoints::Column::SecretNonce,
-                Expr::value(sealed.nonce),
-            )
-            .col_expr(
-                webhook_endpoints::Column::MasterKeyId,
-                Expr::value(sealed.master_key_id),
-            )
-            .filter(webhook_endpoints::Column::Id.eq(row.id.as_str()))
-            .filter(webhook_endpoints::Column::SecretNonce.eq(row.secret_nonce.clone()));
-        let mut secrets = 1;
         let previous = match (
             row.previous_secret_ciphertext.as_deref(),
             row.previous_secret_nonce.as_deref(),
@@ -438,44 +443,11 @@ async fn rewrap_webhooks(
             }
             _ => None,
         };
-        match previous {
-            Some(sealed) => {
-                secrets += 1;
-                update = update
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousSecretCiphertext,
-                        Expr::value(Some(sealed.ciphertext)),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousSecretNonce,
-                        Expr::value(Some(sealed.nonce)),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousMasterKeyId,
-                        Expr::value(Some(sealed.master_key_id)),
-                    );
-            }
-            // Past its overlap (or unreadable): nothing signs with it any more.
-            None => {
-                update = update
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousSecretCiphertext,
-                        Expr::value(Option::<Vec<u8>>::None),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousSecretNonce,
-                        Expr::value(Option::<Vec<u8>>::None),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousMasterKeyId,
-                        Expr::value(Option::<String>::None),
-                    )
-                    .col_expr(
-                        webhook_endpoints::Column::PreviousSecretExpiresAt,
-                        Expr::value(Option::<i64>::None),
-                    );
-            }
-        }
+        let secrets = 1 + u64::from(previous.is_some());
+        let update = set_previous(
+            set_current(update, keyring.seal_bytes(&aad, &current)),
+            previous,
+        );
         if update.exec(db).await?.rows_affected == 1 {
             done += secrets;
         } else {

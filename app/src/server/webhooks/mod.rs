@@ -209,11 +209,7 @@ impl Webhooks {
             .transpose()?;
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
-        let model = webhook_endpoints::Entity::find_by_id(id)
-            .lock_exclusive()
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(ENDPOINT))?;
+        let model = lock(&txn, id).await?;
         let mut changed = serde_json::Map::new();
         let mut active = model.clone().into_active_model();
         if let Some(url) = url.filter(|u| *u != model.url) {
@@ -270,11 +266,7 @@ impl Webhooks {
     ) -> ServiceResult<(webhook_endpoints::Model, String)> {
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
-        let model = webhook_endpoints::Entity::find_by_id(id)
-            .lock_exclusive()
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(ENDPOINT))?;
+        let model = lock(&txn, id).await?;
         let secret = signing::generate();
         let sealed = self.keyring.seal_bytes(&sealing_aad(&model.id), &secret);
         let overlap_ends = now + WEBHOOK_SECRET_OVERLAP_SECS as i64 * 1000;
@@ -304,11 +296,7 @@ impl Webhooks {
     pub async fn delete(&self, actor: &Actor, id: &str) -> ServiceResult<()> {
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
-        let model = webhook_endpoints::Entity::find_by_id(id)
-            .lock_exclusive()
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(ENDPOINT))?;
+        let model = lock(&txn, id).await?;
         // Attempts go with their deliveries, deliveries with their endpoint (also on a SQLite
         // opened without foreign keys).
         webhook_attempts::Entity::delete_many()
@@ -476,6 +464,18 @@ impl Webhooks {
         target::check_resolves_publicly(field, &url, self.settings.targets).await?;
         Ok(url.to_string())
     }
+}
+
+/// The endpoint, locked for this transaction (404 if it is gone).
+async fn lock(
+    txn: &sea_orm::DatabaseTransaction,
+    id: &str,
+) -> ServiceResult<webhook_endpoints::Model> {
+    webhook_endpoints::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(ENDPOINT))
 }
 
 async fn record<C: sea_orm::ConnectionTrait>(
