@@ -955,3 +955,29 @@ async fn an_event_survives_a_kill_between_commit_and_delivery() {
     assert_eq!(log[1]["verifiedBy"], json!([0]));
     assert_eq!(log[1]["answered"], 200);
 }
+
+on_both!(
+    a_dead_receiver_does_not_hold_up_the_others,
+    |backend| async move {
+        let mut options = Options::default();
+        options.settings.webhooks.timeout = Duration::from_secs(10);
+        let app = TestApp::with(backend, options).await;
+        let ann = Caller::Admin(app.setup_admin().await);
+        let dead = Receiver::start();
+        let live = Receiver::start();
+        add_endpoint(&app, &ann, &dead, json!(["key.created"])).await;
+        add_endpoint(&app, &ann, &live, json!(["key.created"])).await;
+        dead.control(json!({"hang": true})).await;
+        for i in 0..12 {
+            app.create_key(&ann, json!({"name": format!("k{i}")})).await;
+        }
+        // Every event reaches the live receiver while the dead one holds two requests at most.
+        let log = live.wait_for(12).await;
+        assert!(log.iter().all(|e| e["verifiedBy"] == json!([0])));
+        let held = dead.log().await.len();
+        assert!(
+            (1..=2).contains(&held),
+            "{held} requests to the dead receiver at once"
+        );
+    }
+);

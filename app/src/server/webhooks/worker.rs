@@ -3,15 +3,14 @@
 //! attempt, and schedules the retry or marks the delivery done. It also produces expiry events
 //! and drops messages past their retention.
 
-use std::{sync::Arc, time::Instant};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
-use futures::StreamExt;
 use sea_orm::{
     sea_query::{Expr, LockBehavior, LockType, Query},
     ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    QueryOrder, QuerySelect, Set,
 };
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 use crate::api::{
     types::AuditAction,
@@ -33,9 +32,14 @@ use crate::server::{
 
 use super::{expiry, signing, target, Webhooks};
 
-/// Deliveries claimed at once, all sent at once: every one of them finishes (or times out)
-/// well within its lease, so no other replica takes one over while it is in flight.
-const BATCH: u64 = 8;
+/// Deliveries one replica sends at once. Each is claimed only when a slot is free and sent at
+/// once, so it finishes (or times out) well within its lease: no other replica takes it over
+/// while it is in flight.
+const CONCURRENCY: usize = 8;
+/// Of those, at most this many to one endpoint: a slow or dead receiver cannot hold up the rest.
+const PER_ENDPOINT: usize = 2;
+/// Due deliveries looked at per claim, to find some for endpoints not at their limit.
+const CANDIDATES: u64 = 64;
 /// Messages (with their deliveries and attempts) are kept this long.
 pub const RETENTION_DAYS: i64 = 30;
 
@@ -54,6 +58,8 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let settings = webhooks.settings.clone();
+    let slots = Arc::new(Semaphore::new(CONCURRENCY));
+    let in_flight: InFlight = Arc::default();
     let mut last_scan: Option<Instant> = None;
     let mut last_prune: Option<Instant> = None;
     loop {
@@ -75,19 +81,15 @@ pub async fn run(
             }
         }
         if settings.deliver {
-            loop {
-                match webhooks.deliver_due().await {
-                    Ok(n) if n as u64 == BATCH => continue,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::error!(error = %e, "webhook delivery round failed; will retry");
-                        break;
-                    }
-                }
+            if let Err(e) = webhooks.dispatch(&slots, &in_flight, &wake).await {
+                tracing::error!(error = %e, "claiming webhook deliveries failed; will retry");
             }
         }
     }
 }
+
+/// Deliveries in flight on this replica, per endpoint.
+type InFlight = Arc<std::sync::Mutex<HashMap<String, usize>>>;
 
 async fn prune(webhooks: &Webhooks) -> ServiceResult<()> {
     let before = webhooks.clock.now_ms() - RETENTION_DAYS * DAY_MS;
@@ -138,22 +140,62 @@ impl Outcome {
 }
 
 impl Webhooks {
-    /// Claims and sends the deliveries due now; answers how many it claimed.
-    pub async fn deliver_due(&self) -> ServiceResult<usize> {
-        let claimed = self.claim().await?;
-        let n = claimed.len();
-        futures::stream::iter(claimed)
-            .for_each_concurrent(BATCH as usize, |delivery| async move {
-                if let Err(e) = self.deliver(delivery).await {
-                    tracing::error!(error = %e, "webhook delivery could not be recorded");
-                }
-            })
-            .await;
-        Ok(n)
+    /// Claims due deliveries while slots are free and sends each in a task of its own; a task
+    /// that ends wakes the worker to fill its slot.
+    async fn dispatch(
+        self: &Arc<Self>,
+        slots: &Arc<Semaphore>,
+        in_flight: &InFlight,
+        wake: &Arc<tokio::sync::Notify>,
+    ) -> ServiceResult<()> {
+        loop {
+            let free = slots.available_permits();
+            if free == 0 {
+                return Ok(());
+            }
+            let busy = in_flight.lock().expect("in-flight lock").clone();
+            let claimed = self.claim(free, &busy).await?;
+            if claimed.is_empty() {
+                return Ok(());
+            }
+            for delivery in claimed {
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    // Cannot happen (claims never exceed free slots); the lease lapses if it does.
+                    break;
+                };
+                *in_flight
+                    .lock()
+                    .expect("in-flight lock")
+                    .entry(delivery.endpoint_id.clone())
+                    .or_default() += 1;
+                let (this, in_flight, wake) = (self.clone(), in_flight.clone(), wake.clone());
+                tokio::spawn(async move {
+                    let endpoint = delivery.endpoint_id.clone();
+                    if let Err(e) = this.deliver(delivery).await {
+                        tracing::error!(error = %e, "webhook delivery could not be recorded");
+                    }
+                    let mut map = in_flight.lock().expect("in-flight lock");
+                    if let Some(n) = map.get_mut(&endpoint) {
+                        *n -= 1;
+                        if *n == 0 {
+                            map.remove(&endpoint);
+                        }
+                    }
+                    drop(map);
+                    drop(permit);
+                    wake.notify_one();
+                });
+            }
+        }
     }
 
-    /// Leases up to [`BATCH`] due deliveries of enabled endpoints to this worker.
-    async fn claim(&self) -> ServiceResult<Vec<webhook_deliveries::Model>> {
+    /// Leases up to `slots` due deliveries of enabled endpoints to this worker, oldest due
+    /// first, at most [`PER_ENDPOINT`] per endpoint counting those `busy` already.
+    async fn claim(
+        &self,
+        slots: usize,
+        busy: &HashMap<String, usize>,
+    ) -> ServiceResult<Vec<webhook_deliveries::Model>> {
         let now = self.clock.now_ms();
         // Longer than an attempt can take, with room for clocks a little apart between replicas.
         let lease_ms = (self.settings.timeout.as_millis() as i64) * 2 + 10_000;
@@ -186,26 +228,41 @@ impl Webhooks {
         {
             return Ok(Vec::new());
         }
-        let mut due = Query::select();
-        due.column(webhook_deliveries::Column::Id)
-            .from(webhook_deliveries::Entity)
-            .cond_where(free())
-            .order_by(
-                webhook_deliveries::Column::NextAttemptAt,
-                sea_orm::Order::Asc,
-            )
-            .limit(BATCH);
-        if self.db.get_database_backend() == DatabaseBackend::Postgres {
-            due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
         let txn = db::begin_write(&self.db).await?;
+        let mut candidates = webhook_deliveries::Entity::find()
+            .select_only()
+            .column(webhook_deliveries::Column::Id)
+            .column(webhook_deliveries::Column::EndpointId)
+            .filter(free())
+            .order_by_asc(webhook_deliveries::Column::NextAttemptAt)
+            .limit(CANDIDATES);
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            // Rows another replica is claiming are skipped, not waited for.
+            candidates = candidates.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let candidates: Vec<(String, String)> = candidates.into_tuple().all(&txn).await?;
+        let mut taken = busy.clone();
+        let chosen: Vec<String> = candidates
+            .into_iter()
+            .filter(|(_, endpoint)| {
+                let n = taken.entry(endpoint.clone()).or_default();
+                *n += 1;
+                *n <= PER_ENDPOINT
+            })
+            .map(|(id, _)| id)
+            .take(slots)
+            .collect();
+        if chosen.is_empty() {
+            txn.rollback().await?;
+            return Ok(Vec::new());
+        }
         let claimed = webhook_deliveries::Entity::update_many()
             .col_expr(webhook_deliveries::Column::Lease, Expr::value(lease))
             .col_expr(
                 webhook_deliveries::Column::LeasedUntil,
                 Expr::value(now + lease_ms),
             )
-            .filter(webhook_deliveries::Column::Id.in_subquery(due.to_owned()))
+            .filter(webhook_deliveries::Column::Id.is_in(chosen))
             // Again on the row itself: a row another claim took meanwhile no longer qualifies.
             .filter(free())
             .exec_with_returning(&txn)
