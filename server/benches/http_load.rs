@@ -1,5 +1,8 @@
-//! HTTP load benchmark (`make bench`): the release server on SQLite with a valid key; `whoami`
-//! against the trivial `/livez` route of the same server, in the same run, at 64 connections.
+//! HTTP load benchmark (`make bench`): the release server on SQLite with a valid key, at 64
+//! connections, against an outside baseline measured in the same run: a bare axum hello-world
+//! in a process of its own (this bench binary, started with `--hello PORT`). Rounds alternate
+//! between the baseline and our routes; `whoami` and `keys.verify` (cache hit) are reported as
+//! ratios to it. Our own `/livez` is shown too, for what the middleware alone costs.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -14,55 +17,156 @@ use support::{env_secs, percentiles, HttpClient, Server};
 const CONNECTIONS: usize = 64;
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
         return; // `cargo bench -- --list` probes every bench target
     }
+    if let Some(port) = args
+        .iter()
+        .position(|a| a == "--hello")
+        .map(|i| &args[i + 1])
+    {
+        return hello(port.parse().expect("--hello PORT"));
+    }
     tokio::runtime::Runtime::new().unwrap().block_on(run());
+}
+
+/// The baseline: axum's hello-world, nothing else (default multi-threaded runtime, as the
+/// server has).
+fn hello(port: u16) {
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async move {
+            let app = axum::Router::new().route(
+                "/",
+                axum::routing::get(|| async { "Hello, World!" }).post(|| async { "Hello, World!" }),
+            );
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+}
+
+/// The hello-world in a process of its own; killed on drop.
+struct Hello {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Hello {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_hello(client: &HttpClient) -> Hello {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Owned by `Hello` at once, so it is killed and waited for on every path.
+    let hello = Hello {
+        child: std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--hello", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start the hello-world baseline"),
+        url: format!("http://127.0.0.1:{port}/"),
+    };
+    for _ in 0..200 {
+        let req = Request::get(hello.url.as_str())
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        if client.request(req).await.is_ok() {
+            return hello;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the hello-world baseline did not start");
 }
 
 async fn run() {
     let server = Server::start(None, CONNECTIONS).await;
     let cookie = server.setup_admin().await;
     let (_, key) = server
-        .create_key(&cookie, r#"{"name":"load","scopes":["keys:read"]}"#)
+        .create_key(
+            &cookie,
+            r#"{"name":"load","scopes":["keys:read","keys:verify"]}"#,
+        )
         .await;
+    let baseline = start_hello(&server.client).await;
     let warm = env_secs("LOAD_WARMUP_SECS", 2);
     let measure = env_secs("LOAD_SECS", 8);
+    let rounds: usize = std::env::var("LOAD_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2)
+        .max(1);
     println!(
-        "HTTP load: {CONNECTIONS} connections, {}s warm-up + {}s per route, release server on SQLite",
+        "HTTP load: {CONNECTIONS} connections, {}s warm-up + {}s per route, {rounds} alternating rounds; \
+         release server on SQLite at the default log level; baseline: a bare axum hello-world process",
         warm.as_secs(),
         measure.as_secs()
     );
-    let hello = load(
-        &server.client,
-        &format!("{}/livez", server.base),
-        None,
-        warm,
-        measure,
-    )
-    .await;
-    let whoami = load(
-        &server.client,
-        &format!("{}/api/v1/whoami", server.base),
-        Some(&key),
-        warm,
-        measure,
-    )
-    .await;
-    for (name, r) in [
-        ("GET /livez (hello world)", &hello),
-        ("POST /api/v1/whoami", &whoami),
-    ] {
+    let verify_body = format!(r#"{{"key":"{key}"}}"#);
+    let routes: [(&str, String, Option<&str>, Option<&str>); 4] = [
+        (
+            "axum hello-world (baseline)",
+            baseline.url.clone(),
+            None,
+            None,
+        ),
+        (
+            "GET /livez (ours)",
+            format!("{}/livez", server.base),
+            None,
+            None,
+        ),
+        (
+            "POST /api/v1/whoami",
+            format!("{}/api/v1/whoami", server.base),
+            Some(&key),
+            None,
+        ),
+        (
+            "POST /api/v1/keys.verify",
+            format!("{}/api/v1/keys.verify", server.base),
+            Some(&key),
+            Some(&verify_body),
+        ),
+    ];
+    let mut results: Vec<Vec<Outcome>> = routes.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds {
+        for (i, (_, url, key, body)) in routes.iter().enumerate() {
+            results[i].push(load(&server.client, url, *key, *body, warm, measure).await);
+        }
+    }
+    for (round, base) in results[0].iter().enumerate() {
+        println!("  round {}:", round + 1);
+        for (i, (name, ..)) in routes.iter().enumerate() {
+            let r = &results[i][round];
+            println!(
+                "    {name:<28} {:>9.0} req/s ({:>5.1}% of baseline)   p50 {:>6.2} ms   p99 {:>6.2} ms   non-2xx {}",
+                r.rps,
+                r.rps / base.rps * 100.0,
+                r.p50,
+                r.p99,
+                r.errors
+            );
+        }
+    }
+    let mean = |i: usize| results[i].iter().map(|r| r.rps).sum::<f64>() / rounds as f64;
+    let worst_p99 = |i: usize| results[i].iter().map(|r| r.p99).fold(0.0, f64::max);
+    for (i, name) in [(2, "whoami"), (3, "keys.verify")] {
         println!(
-            "  {name:<26} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   errors {}",
-            r.rps, r.p50, r.p99, r.errors
+            "  {name}: {:.0}% of the bare axum hello-world (target >= 70%), worst p99 {:.2} ms (target <= 3 ms)",
+            mean(i) / mean(0) * 100.0,
+            worst_p99(i)
         );
     }
-    println!(
-        "  whoami / hello-world throughput: {:.0}% (target >= 60%), whoami p99 {:.2} ms (target <= 5 ms)",
-        whoami.rps / hello.rps * 100.0,
-        whoami.p99
-    );
 }
 
 struct Outcome {
@@ -76,16 +180,19 @@ async fn load(
     client: &HttpClient,
     url: &str,
     key: Option<&str>,
+    body: Option<&str>,
     warm: Duration,
     measure: Duration,
 ) -> Outcome {
     let uri: http::Uri = url.parse().unwrap();
     let auth = key.map(|k| format!("Bearer {k}"));
+    let body = Bytes::from(body.unwrap_or("").to_owned());
     let measure_from = Instant::now() + warm;
     let end = measure_from + measure;
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
-            let (client, uri, auth) = (client.clone(), uri.clone(), auth.clone());
+            let (client, uri, auth, body) =
+                (client.clone(), uri.clone(), auth.clone(), body.clone());
             tokio::spawn(async move {
                 let (mut lat, mut errors) = (Vec::with_capacity(100_000), 0);
                 loop {
@@ -94,10 +201,12 @@ async fn load(
                         break;
                     }
                     let req = match &auth {
-                        Some(a) => Request::post(uri.clone()).header(header::AUTHORIZATION, a),
+                        Some(a) => Request::post(uri.clone())
+                            .header(header::AUTHORIZATION, a)
+                            .header(header::CONTENT_TYPE, "application/json"),
                         None => Request::get(uri.clone()),
                     }
-                    .body(Full::new(Bytes::new()))
+                    .body(Full::new(body.clone()))
                     .unwrap();
                     let ok = match client.request(req).await {
                         Ok(res) => {

@@ -32,7 +32,8 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// The release server on a fresh SQLite file (or `database_url`), logging warnings only.
+    /// The release server on a fresh SQLite file (or `database_url`), at the default log level
+    /// (`BENCH_LOG` to change it), its log discarded.
     pub async fn start(database_url: Option<String>, connections: usize) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("dist")).unwrap();
@@ -50,7 +51,10 @@ impl Server {
             .env("LS_SITE_ROOT", dir.path().join("dist"))
             .env("DATABASE_URL", url)
             .env("LS_MASTER_KEY_FILE", dir.path().join("master.key"))
-            .env("LS_LOG", "warn")
+            .env(
+                "LS_LOG",
+                std::env::var("BENCH_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::null())
             .spawn()
             .expect("start licenseshipper");
