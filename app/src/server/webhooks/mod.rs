@@ -297,16 +297,8 @@ impl Webhooks {
         let now = self.clock.now_ms();
         let txn = db::begin_write(&self.db).await?;
         let model = lock(&txn, id).await?;
-        // Attempts go with their deliveries, deliveries with their endpoint (also on a SQLite
-        // opened without foreign keys).
-        webhook_attempts::Entity::delete_many()
-            .filter(webhook_attempts::Column::EndpointId.eq(id))
-            .exec(&txn)
-            .await?;
-        webhook_deliveries::Entity::delete_many()
-            .filter(webhook_deliveries::Column::EndpointId.eq(id))
-            .exec(&txn)
-            .await?;
+        // Its deliveries, and their attempts, go with it (ON DELETE CASCADE; SQLite is opened
+        // with foreign keys on).
         webhook_endpoints::Entity::delete_by_id(id)
             .exec(&txn)
             .await?;

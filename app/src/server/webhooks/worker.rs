@@ -93,25 +93,8 @@ type InFlight = Arc<std::sync::Mutex<HashMap<String, usize>>>;
 
 async fn prune(webhooks: &Webhooks) -> ServiceResult<()> {
     let before = webhooks.clock.now_ms() - RETENTION_DAYS * DAY_MS;
-    let old_messages = Query::select()
-        .column(webhook_messages::Column::Id)
-        .from(webhook_messages::Entity)
-        .and_where(webhook_messages::Column::CreatedAt.lt(before))
-        .to_owned();
-    let old_deliveries = Query::select()
-        .column(webhook_deliveries::Column::Id)
-        .from(webhook_deliveries::Entity)
-        .and_where(webhook_deliveries::Column::MessageId.in_subquery(old_messages.clone()))
-        .to_owned();
     let txn = db::begin_write(&webhooks.db).await?;
-    webhook_attempts::Entity::delete_many()
-        .filter(webhook_attempts::Column::DeliveryId.in_subquery(old_deliveries))
-        .exec(&txn)
-        .await?;
-    webhook_deliveries::Entity::delete_many()
-        .filter(webhook_deliveries::Column::MessageId.in_subquery(old_messages))
-        .exec(&txn)
-        .await?;
+    // Their deliveries and attempts go with them (ON DELETE CASCADE).
     webhook_messages::Entity::delete_many()
         .filter(webhook_messages::Column::CreatedAt.lt(before))
         .exec(&txn)
@@ -317,14 +300,11 @@ impl Webhooks {
             error: Some(error),
             duration_ms: started.elapsed().as_millis() as u64,
         };
-        let url = match reqwest::Url::parse(&endpoint.url) {
-            Ok(url) => url,
-            Err(_) => return failed("The endpoint URL is not valid.".into()),
-        };
         // The policy of this replica, now: a URL saved under a laxer one is not sent.
-        if let Err(e) = target::parse_url("url", &endpoint.url, self.settings.targets) {
-            return failed(format!("Not sent: {e}"));
-        }
+        let url = match target::parse_url("url", &endpoint.url, self.settings.targets) {
+            Ok(url) => url,
+            Err(e) => return failed(format!("Not sent: {e}")),
+        };
         if let Err(e) = target::check_literal(&url, self.settings.targets) {
             return failed(format!("Not sent: {e}."));
         }
