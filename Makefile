@@ -81,14 +81,17 @@ openapi-check:
 test: test-deps tools fmt-check clippy wasm-tree client-tree client unit openapi-check e2e
 
 ## Benchmarks, each reported against a baseline measured in the same run: key paths (criterion),
-## the 100k-key list (p95), and HTTP throughput of whoami vs a hello-world route at 64 connections.
-bench:
+## the 100k-key list (p95), HTTP throughput of whoami vs a hello-world process at 64 connections,
+## webhooks' cost to a bulk delete, and the API Keys page's cold and warm load in Chromium.
+bench: client test-deps
 	cargo bench -p server --bench keys
 	cargo bench -p server --bench list
 	cargo bench -p server --bench http_load
 	cargo bench -p server --bench webhooks
+	cd end2end && LOAD_TIMING=1 LS_BIN=$(CURDIR)/target/release/licenseshipper npx playwright test tests/load-timing.spec.ts --project=desktop
 
-## 60 s of mixed traffic at 64 connections; fails on any 5xx, lost write or RSS growth >= 10 %.
+## whoami p99 alone and during 64 writers; then 60 s of mixed traffic at 64 connections; fails on
+## any 5xx, lost write or RSS growth >= 10 %.
 load:
 	cargo bench -p server --bench load_mixed
 

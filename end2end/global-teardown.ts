@@ -20,8 +20,10 @@ export default function globalTeardown() {
       }
     }
   }
-  if (!logs.some((f) => fs.readFileSync(path.join(logDir, f), "utf8").includes("DEBUG"))) {
+  // (`make bench` times page loads with the server at its default level instead.)
+  const timing = Boolean(process.env.LOAD_TIMING);
+  if (!timing && !logs.some((f) => fs.readFileSync(path.join(logDir, f), "utf8").includes("DEBUG"))) {
     throw new Error("the servers did not log at debug level");
   }
-  console.log(`secrets check: ${secrets.length} secrets absent from ${logs.length} debug logs (${bytes} bytes)`);
+  console.log(`secrets check: ${secrets.length} secrets absent from ${logs.length} server logs (${bytes} bytes)`);
 }

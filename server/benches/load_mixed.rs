@@ -1,6 +1,8 @@
 //! Mixed-traffic load test (`make load`): integrators (whoami, verify) and admins (list, create,
 //! delete) at 64 connections for 60 s against the release server. Passes only with zero 5xx,
-//! zero lost writes and RSS growth under 10 % after warm-up.
+//! zero lost writes and RSS growth under 10 % after warm-up. First, whether reads wait on
+//! writes: whoami's p99 alone, then while 64 connections create and delete keys (recorded,
+//! not judged: the bench reports, it does not time-test).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -61,6 +63,7 @@ async fn run() -> bool {
         );
     }
     let candidates = Arc::new(candidates);
+    reads_during_writes(&server, &cookie, &integrator).await;
     let warm = env_secs("LOAD_WARMUP_SECS", 10);
     let measure = env_secs("LOAD_SECS", 60);
     println!(
@@ -277,4 +280,114 @@ async fn run() -> bool {
     let ok = total.server_errors == 0 && lost == 0 && resurrected == 0 && growth < 10.0;
     println!("  {}", if ok { "PASS" } else { "FAIL" });
     ok
+}
+
+/// Connections calling whoami while the writers write.
+const READERS: usize = 8;
+/// Connections creating and deleting keys meanwhile.
+const WRITERS: usize = 64;
+
+/// whoami's latencies from [`READERS`] connections over `secs`, with [`WRITERS`] connections
+/// creating and deleting keys meanwhile when `writers`; and how many writes were acknowledged.
+async fn reads_while(
+    server: &Arc<Server>,
+    cookie: &str,
+    integrator: &str,
+    writers: bool,
+    secs: std::time::Duration,
+) -> (Vec<f64>, usize) {
+    let end = Instant::now() + secs;
+    let readers: Vec<_> = (0..READERS)
+        .map(|_| {
+            let (server, bearer) = (server.clone(), format!("Bearer {integrator}"));
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                while Instant::now() < end {
+                    let t = Instant::now();
+                    let r = server
+                        .send(
+                            Method::POST,
+                            "/api/v1/whoami",
+                            "",
+                            &[("authorization", &bearer)],
+                        )
+                        .await;
+                    assert!(
+                        matches!(r, Ok((s, _, _)) if s.is_success()),
+                        "whoami failed"
+                    );
+                    lat.push(ms_since(t));
+                }
+                lat
+            })
+        })
+        .collect();
+    let writers: Vec<_> = (0..if writers { WRITERS } else { 0 })
+        .map(|w| {
+            let (server, cookie) = (server.clone(), cookie.to_owned());
+            tokio::spawn(async move {
+                let mut writes = 0;
+                for i in 0usize.. {
+                    if Instant::now() >= end {
+                        break;
+                    }
+                    let body = json!({"name": format!("writer {w}-{i}")}).to_string();
+                    let headers = [("cookie", cookie.as_str())];
+                    let Ok((status, _, bytes)) = server
+                        .send(Method::POST, "/api/v1/keys.create", &body, &headers)
+                        .await
+                    else {
+                        continue;
+                    };
+                    if !status.is_success() {
+                        continue;
+                    }
+                    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                    let body = json!({"id": v["key"]["id"]}).to_string();
+                    let deleted = server
+                        .send(Method::POST, "/api/v1/keys.delete", &body, &headers)
+                        .await;
+                    writes += 1 + usize::from(matches!(deleted, Ok((s, _, _)) if s.is_success()));
+                }
+                writes
+            })
+        })
+        .collect();
+    let mut lat = Vec::new();
+    for r in readers {
+        lat.extend(r.await.unwrap());
+    }
+    let mut writes = 0;
+    for w in writers {
+        writes += w.await.unwrap();
+    }
+    (lat, writes)
+}
+
+/// Reads never wait on writes: whoami's p99 alone and during [`WRITERS`] concurrent writers.
+async fn reads_during_writes(server: &Arc<Server>, cookie: &str, integrator: &str) {
+    let secs = env_secs("LOAD_RW_SECS", 10);
+    // Warm the key cache and the connections first.
+    reads_while(
+        server,
+        cookie,
+        integrator,
+        false,
+        std::time::Duration::from_secs(1),
+    )
+    .await;
+    let (idle, _) = reads_while(server, cookie, integrator, false, secs).await;
+    let (busy, writes) = reads_while(server, cookie, integrator, true, secs).await;
+    let (idle_n, busy_n) = (idle.len(), busy.len());
+    let ((_, idle_p99, _), (_, busy_p99, _)) = (percentiles(idle), percentiles(busy));
+    println!(
+        "reads during writes ({}s each, {READERS} whoami connections):",
+        secs.as_secs()
+    );
+    println!("  alone                       {idle_n:>8} calls   p99 {idle_p99:>7.2} ms");
+    println!(
+        "  with {WRITERS} writers ({:>5.0} writes/s) {busy_n:>8} calls   p99 {busy_p99:>7.2} ms   {:.2}x idle (target <= 2x)",
+        writes as f64 / secs.as_secs_f64(),
+        busy_p99 / idle_p99
+    );
 }

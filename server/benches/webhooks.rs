@@ -3,6 +3,9 @@
 //! the worker meanwhile to a local receiver) and without any endpoint, in alternating rounds on
 //! SQLite and on PostgreSQL. Prints medians and the ratio (the budget: at most 2×).
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -20,7 +23,6 @@ use app::{
         AppState,
     },
 };
-use sea_orm::{ConnectionTrait, Database};
 
 const KEYS: usize = 500;
 const ROUNDS: usize = 5;
@@ -32,22 +34,10 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let sqlite = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
         run("SQLite", &sqlite, &receiver).await;
-        let admin_url = std::env::var("TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        match Database::connect(&admin_url).await {
-            Ok(admin) => {
-                let name = format!("ls_bench_{}", uuid::Uuid::now_v7().simple());
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .unwrap();
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map_or(admin_url.as_str(), |(b, _)| b);
-                run("PostgreSQL", &format!("{base}/{name}"), &receiver).await;
-                let _ = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
+        match support::ScratchPostgres::create().await {
+            Ok(pg) => {
+                run("PostgreSQL", &pg.url, &receiver).await;
+                pg.drop().await;
             }
             Err(e) => println!("PostgreSQL: skipped ({e})"),
         }

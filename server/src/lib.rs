@@ -10,6 +10,7 @@ pub mod headers;
 pub mod health;
 pub mod keys_cli;
 pub mod metrics;
+pub mod request_id;
 pub mod run;
 pub mod scanning;
 pub mod site;
@@ -23,7 +24,7 @@ use axum::{
 };
 use tower_http::{
     compression::{CompressionLayer, CompressionLevel},
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
 
@@ -86,7 +87,7 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
                     tracing::info_span!(
                         "request",
                         id,
-                        method = %req.method(),
+                        method = req.method().as_str(),
                         path = req.uri().path(),
                         function = tracing::field::Empty,
                         key_id = tracing::field::Empty
@@ -107,5 +108,5 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
                 ),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
 }

@@ -1,4 +1,4 @@
-use std::process::ExitCode;
+use std::{io::IsTerminal, process::ExitCode};
 
 use clap::Parser;
 use server::{
@@ -32,9 +32,18 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| {
             format!("info,{ACCESS_LOG}={access},sqlx=warn,sea_orm=warn,sea_orm_migration=warn")
         });
-    let logs = tracing_subscriber::fmt().with_env_filter(EnvFilter::new(filter));
+    let keys_command = matches!(cli.command, Some(Command::Keys(_)));
+    // Colours only for a person at a terminal: not in files and journals, and not paid for
+    // on every request's span when nobody sees them.
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(filter))
+        .with_ansi(if keys_command {
+            std::io::stderr().is_terminal()
+        } else {
+            std::io::stdout().is_terminal()
+        });
     // The keys commands print their answers on stdout: their logs go to stderr.
-    if matches!(cli.command, Some(Command::Keys(_))) {
+    if keys_command {
         logs.with_writer(std::io::stderr).init();
     } else {
         match cli.log_format {

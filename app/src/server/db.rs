@@ -8,13 +8,20 @@ use sea_orm::{
     IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+/// A pooled connection idle this long is pinged before it is handed out.
+pub const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+
 /// Opens the database. For SQLite: WAL journal, foreign keys on, a busy timeout, and the
 /// file's directory created if missing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(Duration::from_secs(10))
+        // A connection is pinged before use only once it has sat idle for a while (the case
+        // where a server, proxy or firewall may have dropped it): pinging on every checkout
+        // cost each query a second round trip (to SQLite's worker thread, or PostgreSQL).
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
     if url.starts_with("sqlite:") {
         if let Some(dir) = sqlite_dir(url) {
             std::fs::create_dir_all(&dir)

@@ -45,16 +45,17 @@ impl Server {
             .port();
         let url = database_url
             .unwrap_or_else(|| format!("sqlite://{}/load.db?mode=rwc", dir.path().display()));
-        let child = Command::new(env!("CARGO_BIN_EXE_licenseshipper"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_licenseshipper"));
+        // The server's own default log level unless BENCH_LOG names one (as LS_LOG would).
+        if let Ok(filter) = std::env::var("BENCH_LOG") {
+            command.env("LS_LOG", filter);
+        }
+        let child = command
             .arg("serve")
             .env("LS_LISTEN", format!("127.0.0.1:{port}"))
             .env("LS_SITE_ROOT", dir.path().join("dist"))
             .env("DATABASE_URL", url)
             .env("LS_MASTER_KEY_FILE", dir.path().join("master.key"))
-            .env(
-                "LS_LOG",
-                std::env::var("BENCH_LOG").unwrap_or_else(|_| "info".into()),
-            )
             .stdout(Stdio::null())
             .spawn()
             .expect("start licenseshipper");
@@ -185,4 +186,41 @@ pub fn percentiles(mut v: Vec<f64>) -> (f64, f64, f64) {
 
 pub fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// A database of its own on the PostgreSQL server of `TEST_POSTGRES_URL` (the README's
+/// default when unset), for one bench run; dropped by [`ScratchPostgres::drop`].
+pub struct ScratchPostgres {
+    admin: sea_orm::DatabaseConnection,
+    name: String,
+    pub url: String,
+}
+
+impl ScratchPostgres {
+    pub async fn create() -> Result<Self, sea_orm::DbErr> {
+        use sea_orm::ConnectionTrait;
+        let admin_url = std::env::var("TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin = sea_orm::Database::connect(&admin_url).await?;
+        let name = format!("ls_bench_{}", uuid::Uuid::now_v7().simple());
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await?;
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Ok(Self { admin, name, url })
+    }
+
+    pub async fn drop(self) {
+        use sea_orm::ConnectionTrait;
+        let _ = self
+            .admin
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await;
+    }
 }

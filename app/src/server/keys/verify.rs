@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{DbBackend, EntityTrait, Statement};
 use subtle::ConstantTimeEq;
 
 use crate::api::error::KeyRejection;
@@ -36,13 +36,21 @@ pub fn judge(snapshot: Arc<KeySnapshot>, now_ms: i64) -> Outcome {
 impl KeyService {
     /// The key whose current or previous secret has the lookup hash `hash` (one indexed read;
     /// whether a previous secret still works is for the caller to judge).
+    ///
+    /// A fixed statement, not a built one: every cache miss runs it, and building it with the
+    /// query builder and `.one()` cost more than the read. (`.one()` adds `LIMIT ?`, and SQLite
+    /// prepares a statement whose LIMIT is a bound value again on every run: its planner reads
+    /// the value.) The hashes are unique, so the read finds one row at most.
     pub async fn by_secret_hash(&self, hash: &str) -> ServiceResult<Option<api_keys::Model>> {
+        let backend = self.db().get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "SELECT * FROM api_keys WHERE secret_hash = $1 OR previous_secret_hash = $1"
+            }
+            _ => "SELECT * FROM api_keys WHERE secret_hash = ?1 OR previous_secret_hash = ?1",
+        };
         Ok(api_keys::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(api_keys::Column::SecretHash.eq(hash))
-                    .add(api_keys::Column::PreviousSecretHash.eq(hash)),
-            )
+            .from_raw_sql(Statement::from_sql_and_values(backend, sql, [hash.into()]))
             .one(self.db())
             .await?)
     }
