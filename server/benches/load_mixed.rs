@@ -44,10 +44,15 @@ fn main() {
 }
 
 async fn run() -> bool {
-    let server =
-        Arc::new(Server::start(std::env::var("LOAD_DATABASE_URL").ok(), CONNECTIONS).await);
+    let server = Arc::new(
+        Server::start(
+            std::env::var("LOAD_DATABASE_URL").ok(),
+            CONNECTIONS + READERS,
+        )
+        .await,
+    );
     let cookie = server.setup_admin().await;
-    let (_, integrator) = server
+    let (probe_id, integrator) = server
         .create_key(
             &cookie,
             r#"{"name":"integrator","scopes":["keys:read","keys:verify"]}"#,
@@ -63,7 +68,7 @@ async fn run() -> bool {
         );
     }
     let candidates = Arc::new(candidates);
-    reads_during_writes(&server, &cookie, &integrator).await;
+    let reads_ok = reads_during_writes(&server, (&cookie, &integrator, &probe_id)).await;
     let warm = env_secs("LOAD_WARMUP_SECS", 10);
     let measure = env_secs("LOAD_SECS", 60);
     println!(
@@ -277,48 +282,71 @@ async fn run() -> bool {
         "  of which heap (RssAnon): {} KiB -> {} KiB: {heap_growth:+.1}%",
         rss_start.1, rss_end.1
     );
-    let ok = total.server_errors == 0 && lost == 0 && resurrected == 0 && growth < 10.0;
+    let ok = reads_ok && total.server_errors == 0 && lost == 0 && resurrected == 0 && growth < 10.0;
     println!("  {}", if ok { "PASS" } else { "FAIL" });
     ok
 }
 
-/// Connections calling whoami while the writers write.
+/// Connections reading while the writers write.
 const READERS: usize = 8;
 /// Connections creating and deleting keys meanwhile.
 const WRITERS: usize = 64;
 
-/// whoami's latencies from [`READERS`] connections over `secs`, with [`WRITERS`] connections
-/// creating and deleting keys meanwhile when `writers`; and how many writes were acknowledged.
+/// What the readers read: whoami (an integrator's call, its key cached) or one key by id with
+/// an admin session (the session and the key read from the database on every call).
+#[derive(Clone, Copy)]
+enum Read {
+    Whoami,
+    KeyById,
+}
+
+#[derive(Default)]
+struct Phase {
+    latencies: Vec<f64>,
+    writes: usize,
+    write_failures: usize,
+    server_errors: usize,
+}
+
+/// Latencies of `read` from [`READERS`] connections over `secs`, with [`WRITERS`] connections
+/// creating and deleting keys meanwhile when `writers`.
 async fn reads_while(
     server: &Arc<Server>,
-    cookie: &str,
-    integrator: &str,
+    (cookie, integrator, key_id): (&str, &str, &str),
+    read: Read,
     writers: bool,
     secs: std::time::Duration,
-) -> (Vec<f64>, usize) {
+) -> Phase {
     let end = Instant::now() + secs;
     let readers: Vec<_> = (0..READERS)
         .map(|_| {
-            let (server, bearer) = (server.clone(), format!("Bearer {integrator}"));
+            let server = server.clone();
+            let (path, body, header) = match read {
+                Read::Whoami => (
+                    "/api/v1/whoami",
+                    String::new(),
+                    ("authorization", format!("Bearer {integrator}")),
+                ),
+                Read::KeyById => (
+                    "/api/v1/keys.get",
+                    json!({"id": key_id}).to_string(),
+                    ("cookie", cookie.to_owned()),
+                ),
+            };
             tokio::spawn(async move {
-                let mut lat = Vec::new();
+                let (mut lat, mut server_errors) = (Vec::new(), 0);
                 while Instant::now() < end {
                     let t = Instant::now();
                     let r = server
-                        .send(
-                            Method::POST,
-                            "/api/v1/whoami",
-                            "",
-                            &[("authorization", &bearer)],
-                        )
+                        .send(Method::POST, path, &body, &[(header.0, &header.1)])
                         .await;
-                    assert!(
-                        matches!(r, Ok((s, _, _)) if s.is_success()),
-                        "whoami failed"
-                    );
-                    lat.push(ms_since(t));
+                    match r {
+                        Ok((s, _, _)) if s.is_success() => lat.push(ms_since(t)),
+                        Ok((s, _, _)) if s.is_server_error() => server_errors += 1,
+                        other => panic!("{path} failed: {:?}", other.map(|r| r.0)),
+                    }
                 }
-                lat
+                (lat, server_errors)
             })
         })
         .collect();
@@ -326,68 +354,93 @@ async fn reads_while(
         .map(|w| {
             let (server, cookie) = (server.clone(), cookie.to_owned());
             tokio::spawn(async move {
-                let mut writes = 0;
+                let mut tally = Phase::default();
+                let headers = [("cookie", cookie.as_str())];
                 for i in 0usize.. {
                     if Instant::now() >= end {
                         break;
                     }
                     let body = json!({"name": format!("writer {w}-{i}")}).to_string();
-                    let headers = [("cookie", cookie.as_str())];
-                    let Ok((status, _, bytes)) = server
+                    let created = server
                         .send(Method::POST, "/api/v1/keys.create", &body, &headers)
-                        .await
-                    else {
-                        continue;
-                    };
-                    if !status.is_success() {
-                        continue;
-                    }
-                    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-                    let body = json!({"id": v["key"]["id"]}).to_string();
-                    let deleted = server
-                        .send(Method::POST, "/api/v1/keys.delete", &body, &headers)
                         .await;
-                    writes += 1 + usize::from(matches!(deleted, Ok((s, _, _)) if s.is_success()));
+                    let id = match &created {
+                        Ok((s, _, bytes)) if s.is_success() => {
+                            let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                            v["key"]["id"].clone()
+                        }
+                        Ok((s, _, _)) => {
+                            tally.server_errors += usize::from(s.is_server_error());
+                            tally.write_failures += 1;
+                            continue;
+                        }
+                        Err(_) => {
+                            tally.write_failures += 1;
+                            continue;
+                        }
+                    };
+                    tally.writes += 1;
+                    let body = json!({"id": id}).to_string();
+                    match server
+                        .send(Method::POST, "/api/v1/keys.delete", &body, &headers)
+                        .await
+                    {
+                        Ok((s, _, _)) if s.is_success() => tally.writes += 1,
+                        Ok((s, _, _)) => {
+                            tally.server_errors += usize::from(s.is_server_error());
+                            tally.write_failures += 1;
+                        }
+                        Err(_) => tally.write_failures += 1,
+                    }
                 }
-                writes
+                tally
             })
         })
         .collect();
-    let mut lat = Vec::new();
+    let mut phase = Phase::default();
     for r in readers {
-        lat.extend(r.await.unwrap());
+        let (lat, errors) = r.await.unwrap();
+        phase.latencies.extend(lat);
+        phase.server_errors += errors;
     }
-    let mut writes = 0;
     for w in writers {
-        writes += w.await.unwrap();
+        let t = w.await.unwrap();
+        phase.writes += t.writes;
+        phase.write_failures += t.write_failures;
+        phase.server_errors += t.server_errors;
     }
-    (lat, writes)
+    phase
 }
 
-/// Reads never wait on writes: whoami's p99 alone and during [`WRITERS`] concurrent writers.
-async fn reads_during_writes(server: &Arc<Server>, cookie: &str, integrator: &str) {
+/// Reads never wait on writes: each read's p99 alone and during [`WRITERS`] concurrent writers
+/// (after a warm-up of both). Answers whether no call failed with a 5xx.
+async fn reads_during_writes(server: &Arc<Server>, who: (&str, &str, &str)) -> bool {
     let secs = env_secs("LOAD_RW_SECS", 10);
-    // Warm the key cache and the connections first.
-    reads_while(
-        server,
-        cookie,
-        integrator,
-        false,
-        std::time::Duration::from_secs(1),
-    )
-    .await;
-    let (idle, _) = reads_while(server, cookie, integrator, false, secs).await;
-    let (busy, writes) = reads_while(server, cookie, integrator, true, secs).await;
-    let (idle_n, busy_n) = (idle.len(), busy.len());
-    let ((_, idle_p99, _), (_, busy_p99, _)) = (percentiles(idle), percentiles(busy));
+    let warm = std::time::Duration::from_secs(2);
     println!(
-        "reads during writes ({}s each, {READERS} whoami connections):",
+        "reads during writes ({}s each, {READERS} reading connections, {WRITERS} writing):",
         secs.as_secs()
     );
-    println!("  alone                       {idle_n:>8} calls   p99 {idle_p99:>7.2} ms");
-    println!(
-        "  with {WRITERS} writers ({:>5.0} writes/s) {busy_n:>8} calls   p99 {busy_p99:>7.2} ms   {:.2}x idle (target <= 2x)",
-        writes as f64 / secs.as_secs_f64(),
-        busy_p99 / idle_p99
-    );
+    let mut ok = true;
+    for (read, name) in [(Read::Whoami, "whoami"), (Read::KeyById, "keys.get")] {
+        reads_while(server, who, read, true, warm).await;
+        let alone = reads_while(server, who, read, false, secs).await;
+        let busy = reads_while(server, who, read, true, secs).await;
+        let (n_alone, n_busy) = (alone.latencies.len(), busy.latencies.len());
+        let (p99_alone, p99_busy) = (
+            percentiles(alone.latencies).1,
+            percentiles(busy.latencies).1,
+        );
+        println!("  {name:<9} alone         {n_alone:>8} calls   p99 {p99_alone:>7.2} ms");
+        println!(
+            "  {name:<9} with writers  {n_busy:>8} calls   p99 {p99_busy:>7.2} ms   {:.2}x alone (target <= 2x)   \
+             {:.0} writes/s, {} failed, 5xx {}",
+            p99_busy / p99_alone,
+            busy.writes as f64 / secs.as_secs_f64(),
+            busy.write_failures,
+            alone.server_errors + busy.server_errors
+        );
+        ok &= alone.server_errors + busy.server_errors == 0;
+    }
+    ok
 }

@@ -37,7 +37,7 @@ fn main() {
         match support::ScratchPostgres::create().await {
             Ok(pg) => {
                 run("PostgreSQL", &pg.url, &receiver).await;
-                pg.drop().await;
+                pg.remove().await;
             }
             Err(e) => println!("PostgreSQL: skipped ({e})"),
         }

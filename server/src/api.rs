@@ -15,7 +15,7 @@ use app::{
     server::{gate, AppState},
 };
 use axum::{
-    body::{to_bytes, Body, HttpBody as _},
+    body::{to_bytes, Body},
     extract::{ConnectInfo, Request, State},
     response::{IntoResponse, Response},
 };
@@ -239,17 +239,13 @@ async fn call(api: ApiState, endpoint: &'static Endpoint, req: Request) -> Respo
         return error_response(&ApiError::UnsupportedMediaType);
     }
 
-    // A body known to be empty (no length, or `Content-Length: 0`) is not waited for: no timer.
-    let bytes = if body.size_hint().exact() == Some(0) {
-        axum::body::Bytes::new()
-    } else {
+    let bytes =
         match tokio::time::timeout(api.app.settings.body_timeout, to_bytes(body, BODY_LIMIT)).await
         {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(_)) => return error_response(&ApiError::PayloadTooLarge),
             Err(_) => return error_response(&ApiError::RequestTimeout),
-        }
-    };
+        };
     // An empty body means "no arguments" (e.g. `curl -X POST .../whoami`).
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
         axum::body::Bytes::from_static(b"{}")

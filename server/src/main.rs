@@ -33,15 +33,17 @@ fn main() -> ExitCode {
             format!("info,{ACCESS_LOG}={access},sqlx=warn,sea_orm=warn,sea_orm_migration=warn")
         });
     let keys_command = matches!(cli.command, Some(Command::Keys(_)));
-    // Colours only for a person at a terminal: not in files and journals, and not paid for
-    // on every request's span when nobody sees them.
+    // Colours only for a person at a terminal who has not asked for none (`NO_COLOR`): not in
+    // files and journals, and not paid for on every request's span when nobody sees them.
+    let terminal = if keys_command {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
-        .with_ansi(if keys_command {
-            std::io::stderr().is_terminal()
-        } else {
-            std::io::stdout().is_terminal()
-        });
+        .with_ansi(terminal && !no_color);
     // The keys commands print their answers on stdout: their logs go to stderr.
     if keys_command {
         logs.with_writer(std::io::stderr).init();

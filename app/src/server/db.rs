@@ -8,8 +8,8 @@ use sea_orm::{
     IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-/// A pooled connection idle this long is pinged before it is handed out.
-pub const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+/// A pooled SQLite connection idle this long is pinged before it is handed out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 
 /// Opens the database. For SQLite: WAL journal, foreign keys on, a busy timeout, and the
 /// file's directory created if missing.
@@ -17,24 +17,26 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
-        // A connection is pinged before use only once it has sat idle for a while (the case
-        // where a server, proxy or firewall may have dropped it): pinging on every checkout
-        // cost each query a second round trip (to SQLite's worker thread, or PostgreSQL).
-        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
+        .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
         if let Some(dir) = sqlite_dir(url) {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
-        opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5))
-                // Reads of a large key table come from the OS page cache without copying.
-                .pragma("mmap_size", "268435456")
-        });
+        // A SQLite connection is a file handle that nothing can drop from outside: pinging it on
+        // every checkout (sqlx's default) only cost each query a second round trip to its
+        // worker thread. PostgreSQL connections keep the ping: one dropped by a restart or a
+        // proxy while idle is replaced before a request meets it.
+        opts.max_connections(8)
+            .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+                    // Reads of a large key table come from the OS page cache without copying.
+                    .pragma("mmap_size", "268435456")
+            });
     } else {
         opts.max_connections(16);
     }

@@ -1,4 +1,5 @@
-//! Shared by the HTTP benchmarks: a release server process and a keep-alive HTTP client.
+//! Shared by the benchmarks: a release server process, a keep-alive HTTP client, and a scratch
+//! PostgreSQL database.
 
 #![allow(dead_code)]
 
@@ -189,7 +190,8 @@ pub fn ms_since(t: Instant) -> f64 {
 }
 
 /// A database of its own on the PostgreSQL server of `TEST_POSTGRES_URL` (the README's
-/// default when unset), for one bench run; dropped by [`ScratchPostgres::drop`].
+/// default when unset), for one bench run; dropped by [`ScratchPostgres::remove`] (left behind
+/// if the bench panics: named `ls_bench_*`).
 pub struct ScratchPostgres {
     admin: sea_orm::DatabaseConnection,
     name: String,
@@ -213,7 +215,7 @@ impl ScratchPostgres {
         Ok(Self { admin, name, url })
     }
 
-    pub async fn drop(self) {
+    pub async fn remove(self) {
         use sea_orm::ConnectionTrait;
         let _ = self
             .admin

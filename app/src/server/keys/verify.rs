@@ -33,6 +33,16 @@ pub fn judge(snapshot: Arc<KeySnapshot>, now_ms: i64) -> Outcome {
     }
 }
 
+/// The lookup of [`KeyService::by_secret_hash`], its one bound value the hash.
+pub fn by_secret_hash_sql(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => {
+            "SELECT * FROM api_keys WHERE secret_hash = $1 OR previous_secret_hash = $1"
+        }
+        _ => "SELECT * FROM api_keys WHERE secret_hash = ?1 OR previous_secret_hash = ?1",
+    }
+}
+
 impl KeyService {
     /// The key whose current or previous secret has the lookup hash `hash` (one indexed read;
     /// whether a previous secret still works is for the caller to judge).
@@ -43,14 +53,12 @@ impl KeyService {
     /// the value.) The hashes are unique, so the read finds one row at most.
     pub async fn by_secret_hash(&self, hash: &str) -> ServiceResult<Option<api_keys::Model>> {
         let backend = self.db().get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => {
-                "SELECT * FROM api_keys WHERE secret_hash = $1 OR previous_secret_hash = $1"
-            }
-            _ => "SELECT * FROM api_keys WHERE secret_hash = ?1 OR previous_secret_hash = ?1",
-        };
         Ok(api_keys::Entity::find()
-            .from_raw_sql(Statement::from_sql_and_values(backend, sql, [hash.into()]))
+            .from_raw_sql(Statement::from_sql_and_values(
+                backend,
+                by_secret_hash_sql(backend),
+                [hash.into()],
+            ))
             .one(self.db())
             .await?)
     }
