@@ -119,23 +119,19 @@ async fn start(url: &str) -> (AppState, String) {
     );
     let state = AppState::start(conn, ring, Arc::new(SystemClock), Settings::default());
     let actor = Actor::system("bench");
-    let input = |name: &str| NewKey {
-        name: name.into(),
-        project: None,
-        expires_at: None,
-        scopes: vec![],
-        recoverable: true,
-        rate_limit_per_minute: None,
-        allowed_cidrs: vec![],
-    };
     for i in 0..1000 {
         state
             .keys
-            .create(&actor, input(&format!("filler {i}")))
+            .create(&actor, NewKey::named(format!("filler {i}")))
             .await
             .unwrap();
     }
-    let secret = state.keys.create(&actor, input("bench")).await.unwrap().1;
+    let secret = state
+        .keys
+        .create(&actor, NewKey::named("bench"))
+        .await
+        .unwrap()
+        .1;
     (state, secret.expose().to_owned())
 }
 

@@ -92,13 +92,8 @@ async fn run(label: &str, url: &str, receiver: &str) {
         let mut ids = Vec::with_capacity(KEYS);
         for i in 0..KEYS {
             let input = NewKey {
-                name: format!("k{round}-{i}"),
-                project: None,
-                expires_at: None,
-                scopes: vec![],
                 recoverable: false,
-                rate_limit_per_minute: None,
-                allowed_cidrs: vec![],
+                ..NewKey::named(format!("k{round}-{i}"))
             };
             ids.push(state.keys.create(&actor, input).await.unwrap().0.id);
         }

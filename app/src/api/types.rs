@@ -892,6 +892,21 @@ fn yes() -> bool {
     true
 }
 
+impl NewKey {
+    /// A key with only a name, every other field as the API defaults it when left out.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            project: None,
+            expires_at: None,
+            scopes: vec![],
+            recoverable: yes(),
+            rate_limit_per_minute: None,
+            allowed_cidrs: vec![],
+        }
+    }
+}
+
 pub const MAX_RATE_LIMIT_PER_MINUTE: u32 = 1_000_000;
 /// The most IP ranges one key's allowlist may hold.
 pub const MAX_ALLOWED_CIDRS: usize = 100;

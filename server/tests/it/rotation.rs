@@ -204,18 +204,7 @@ async fn fill(url: &str, key: &Path, n: usize) -> BTreeMap<String, String> {
     for i in 0..n {
         let (model, secret) = state
             .keys
-            .create(
-                &Actor::system("test"),
-                NewKey {
-                    name: format!("k{i}"),
-                    project: None,
-                    expires_at: None,
-                    scopes: vec![],
-                    recoverable: true,
-                    rate_limit_per_minute: None,
-                    allowed_cidrs: vec![],
-                },
-            )
+            .create(&Actor::system("test"), NewKey::named(format!("k{i}")))
             .await
             .unwrap();
         secrets.insert(model.id, secret.expose().to_owned());
