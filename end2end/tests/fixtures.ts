@@ -1,7 +1,7 @@
 // Test harness: a fresh `licenseshipper serve` per test, with its own SQLite file and master
 // key, logging at debug level into test-results/server-logs (searched for secrets afterwards).
 import { test as base, expect, type Page, type APIRequestContext } from "@playwright/test";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -125,3 +125,18 @@ export async function captureSessionCookie(page: Page) {
 }
 
 export { expect };
+
+/** A numeric constant of the API's types (`app/src/api/types.rs`), where it is defined once. */
+export function rustConst(name: string): number {
+  const source = fs.readFileSync(path.join(root, "app", "src", "api", "types.rs"), "utf8");
+  const found = new RegExp(`pub const ${name}: \\w+ = ([\\d_]+);`).exec(source);
+  if (!found) throw new Error(`no constant ${name} in app/src/api/types.rs`);
+  return Number(found[1].replace(/_/g, ""));
+}
+
+/** Adds `count` keys to the server's database in one statement (`server/examples/seed_keys.rs`,
+ * built by `make e2e`): named "{word} {shop|site|store} {n}", created by `creator`. */
+export function seedKeys(server: Server, count: number, word: string, creator: string) {
+  const seeder = path.join(root, "target", "debug", "examples", "seed_keys");
+  execFileSync(seeder, [`sqlite://${server.dir}/e2e.db`, String(count), word, creator], { stdio: "inherit" });
+}

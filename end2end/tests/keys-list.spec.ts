@@ -1,4 +1,4 @@
-import { test, expect, createKey, rememberSecret, type Server } from "./fixtures";
+import { test, expect, createKey, rememberSecret, rustConst, seedKeys, type Server } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 const rowOf = (page: Page, name: string) =>
@@ -229,6 +229,25 @@ test("30+ keys paginate with correct totals and page sizes", async ({ page, admi
   await page.getByRole("button", { name: "Previous" }).isDisabled();
   await page.goBack();
   await expect(page.getByText("Showing 31–33 of 33")).toBeVisible();
+});
+
+test("past the exact count the total reads “about N” and the pages go on without a last one", async ({ page, server, admin }) => {
+  const count = rustConst("EXACT_TOTAL_UP_TO") + 50;
+  seedKeys(server, count, "Bulk", admin.name);
+  await page.goto("/keys");
+  const showing = page.getByText(/^Showing 1–10 of about [\d,]+$/);
+  await expect(showing).toBeVisible();
+  const about = Number((await showing.textContent())!.replace(/.* about /, "").replace(/,/g, ""));
+  expect(Math.abs(about - count) / count).toBeLessThan(0.1);
+  // No last page is offered, only those around this one; Next goes on.
+  await expect(page.getByRole("button", { name: "Page 3" })).toBeVisible();
+  await expect(page.getByRole("button", { name: `Page ${Math.ceil(count / 10)}` })).toHaveCount(0);
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(page.getByText(/^Showing 11–20 of about [\d,]+$/)).toBeVisible();
+  // A narrow search is counted exactly again: Bulk shop 123, 1230, 1233, 1236 and 1239.
+  await page.getByRole("searchbox", { name: "Search API keys" }).fill("Bulk shop 123");
+  await expect(page.getByText("Showing 1–5 of 5")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Next" })).toBeDisabled();
 });
 
 test("sort by Last Used and filter Never used", async ({ page, admin }) => {

@@ -17,6 +17,7 @@ mod m0009_key_allowlists;
 mod m0010_key_policy;
 mod m0011_key_leaks;
 mod m0012_webhooks;
+mod m0013_sort_indexes;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_key_policy::Migration),
             Box::new(m0011_key_leaks::Migration),
             Box::new(m0012_webhooks::Migration),
+            Box::new(m0013_sort_indexes::Migration),
         ]
     }
 }

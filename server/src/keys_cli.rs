@@ -297,9 +297,13 @@ fn table(page: &KeyPage) -> String {
     let first = (page.page - 1) * page.page_size + 1;
     let last = first + page.items.len() as u64 - 1;
     out.push(if page.items.is_empty() {
-        format!("No keys on page {} ({} in all)", page.page, page.total)
+        format!(
+            "No keys on page {} ({} in all)",
+            page.page,
+            page.total_text()
+        )
     } else {
-        format!("Showing {first}–{last} of {}", page.total)
+        format!("Showing {first}–{last} of {}", page.total_text())
     });
     out.join("\n")
 }

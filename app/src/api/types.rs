@@ -162,9 +162,41 @@ pub struct KeyItem {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KeyPage {
     pub items: Vec<KeyItem>,
+    /// How many keys match; an estimate when `total_is_estimate` is set.
     pub total: u64,
+    /// `total` is an estimate ("about N"): more keys match than are counted exactly, and
+    /// counting them all would cost more than the page itself.
+    #[serde(default)]
+    pub total_is_estimate: bool,
     pub page: u64,
     pub page_size: u64,
+}
+
+impl KeyPage {
+    /// The total as people read it: "1,234", or "about 120,000" for an estimate (two
+    /// significant digits: the rest would be noise).
+    pub fn total_text(&self) -> String {
+        if self.total_is_estimate {
+            let scale = 10u64.pow(self.total.max(1).ilog10().saturating_sub(1));
+            let rounded = self.total.saturating_add(scale / 2) / scale * scale;
+            format!("about {}", group_digits(rounded))
+        } else {
+            group_digits(self.total)
+        }
+    }
+}
+
+/// `1234567` as "1,234,567".
+fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A key together with its full secret: answered once, by create and roll.
@@ -402,6 +434,9 @@ pub const MAX_POLICY_DAYS: u32 = 3650;
 pub const EXPIRING_SOON_DAYS: i64 = 7;
 
 pub const MAX_PAGE_SIZE: u64 = 100;
+/// A list's total is counted exactly up to this many matching keys; above, it is estimated
+/// (`total_is_estimate`), so a search over a million keys costs no more than its page.
+pub const EXACT_TOTAL_UP_TO: u64 = 10_000;
 pub const DEFAULT_PAGE_SIZE: u64 = 10;
 pub const MAX_BULK_DELETE: usize = 500;
 /// The longest usage window `keys.usage` answers, in days.
@@ -962,5 +997,36 @@ mod tests {
         assert_eq!(Scope::parse("unknown"), None);
         assert_eq!(SortField::parse("last_used"), Some(SortField::LastUsed));
         assert_eq!(KeyFilter::NeverUsed.as_str(), "never_used");
+    }
+}
+
+#[cfg(test)]
+mod totals {
+    use super::KeyPage;
+
+    fn page(total: u64, total_is_estimate: bool) -> KeyPage {
+        KeyPage {
+            items: vec![],
+            total,
+            total_is_estimate,
+            page: 1,
+            page_size: 25,
+        }
+    }
+
+    #[test]
+    fn exact_totals_are_grouped() {
+        assert_eq!(page(0, false).total_text(), "0");
+        assert_eq!(page(999, false).total_text(), "999");
+        assert_eq!(page(1_000, false).total_text(), "1,000");
+        assert_eq!(page(1_234_567, false).total_text(), "1,234,567");
+    }
+
+    #[test]
+    fn estimates_keep_two_significant_digits() {
+        assert_eq!(page(10_001, true).total_text(), "about 10,000");
+        assert_eq!(page(123_456, true).total_text(), "about 120,000");
+        assert_eq!(page(1_250_000, true).total_text(), "about 1,300,000");
+        assert_eq!(page(99_960, true).total_text(), "about 100,000");
     }
 }

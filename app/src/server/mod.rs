@@ -14,6 +14,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 pub mod scanning;
+#[cfg(any(test, feature = "testing"))]
+pub mod seed;
 pub mod state;
 pub mod vault;
 pub mod webhooks;

@@ -15,6 +15,7 @@ mod hostile;
 mod integrator;
 mod keys_cli;
 mod keys_on_keys;
+mod large_lists;
 mod leaks;
 mod logs;
 mod metrics;

@@ -41,6 +41,7 @@ crate::api_fn! {
                 .map(|m| super::item(&state, &caller, m))
                 .collect(),
             total: page.total,
+            total_is_estimate: page.total_is_estimate,
             page: page.page,
             page_size: page.page_size,
         })

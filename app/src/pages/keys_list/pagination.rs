@@ -36,14 +36,27 @@ pub fn Pagination(page: KeyPage, view: ListView, go: Callback<ListView>) -> impl
         focus_heading();
     });
     (page.total > 0).then(|| {
-        let last = page.total.div_ceil(page.page_size).max(1);
         let offset = (page.page - 1) * page.page_size;
         let first_row = offset + 1;
-        let last_row = (offset + page.items.len() as u64).min(page.total);
+        let mut last_row = offset + page.items.len() as u64;
+        // An estimated total ("about N") has no known last page: offer the pages around this
+        // one, and Next while this page is full.
+        let more = page.items.len() as u64 == page.page_size;
+        let last = if page.total_is_estimate {
+            view.page + if more { 2 } else { 0 }
+        } else {
+            last_row = last_row.min(page.total);
+            page.total.div_ceil(page.page_size).max(1)
+        };
+        let mut numbers = page_numbers(view.page, last);
+        if page.total_is_estimate && more {
+            numbers.push(None);
+        }
+        let showing = format!("Showing {first_row}–{last_row} of {}", page.total_text());
         let (v_size, v_prev, v_next) = (view.clone(), view.clone(), view.clone());
         view! {
             <nav class="pagination" aria-label="Pagination">
-                <p class="showing">{format!("Showing {first_row}–{last_row} of {}", page.total)}</p>
+                <p class="showing">{showing}</p>
                 <label class="page-size">
                     "Rows per page"
                     <select on:change=move |ev| {
@@ -58,7 +71,7 @@ pub fn Pagination(page: KeyPage, view: ListView, go: Callback<ListView>) -> impl
                 <div class="pages">
                     <button type="button" class="btn btn-ghost" disabled={view.page <= 1}
                         on:click=move |_| go.run(ListView { page: v_prev.page - 1, ..v_prev.clone() })>"Previous"</button>
-                    {page_numbers(view.page, last).into_iter().map(|n| match n {
+                    {numbers.into_iter().map(|n| match n {
                         None => view! { <span class="gap" aria-hidden="true">"…"</span> }.into_any(),
                         Some(n) => {
                             let v = view.clone();

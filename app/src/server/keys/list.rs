@@ -3,17 +3,21 @@
 //! Search is a case-insensitive substring match on `search_text` (name and creator label,
 //! lower-cased in Rust). On SQLite, queries of three characters or more are answered from the
 //! FTS5 trigram index: few matches are fetched by id and sorted; many matches are found by
-//! walking the sort-order index until the page is full (both are quick), and the count comes
-//! from the index. On PostgreSQL, LIKE uses the pg_trgm index when the extension is present.
+//! walking the sort-order index until the page is full (both are quick). On PostgreSQL, LIKE
+//! uses the pg_trgm index when the extension is present.
+//!
+//! The total is counted up to [`EXACT_TOTAL_UP_TO`] matches and estimated above, so that a
+//! broad search over a million keys costs what its page costs: PostgreSQL's planner estimates
+//! from its statistics; SQLite, which keeps none, tests a sample of rows.
 
 use sea_orm::{
     sea_query::{Expr, LikeExpr, NullOrdering, Order},
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Statement,
 };
 
 use crate::api::{
-    types::{KeyFilter, SortField, SortOrder, EXPIRING_SOON_DAYS},
+    types::{KeyFilter, SortField, SortOrder, EXACT_TOTAL_UP_TO, EXPIRING_SOON_DAYS},
     validate,
 };
 use crate::server::{clock::DAY_MS, entities::api_keys, error::ServiceResult};
@@ -22,6 +26,12 @@ use super::KeyService;
 
 /// Up to this many index matches, fetch them by id and sort; above, walk the sort order.
 const FEW_MATCHES: u64 = 1000;
+/// An estimate above this is answered without counting: a sample or the planner's statistics
+/// that far above the exact-count limit do not hide a total under it, and counting past the
+/// limit over a sparse match would walk much of the table.
+const ESTIMATE_WITHOUT_COUNTING_ABOVE: u64 = 2 * EXACT_TOTAL_UP_TO;
+/// Rows a SQLite estimate tests (see [`KeyService::sampled_estimate`]).
+pub const SAMPLE_ROWS: i64 = 2000;
 
 #[derive(Debug, Clone, Default)]
 pub struct ListParams {
@@ -35,9 +45,22 @@ pub struct ListParams {
     pub name_only: bool,
 }
 
+/// What a search index told of a list's total before it is counted.
+#[derive(Debug, Clone, Copy)]
+enum Known {
+    Nothing,
+    Exact(u64),
+    /// No more than [`EXACT_TOTAL_UP_TO`] (the index's matches, before a filter): counted,
+    /// never estimated.
+    FewEnoughToCount,
+    /// More than [`EXACT_TOTAL_UP_TO`]: the total is estimated, not counted.
+    MoreThanExact,
+}
+
 pub struct ListPage {
     pub rows: Vec<api_keys::Model>,
     pub total: u64,
+    pub total_is_estimate: bool,
     pub page: u64,
     pub page_size: u64,
 }
@@ -106,26 +129,164 @@ impl KeyService {
     pub async fn list(&self, params: ListParams) -> ServiceResult<ListPage> {
         let page = validate::page("page", params.page)?;
         let page_size = validate::page_size("page_size", params.page_size)?;
-        let (select, known_total) = self.matching(&params).await?;
+        let offset = (page - 1).saturating_mul(page_size).min(i64::MAX as u64);
+        let (select, known) = self.matching(&params).await?;
         let rows = sorted(
             select.clone(),
             params.sort.unwrap_or_default(),
             params.order.unwrap_or_default(),
         )
-        .offset((page - 1).saturating_mul(page_size).min(i64::MAX as u64))
+        .offset(offset)
         .limit(page_size)
         .all(self.db());
-        let (total, rows) = match known_total {
-            Some(total) => (total, rows.await?),
-            // Both may scan: run them side by side on two pooled connections.
-            None => tokio::try_join!(select.count(self.db()), rows)?,
-        };
+        let rows = async { Ok(rows.await?) };
+        // Both may scan: run them side by side on two pooled connections.
+        let ((mut total, mut total_is_estimate), rows) =
+            tokio::try_join!(self.total(&select, known), rows)?;
+        // The page itself bounds an estimate: a page that is not full (and not past the end)
+        // is the last, so the total is known exactly; a full one means at least one more key.
+        let shown = offset + rows.len() as u64;
+        if total_is_estimate {
+            if (rows.len() as u64) < page_size && (page == 1 || !rows.is_empty()) {
+                (total, total_is_estimate) = (shown, false);
+            } else {
+                total = total.max(shown + u64::from(rows.len() as u64 == page_size));
+            }
+        }
         Ok(ListPage {
             rows,
             total,
+            total_is_estimate,
             page,
             page_size,
         })
+    }
+
+    /// How many keys `select` finds: counted up to [`EXACT_TOTAL_UP_TO`], so a broad search
+    /// stops counting early; above, estimated (and said so).
+    async fn total(
+        &self,
+        select: &Select<api_keys::Entity>,
+        known: Known,
+    ) -> ServiceResult<(u64, bool)> {
+        let backend = self.db().get_database_backend();
+        match known {
+            Known::Exact(total) => return Ok((total, false)),
+            Known::MoreThanExact => {
+                let estimate = self.sampled_estimate(select).await?;
+                return Ok((estimate.max(EXACT_TOTAL_UP_TO + 1), true));
+            }
+            Known::FewEnoughToCount | Known::Nothing => {}
+        }
+        let ids = select
+            .clone()
+            .select_only()
+            .column(api_keys::Column::Id)
+            .build(backend);
+        // Estimate first (cheap); count only when the estimate is near the limit or below it,
+        // where counting stops early or has little to count.
+        let estimate = match (known, backend) {
+            // Few enough to count whatever the estimate would say.
+            (Known::FewEnoughToCount, _) => 0,
+            (_, DbBackend::Postgres) => self.planner_estimate(ids.clone()).await?,
+            _ => self.sampled_estimate(select).await?,
+        };
+        if estimate > ESTIMATE_WITHOUT_COUNTING_ABOVE {
+            return Ok((estimate, true));
+        }
+        let counted = self
+            .count(Statement {
+                sql: format!(
+                    "SELECT count(*) FROM ({} LIMIT {}) AS capped",
+                    ids.sql,
+                    EXACT_TOTAL_UP_TO + 1
+                ),
+                ..ids
+            })
+            .await?;
+        if counted <= EXACT_TOTAL_UP_TO {
+            Ok((counted, false))
+        } else {
+            Ok((estimate.max(counted), true))
+        }
+    }
+
+    /// PostgreSQL's own estimate of the rows a query finds (from `ANALYZE`'s statistics, which
+    /// autovacuum keeps fresh): the top plan node's `rows=`.
+    async fn planner_estimate(&self, query: Statement) -> ServiceResult<u64> {
+        let plan = self
+            .db()
+            .query_one_raw(Statement {
+                sql: format!("EXPLAIN {}", query.sql),
+                ..query
+            })
+            .await?
+            .and_then(|r| r.try_get_by_index::<String>(0).ok())
+            .unwrap_or_default();
+        Ok(plan
+            .split_once(" rows=")
+            .and_then(|(_, rest)| rest.split(' ').next()?.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// SQLite keeps no statistics to estimate from: test [`SAMPLE_ROWS`] rowids drawn from the
+    /// table's rowid range and scale the matches up to the whole range. The rowids are
+    /// `r × P mod range` for a large prime `P`: distinct, spread over the range, and not in step
+    /// with any pattern of the keys (an even stride would be, with keys named in turns). A
+    /// deleted rowid counts as a miss, as it should.
+    async fn sampled_estimate(&self, select: &Select<api_keys::Entity>) -> ServiceResult<u64> {
+        const P: i64 = 2_654_435_761;
+        let bounds = self
+            .db()
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                // Two subqueries: each is one step down the b-tree; min and max in one
+                // SELECT would scan the table.
+                "SELECT (SELECT min(rowid) FROM api_keys), (SELECT max(rowid) FROM api_keys)",
+            ))
+            .await?;
+        let Some((lo, hi)) = bounds.and_then(|r| {
+            Some((
+                r.try_get_by_index::<i64>(0).ok()?,
+                r.try_get_by_index::<i64>(1).ok()?,
+            ))
+        }) else {
+            return Ok(0);
+        };
+        let range = hi - lo + 1;
+        let samples = SAMPLE_ROWS.min(range);
+        let sampled = select
+            .clone()
+            .select_only()
+            .column(api_keys::Column::Id)
+            .filter(Expr::cust(format!(
+                "api_keys.rowid IN (WITH RECURSIVE sample(r) AS (SELECT 0 UNION ALL \
+                 SELECT r + 1 FROM sample WHERE r + 1 < {samples}) \
+                 SELECT {lo} + (r * {P}) % {range} FROM sample)"
+            )))
+            .build(DbBackend::Sqlite);
+        // Looked up by rowid only: left to itself, SQLite may walk an index a filter names
+        // (`last_used_at IS NULL`) across the table instead.
+        let from = r#"FROM "api_keys""#;
+        debug_assert!(sampled.sql.contains(from));
+        let sql = sampled
+            .sql
+            .replacen(from, r#"FROM "api_keys" NOT INDEXED"#, 1);
+        let matches = self
+            .count(Statement {
+                sql: format!("SELECT count(*) FROM ({sql}) AS sampled"),
+                ..sampled
+            })
+            .await?;
+        Ok((matches as u128 * range as u128 / samples as u128) as u64)
+    }
+
+    async fn count(&self, statement: Statement) -> ServiceResult<u64> {
+        let row = self.db().query_one_raw(statement).await?;
+        Ok(row
+            .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+            .unwrap_or(0)
+            .max(0) as u64)
     }
 
     /// Every key the list would show for `params` (searched, filtered and sorted, no pages):
@@ -147,7 +308,7 @@ impl KeyService {
     async fn matching(
         &self,
         params: &ListParams,
-    ) -> ServiceResult<(Select<api_keys::Entity>, Option<u64>)> {
+    ) -> ServiceResult<(Select<api_keys::Entity>, Known)> {
         let query = validate::query("query", params.query.as_deref())?.map(|q| q.to_lowercase());
         let filter = params.filter.unwrap_or_default();
         let now = self.now_ms();
@@ -163,8 +324,8 @@ impl KeyService {
             KeyFilter::Expired => select.filter(api_keys::Column::ExpiresAt.lte(now)),
             KeyFilter::Disabled => select.filter(api_keys::Column::DisabledAt.is_not_null()),
         };
-        // The total, when the search index already knows it.
-        let mut known_total = None;
+        // What the search index already knows of the total.
+        let mut known = Known::Nothing;
         if let (Some(needle), true) = (&query, params.name_only) {
             select = select.filter(
                 api_keys::Column::NameLower.like(LikeExpr::new(like_contains(needle)).escape('\\')),
@@ -177,9 +338,12 @@ impl KeyService {
             if indexed {
                 let phrase = fts_phrase(&needle);
                 let matches = self.fts_matches(&phrase).await?;
-                if filter == KeyFilter::All {
-                    known_total = Some(matches);
-                }
+                known = match (filter, matches <= EXACT_TOTAL_UP_TO) {
+                    (KeyFilter::All, true) => Known::Exact(matches),
+                    (KeyFilter::All, false) => Known::MoreThanExact,
+                    (_, true) => Known::FewEnoughToCount,
+                    (_, false) => Known::Nothing,
+                };
                 few_matches = (matches <= FEW_MATCHES).then_some(phrase);
             }
             select = match (backend, few_matches) {
@@ -199,22 +363,21 @@ impl KeyService {
             };
         }
 
-        Ok((select, known_total))
+        Ok((select, known))
     }
 
+    /// Index matches for `phrase`, counted up to one more than [`EXACT_TOTAL_UP_TO`].
     async fn fts_matches(&self, phrase: &str) -> ServiceResult<u64> {
-        let row = self
-            .db()
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                "SELECT count(*) FROM api_keys_fts WHERE api_keys_fts MATCH ?",
-                [phrase.into()],
-            ))
-            .await?;
-        Ok(row
-            .and_then(|r| r.try_get_by_index::<i64>(0).ok())
-            .unwrap_or(0)
-            .max(0) as u64)
+        self.count(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!(
+                "SELECT count(*) FROM (SELECT rowid FROM api_keys_fts WHERE api_keys_fts \
+                 MATCH ? LIMIT {})",
+                EXACT_TOTAL_UP_TO + 1
+            ),
+            [phrase.into()],
+        ))
+        .await
     }
 }
 
