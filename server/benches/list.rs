@@ -114,7 +114,7 @@ async fn bench(label: &str, url: &str, keys: u64, seeded: bool) {
     if !seeded {
         let started = Instant::now();
         seed::many_keys(&conn, keys, &WORDS, &CREATORS).await;
-        if conn.get_database_backend() == DbBackend::Postgres {
+        if conn_backend == DbBackend::Postgres {
             // What autovacuum does after such a load: statistics for the planner, and the
             // visibility map that lets index-only scans skip the table.
             conn.execute_unprepared("VACUUM ANALYZE api_keys")
@@ -218,6 +218,7 @@ async fn bench(label: &str, url: &str, keys: u64, seeded: bool) {
         .unwrap()
         .to_owned();
 
+    let show_slow = std::env::var("LIST_BENCH_SLOW").is_ok();
     let mut list = Vec::with_capacity(ROUNDS);
     let mut by_query = vec![Vec::new(); QUERIES.len()];
     let mut by_sort = vec![Vec::new(); SORTS.len()];
@@ -235,7 +236,7 @@ async fn bench(label: &str, url: &str, keys: u64, seeded: bool) {
         let ms = call(body.to_string()).await.0;
         list.push(ms);
         by_query[i % QUERIES.len()].push(ms);
-        if std::env::var("LIST_BENCH_SLOW").is_ok() && ms > TARGET_P95_MS {
+        if show_slow && ms > TARGET_P95_MS {
             println!("  slow: {ms:7.1} ms  {body}");
         }
         by_sort[s].push(ms);

@@ -173,6 +173,11 @@ pub struct KeyPage {
 }
 
 impl KeyPage {
+    /// The last page, when the total is exact; an estimated total knows none.
+    pub fn last_page(&self) -> Option<u64> {
+        (!self.total_is_estimate).then(|| self.total.div_ceil(self.page_size).max(1))
+    }
+
     /// The total as people read it: "1,234", or "about 120,000" for an estimate (two
     /// significant digits: the rest would be noise).
     pub fn total_text(&self) -> String {
@@ -187,7 +192,7 @@ impl KeyPage {
 }
 
 /// `1234567` as "1,234,567".
-fn group_digits(n: u64) -> String {
+pub fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -166,25 +166,15 @@ fn the_webhook_event_table_is_the_event_list() {
 
 #[test]
 fn the_reference_states_the_list_totals_as_the_server_counts_them() {
-    use app::api::types::{KeyPage, EXACT_TOTAL_UP_TO};
-    let grouped = |total: u64| {
-        KeyPage {
-            items: vec![],
-            total,
-            total_is_estimate: false,
-            page: 1,
-            page_size: 1,
-        }
-        .total_text()
-    };
+    use app::api::types::{group_digits, EXACT_TOTAL_UP_TO};
     let doc = include_str!("../../../docs/api.md");
     let exact = format!(
         "`total` is exact up to {} matching keys",
-        grouped(EXACT_TOTAL_UP_TO)
+        group_digits(EXACT_TOTAL_UP_TO)
     );
     let sample = format!(
         "a sample of {} keys",
-        grouped(app::server::keys::list::SAMPLE_ROWS as u64)
+        group_digits(app::server::keys::list::SAMPLE_ROWS as u64)
     );
     for stated in [exact, sample] {
         assert!(doc.contains(&stated), "docs/api.md must say: {stated}");

@@ -27,16 +27,22 @@ fn near(estimate: &Value, truth: u64) {
     assert!(off < 0.2, "estimated {estimate} for {truth}");
 }
 
+/// An admin and [`KEYS`] keys, with the statistics autovacuum would gather after such a load
+/// (PostgreSQL's planner estimates from them).
+async fn seeded(backend: Backend) -> (TestApp, Caller) {
+    let app = TestApp::new(backend).await;
+    let admin = Caller::Admin(app.setup_admin().await);
+    seed::many_keys(&app.conn, KEYS, &WORDS, &["Ann Admin", "Bob Builder"]).await;
+    if backend == Backend::Postgres {
+        app.exec("ANALYZE api_keys").await;
+    }
+    (app, admin)
+}
+
 on_both!(
     a_broad_search_estimates_its_total_and_a_narrow_one_counts_it,
     |backend| async move {
-        let app = TestApp::new(backend).await;
-        let admin = Caller::Admin(app.setup_admin().await);
-        seed::many_keys(&app.conn, KEYS, &WORDS, &["Ann Admin", "Bob Builder"]).await;
-        if backend == Backend::Postgres {
-            // What autovacuum does after such a load: the planner's estimates need it.
-            app.exec("ANALYZE api_keys").await;
-        }
+        let (app, admin) = seeded(backend).await;
         let all = list(&app, &admin, json!({"page_size": 25})).await;
         assert_eq!(all["total_is_estimate"], true);
         near(&all["total"], KEYS);
@@ -106,12 +112,7 @@ on_both!(
 on_both!(
     an_estimate_never_outlives_a_page_that_shows_the_end,
     |backend| async move {
-        let app = TestApp::new(backend).await;
-        let admin = Caller::Admin(app.setup_admin().await);
-        seed::many_keys(&app.conn, KEYS, &WORDS, &["Ann Admin", "Bob Builder"]).await;
-        if backend == Backend::Postgres {
-            app.exec("ANALYZE api_keys").await;
-        }
+        let (app, admin) = seeded(backend).await;
         // Only one key in four expires, all of them n % 4 = 0; Shopify is n % 4 = 1. The planner
         // multiplies the two conditions' shares and expects thousands; there are none.
         let none = list(

@@ -130,11 +130,9 @@ pub fn KeysPage() -> impl IntoView {
         if let Some(p) = page.get() {
             let v = view_state.get_untracked();
             // (An estimated total knows no last page: one back, where Next came from.)
-            let last = if p.total_is_estimate {
-                v.page.saturating_sub(1).max(1)
-            } else {
-                p.total.div_ceil(p.page_size).max(1)
-            };
+            let last = p
+                .last_page()
+                .unwrap_or_else(|| v.page.saturating_sub(1).max(1));
             if p.items.is_empty() && v.page > last {
                 replace.run(ListView { page: last, ..v });
             }

@@ -38,15 +38,13 @@ pub fn Pagination(page: KeyPage, view: ListView, go: Callback<ListView>) -> impl
     (page.total > 0).then(|| {
         let offset = (page.page - 1) * page.page_size;
         let first_row = offset + 1;
-        let mut last_row = offset + page.items.len() as u64;
+        let shown = offset + page.items.len() as u64;
         // An estimated total ("about N") has no known last page: offer the pages around this
         // one, and Next while this page is full.
         let more = page.items.len() as u64 == page.page_size;
-        let last = if page.total_is_estimate {
-            view.page + if more { 2 } else { 0 }
-        } else {
-            last_row = last_row.min(page.total);
-            page.total.div_ceil(page.page_size).max(1)
+        let (last, last_row) = match page.last_page() {
+            Some(last) => (last, shown.min(page.total)),
+            None => (view.page + if more { 2 } else { 0 }, shown),
         };
         let mut numbers = page_numbers(view.page, last);
         if page.total_is_estimate && more {

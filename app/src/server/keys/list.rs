@@ -89,6 +89,11 @@ fn fts_phrase(needle: &str) -> String {
     format!("\"{}\"", needle.replace('"', "\"\""))
 }
 
+/// The ids `select` finds: what counting and estimating need of it.
+fn ids(select: &Select<api_keys::Entity>) -> Select<api_keys::Entity> {
+    select.clone().select_only().column(api_keys::Column::Id)
+}
+
 fn sorted(
     select: Select<api_keys::Entity>,
     sort: SortField,
@@ -163,37 +168,31 @@ impl KeyService {
     }
 
     /// How many keys `select` finds: counted up to [`EXACT_TOTAL_UP_TO`], so a broad search
-    /// stops counting early; above, estimated (and said so).
+    /// stops counting early; above, estimated (and said so). The estimate comes first (cheap):
+    /// counting runs only when it is near the limit or below, where counting stops early or has
+    /// little to count.
     async fn total(
         &self,
         select: &Select<api_keys::Entity>,
         known: Known,
     ) -> ServiceResult<(u64, bool)> {
-        let backend = self.db().get_database_backend();
-        match known {
+        let estimate = match known {
             Known::Exact(total) => return Ok((total, false)),
             Known::MoreThanExact => {
                 let estimate = self.sampled_estimate(select).await?;
                 return Ok((estimate.max(EXACT_TOTAL_UP_TO + 1), true));
             }
-            Known::FewEnoughToCount | Known::Nothing => {}
-        }
-        let ids = select
-            .clone()
-            .select_only()
-            .column(api_keys::Column::Id)
-            .build(backend);
-        // Estimate first (cheap); count only when the estimate is near the limit or below it,
-        // where counting stops early or has little to count.
-        let estimate = match (known, backend) {
-            // Few enough to count whatever the estimate would say.
-            (Known::FewEnoughToCount, _) => 0,
-            (_, DbBackend::Postgres) => self.planner_estimate(ids.clone()).await?,
-            _ => self.sampled_estimate(select).await?,
+            // Few enough to count whatever an estimate would say.
+            Known::FewEnoughToCount => 0,
+            Known::Nothing => match self.db().get_database_backend() {
+                DbBackend::Postgres => self.planner_estimate(select).await?,
+                _ => self.sampled_estimate(select).await?,
+            },
         };
         if estimate > ESTIMATE_WITHOUT_COUNTING_ABOVE {
             return Ok((estimate, true));
         }
+        let ids = ids(select).build(self.db().get_database_backend());
         let counted = self
             .count(Statement {
                 sql: format!(
@@ -213,7 +212,8 @@ impl KeyService {
 
     /// PostgreSQL's own estimate of the rows a query finds (from `ANALYZE`'s statistics, which
     /// autovacuum keeps fresh): the top plan node's `rows=`.
-    async fn planner_estimate(&self, query: Statement) -> ServiceResult<u64> {
+    async fn planner_estimate(&self, select: &Select<api_keys::Entity>) -> ServiceResult<u64> {
+        let query = ids(select).build(DbBackend::Postgres);
         let plan = self
             .db()
             .query_one_raw(Statement {
@@ -255,10 +255,7 @@ impl KeyService {
         };
         let range = hi - lo + 1;
         let samples = SAMPLE_ROWS.min(range);
-        let sampled = select
-            .clone()
-            .select_only()
-            .column(api_keys::Column::Id)
+        let sampled = ids(select)
             .filter(Expr::cust(format!(
                 "api_keys.rowid IN (WITH RECURSIVE sample(r) AS (SELECT 0 UNION ALL \
                  SELECT r + 1 FROM sample WHERE r + 1 < {samples}) \
