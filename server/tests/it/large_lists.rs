@@ -19,6 +19,34 @@ async fn list(app: &TestApp, admin: &Caller, body: Value) -> Value {
     r.json
 }
 
+/// The key names on a list page.
+fn names_on(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect()
+}
+
+/// Page `page` of `size` keys, as `caller` lists them for `body`, holds the names `all` (the
+/// whole list in order) has there.
+async fn assert_page(
+    app: &TestApp,
+    caller: &Caller,
+    mut body: Value,
+    (page, size): (u64, u64),
+    all: &[String],
+    context: &str,
+) {
+    body["page"] = json!(page);
+    body["page_size"] = json!(size);
+    let got = list(app, caller, body.clone()).await;
+    let from = (((page - 1) * size) as usize).min(all.len());
+    let want = &all[from..(from + size as usize).min(all.len())];
+    assert_eq!(names_on(&got), want, "{context}: {body}");
+}
+
 /// `estimate` is within a fifth of `truth`, and above the exact count's limit.
 fn near(estimate: &Value, truth: u64) {
     let estimate = estimate.as_u64().unwrap();
@@ -30,9 +58,13 @@ fn near(estimate: &Value, truth: u64) {
 /// An admin and [`KEYS`] keys, with the statistics autovacuum would gather after such a load
 /// (PostgreSQL's planner estimates from them).
 async fn seeded(backend: Backend) -> (TestApp, Caller) {
+    seeded_with(backend, KEYS).await
+}
+
+async fn seeded_with(backend: Backend, keys: u64) -> (TestApp, Caller) {
     let app = TestApp::new(backend).await;
     let admin = Caller::Admin(app.setup_admin().await);
-    seed::many_keys(&app.conn, KEYS, &WORDS, &["Ann Admin", "Bob Builder"]).await;
+    seed::many_keys(&app.conn, keys, &WORDS, &["Ann Admin", "Bob Builder"]).await;
     if backend == Backend::Postgres {
         app.exec("ANALYZE api_keys").await;
     }
@@ -151,5 +183,116 @@ on_both!(
         let admin = Caller::Admin(app.setup_admin().await);
         let sorted = list(&app, &admin, json!({"sort": "expires", "order": "asc"})).await;
         assert_eq!(sorted["total"], 0);
+    }
+);
+
+on_both!(
+    matches_bunched_at_the_end_of_the_sort_order_are_paged_right,
+    |backend| async move {
+        use app::server::keys::list::{FETCH_AT_MOST, WALK_AT_MOST};
+        // Every "WooCommerce…" name (a key in four) sorts after the other words: walking the
+        // names from the start passes every other key first, more than a first walk may pass.
+        // With fewer matches than FETCH_AT_MOST they are fetched and sorted; with more, the walk
+        // goes on. Descending, the walk finds them at once. All must agree with the names
+        // sorted here.
+        for keys in [KEYS, 4 * (FETCH_AT_MOST + 2_000)] {
+            let (app, admin) = seeded_with(backend, keys).await;
+            // The seed's formulas: key n is named "{WORDS[n % 4]} {shop|site|store} {n}" and
+            // its id follows n; one key in four (n % 4 = 0) expires, on day n % 400; a key was
+            // used n seconds ago unless n % 3 = 0 (never).
+            let name = |n: u64| {
+                format!(
+                    "{} {} {n}",
+                    WORDS[n as usize % 4],
+                    ["shop", "site", "store"][n as usize % 3]
+                )
+            };
+            let mut names: Vec<String> = (0..keys).filter(|n| n % 4 == 0).map(name).collect();
+            names.sort_by_key(|n| n.to_lowercase());
+            assert!(
+                keys - names.len() as u64 > WALK_AT_MOST,
+                "the first walk must end short"
+            );
+            let size = 25;
+            let last = (names.len() as u64).div_ceil(size);
+            let reversed = names.iter().rev().cloned().collect();
+            for (order, expected) in [("asc", &names), ("desc", &reversed)] {
+                for page in [1, 2, last / 2, last] {
+                    let body = json!({"query": "woo", "sort": "name", "order": order});
+                    let context = format!("{keys} keys");
+                    assert_page(&app, &admin, body, (page, size), expected, &context).await;
+                }
+            }
+            // The other sorts, NULLs included: never expiring sorts as the latest expiry, never
+            // used as the oldest use.
+            let sorted_by = |matches: &dyn Fn(u64) -> bool, key: &dyn Fn(u64) -> (u64, i64)| {
+                let mut ns: Vec<u64> = (0..keys).filter(|n| matches(*n)).collect();
+                ns.sort_by_key(|n| (key(*n), *n));
+                ns.into_iter().map(name).collect::<Vec<_>>()
+            };
+            // "site" (n % 3 = 1): some expire, most never.
+            let expires = sorted_by(&|n| n % 3 == 1, &|n| match n % 4 {
+                0 => (0, (n % 400) as i64),
+                _ => (1, 0),
+            });
+            // "woo" (n % 4 = 0): never used first (by id), then the longest ago (largest n).
+            let used = sorted_by(&|n| n % 4 == 0, &|n| match n % 3 {
+                0 => (0, n as i64),
+                _ => (1, -(n as i64)),
+            });
+            for (query, sort, asc) in [("site", "expires", &expires), ("woo", "last_used", &used)] {
+                let desc: Vec<String> = asc.iter().rev().cloned().collect();
+                for (order, expected) in [("asc", asc), ("desc", &desc)] {
+                    let last = (expected.len() as u64).div_ceil(size);
+                    for page in [1, last] {
+                        let body = json!({"query": query, "sort": sort, "order": order});
+                        let context = format!("{keys} keys");
+                        assert_page(&app, &admin, body, (page, size), expected, &context).await;
+                    }
+                }
+            }
+            // An API key searches names only, through the same walks.
+            let (_, secret) = app
+                .create_key(&admin, json!({"name": "Reader", "scopes": ["keys:read"]}))
+                .await;
+            let reader = Caller::Key(secret);
+            let expires_desc: Vec<String> = expires.iter().rev().cloned().collect();
+            for (query, sort, order, expected) in [
+                ("woo", "name", "asc", &names),
+                ("site", "expires", "desc", &expires_desc),
+            ] {
+                let body = json!({"query": query, "sort": sort, "order": order});
+                let context = format!("{keys} keys, API key");
+                assert_page(&app, &reader, body, (2, size), expected, &context).await;
+            }
+            // A filter too: never used is n % 3 = 0, the shops.
+            let never = list(
+                &app,
+                &admin,
+                json!({"query": "woo", "filter": "never_used", "sort": "name", "order": "asc", "page_size": 5}),
+            )
+            .await;
+            let want: Vec<&String> = names
+                .iter()
+                .filter(|n| n.contains(" shop "))
+                .take(5)
+                .collect();
+            assert_eq!(names_on(&never), want, "{keys} keys");
+            // Their totals: the filtered one counted through the index, the other counted or
+            // estimated by its size.
+            let shops = names.iter().filter(|n| n.contains(" shop ")).count();
+            assert_eq!(
+                (never["total"].clone(), never["total_is_estimate"].clone()),
+                (json!(shops), json!(false)),
+                "{keys} keys"
+            );
+            let woo = list(&app, &admin, json!({"query": "woo"})).await;
+            if names.len() as u64 <= EXACT_TOTAL_UP_TO {
+                assert_eq!(woo["total"], json!(names.len()), "{keys} keys");
+            } else {
+                assert_eq!(woo["total_is_estimate"], true, "{keys} keys");
+                near(&woo["total"], names.len() as u64);
+            }
+        }
     }
 );

@@ -1,17 +1,28 @@
 //! Listing keys: search by name or creator, filters, sorting and pages.
 //!
 //! Search is a case-insensitive substring match on `search_text` (name and creator label,
-//! lower-cased in Rust). On SQLite, queries of three characters or more are answered from the
-//! FTS5 trigram index: few matches are fetched by id and sorted; many matches are found by
-//! walking the sort-order index until the page is full (both are quick). On PostgreSQL, LIKE
-//! uses the pg_trgm index when the extension is present.
+//! lower-cased in Rust). A searched page is found one of two ways, whichever costs less:
+//! - **fetch every match and sort them**, the matches coming from the substring index (FTS5
+//!   trigrams on SQLite for three characters or more, pg_trgm on PostgreSQL when the extension
+//!   is present): each match costs a lookup, so this is for few matches;
+//! - **walk the sort order** (its index holds the search text, so a key costs no lookup until it
+//!   matches) and test each key until the page is full: quick when matches are spread through
+//!   the order, whatever their number.
+//!
+//! Which one the index's count (SQLite) or the planner's estimate (PostgreSQL) decides: up to
+//! [`FEW_MATCHES`], fetch. Above, walk, but first for [`WALK_AT_MOST`] keys only: matches
+//! bunched at the far end of the order would have the walk pass most of the table, and up to
+//! [`FETCH_AT_MOST`] matches, fetching them costs less than that; above, the walk goes on to
+//! the page, which costs at most a scan of the sort order's index. Searches the index cannot
+//! answer or count (SQLite under three characters; names only, for API keys: the index holds
+//! creators too, and its count would tell of them) always walk.
 //!
 //! The total is counted up to [`EXACT_TOTAL_UP_TO`] matches and estimated above, so that a
 //! broad search over a million keys costs what its page costs: PostgreSQL's planner estimates
 //! from its statistics; SQLite, which keeps none, tests a sample of rows.
 
 use sea_orm::{
-    sea_query::{Expr, LikeExpr, NullOrdering, Order},
+    sea_query::{Expr, LikeExpr, NullOrdering, Order, SimpleExpr},
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Select, Statement,
 };
@@ -24,8 +35,19 @@ use crate::server::{clock::DAY_MS, entities::api_keys, error::ServiceResult};
 
 use super::KeyService;
 
-/// Up to this many index matches, fetch them by id and sort; above, walk the sort order.
+/// Up to this many index matches, fetch them and sort; above, walk the sort order.
 const FEW_MATCHES: u64 = 1000;
+/// A walk first passes at most this many keys of the sort order (beyond the page's own offset
+/// and size): matches spread through the order fill a page long before.
+pub const WALK_AT_MOST: u64 = 20_000;
+/// Where that first walk ends short, up to this many index matches are fetched and sorted
+/// (a match's lookup costs about what passing twenty keys of a walk does); above, the walk goes
+/// on to the page. SQLite's index count stops one past it.
+pub const FETCH_AT_MOST: u64 = EXACT_TOTAL_UP_TO;
+const _: () = assert!(
+    FETCH_AT_MOST <= EXACT_TOTAL_UP_TO,
+    "fts_matches counts no further"
+);
 /// An estimate above this is answered without counting: a sample or the planner's statistics
 /// that far above the exact-count limit do not hide a total under it, and counting past the
 /// limit over a sparse match would walk much of the table.
@@ -55,6 +77,50 @@ enum Known {
     FewEnoughToCount,
     /// More than [`EXACT_TOTAL_UP_TO`]: the total is estimated, not counted.
     MoreThanExact,
+    /// The planner's estimate, already asked for.
+    Estimated(u64),
+}
+
+/// What a list searches and filters for.
+struct Matching {
+    /// The filters, without the search.
+    filtered: Select<api_keys::Entity>,
+    /// The search as a test of one row's `search_text`: what walking the sort order applies.
+    row_test: Option<SimpleExpr>,
+    /// The search through SQLite's trigram index, when it answers the search; PostgreSQL's
+    /// pg_trgm answers `row_test` itself.
+    indexed: Option<SimpleExpr>,
+    /// The search's matches as the index counted them (SQLite, up to one past
+    /// [`EXACT_TOTAL_UP_TO`]) or the planner estimates them (PostgreSQL); `None` when unknown.
+    matches: Option<u64>,
+    known: Known,
+}
+
+impl Matching {
+    fn at_most(&self, matches: u64) -> bool {
+        self.matches.is_some_and(|m| m <= matches)
+    }
+
+    /// Every key the list finds, unsorted, the way counting them costs least: through the
+    /// index for up to [`FETCH_AT_MOST`] matches, else by testing rows.
+    fn select(&self) -> Select<api_keys::Entity> {
+        match (&self.indexed, &self.row_test) {
+            (Some(indexed), _) if self.at_most(FETCH_AT_MOST) => {
+                self.filtered.clone().filter(indexed.clone())
+            }
+            (_, Some(test)) => self.filtered.clone().filter(test.clone()),
+            _ => self.filtered.clone(),
+        }
+    }
+
+    /// Every key the list finds, through the index where there is one: what fetching the
+    /// matches reads.
+    fn by_index(&self) -> Select<api_keys::Entity> {
+        match self.indexed.as_ref().or(self.row_test.as_ref()) {
+            Some(search) => self.filtered.clone().filter(search.clone()),
+            None => self.filtered.clone(),
+        }
+    }
 }
 
 pub struct ListPage {
@@ -130,24 +196,55 @@ fn sorted(
     select.order_by(api_keys::Column::Id, order)
 }
 
+/// The column a sort order sorts by.
+fn sort_column(sort: SortField) -> api_keys::Column {
+    match sort {
+        SortField::Name => api_keys::Column::NameLower,
+        SortField::Created => api_keys::Column::CreatedAt,
+        SortField::LastUsed => api_keys::Column::LastUsedAt,
+        SortField::Expires => api_keys::Column::ExpiresAt,
+    }
+}
+
+/// The ids of one page of `inner`'s rows (which hold the id, the sort column and, for `test`,
+/// the search text), those passing `test` only: `SELECT id FROM (inner) AS api_keys …`.
+fn page_of(
+    inner: Select<api_keys::Entity>,
+    test: Option<&SimpleExpr>,
+    sort: SortField,
+    order: SortOrder,
+    offset: u64,
+    limit: u64,
+) -> Select<api_keys::Entity> {
+    let mut outer = api_keys::Entity::find()
+        .select_only()
+        .column(api_keys::Column::Id);
+    QueryTrait::query(&mut outer)
+        .from_clear()
+        .from_subquery(inner.into_query(), api_keys::Entity);
+    if let Some(test) = test {
+        outer = outer.filter(test.clone());
+    }
+    sorted(outer, sort, order).offset(offset).limit(limit)
+}
+
 impl KeyService {
     pub async fn list(&self, params: ListParams) -> ServiceResult<ListPage> {
         let page = validate::page("page", params.page)?;
         let page_size = validate::page_size("page_size", params.page_size)?;
         let offset = (page - 1).saturating_mul(page_size).min(i64::MAX as u64);
-        let (select, known) = self.matching(&params).await?;
-        let rows = sorted(
-            select.clone(),
+        let matching = self.matching(&params).await?;
+        let select = matching.select();
+        let rows = self.page_rows(
+            &matching,
             params.sort.unwrap_or_default(),
             params.order.unwrap_or_default(),
-        )
-        .offset(offset)
-        .limit(page_size)
-        .all(self.db());
-        let rows = async { Ok(rows.await?) };
+            offset,
+            page_size,
+        );
         // Both may scan: run them side by side on two pooled connections.
         let ((mut total, mut total_is_estimate), rows) =
-            tokio::try_join!(self.total(&select, known), rows)?;
+            tokio::try_join!(self.total(&select, matching.known), rows)?;
         // The page itself bounds an estimate: a page that is not full (and not past the end)
         // is the last, so the total is known exactly; a full one means at least one more key.
         let shown = offset + rows.len() as u64;
@@ -167,6 +264,85 @@ impl KeyService {
         })
     }
 
+    /// One page of what `matching` finds, in order: unsearched, from the sort order's index;
+    /// searched, as the module's documentation says.
+    async fn page_rows(
+        &self,
+        matching: &Matching,
+        sort: SortField,
+        order: SortOrder,
+        offset: u64,
+        limit: u64,
+    ) -> ServiceResult<Vec<api_keys::Model>> {
+        // The page's ids first, then its keys: walking for ids reads the sort order's index
+        // alone (PostgreSQL would fetch every key it passes to read whole rows).
+        let walk = |select: Select<api_keys::Entity>| {
+            let ids = sorted(select, sort, order)
+                .select_only()
+                .column(api_keys::Column::Id)
+                .offset(offset)
+                .limit(limit);
+            self.rows_of(ids, sort, order)
+        };
+        let Some(test) = &matching.row_test else {
+            return walk(matching.filtered.clone()).await;
+        };
+        let column = sort_column(sort);
+        // Every match, then sorted. An `OFFSET` (which SQLite only takes after a `LIMIT`) keeps
+        // the database from merging the inner query into the outer one, which would have it
+        // walk the sort order after all.
+        let fetched = matching
+            .by_index()
+            .select_only()
+            .columns([api_keys::Column::Id, column])
+            .limit(i64::MAX as u64)
+            .offset(0);
+        let fetched = page_of(fetched, None, sort, order, offset, limit);
+        if matching.at_most(FEW_MATCHES) {
+            return self.rows_of(fetched, sort, order).await;
+        }
+        // The first keys of the sort order, then the matches among them.
+        let first = sorted(matching.filtered.clone(), sort, order)
+            .select_only()
+            .columns([api_keys::Column::Id, column, api_keys::Column::SearchText])
+            .limit(
+                WALK_AT_MOST
+                    .saturating_add(offset)
+                    .saturating_add(limit)
+                    .min(i64::MAX as u64),
+            );
+        let rows = self
+            .rows_of(
+                page_of(first, Some(test), sort, order, offset, limit),
+                sort,
+                order,
+            )
+            .await?;
+        if rows.len() as u64 == limit {
+            return Ok(rows);
+        }
+        if matching.at_most(FETCH_AT_MOST) {
+            return self.rows_of(fetched, sort, order).await;
+        }
+        walk(matching.filtered.clone().filter(test.clone())).await
+    }
+
+    /// The keys whose ids `ids` selects, in order.
+    async fn rows_of(
+        &self,
+        ids: Select<api_keys::Entity>,
+        sort: SortField,
+        order: SortOrder,
+    ) -> ServiceResult<Vec<api_keys::Model>> {
+        Ok(sorted(
+            api_keys::Entity::find().filter(api_keys::Column::Id.in_subquery(ids.into_query())),
+            sort,
+            order,
+        )
+        .all(self.db())
+        .await?)
+    }
+
     /// How many keys `select` finds: counted up to [`EXACT_TOTAL_UP_TO`], so a broad search
     /// stops counting early; above, estimated (and said so). The estimate comes first (cheap):
     /// counting runs only when it is near the limit or below, where counting stops early or has
@@ -184,6 +360,7 @@ impl KeyService {
             }
             // Few enough to count whatever an estimate would say.
             Known::FewEnoughToCount => 0,
+            Known::Estimated(estimate) => estimate,
             Known::Nothing => match self.db().get_database_backend() {
                 DbBackend::Postgres => self.planner_estimate(select).await?,
                 _ => self.sampled_estimate(select).await?,
@@ -292,75 +469,85 @@ impl KeyService {
         &self,
         params: &ListParams,
     ) -> ServiceResult<Select<api_keys::Entity>> {
-        let (select, _) = self.matching(params).await?;
         Ok(sorted(
-            select,
+            self.matching(params).await?.select(),
             params.sort.unwrap_or_default(),
             params.order.unwrap_or_default(),
         ))
     }
 
-    /// The keys `params` search and filter for, and their count when the search index already
-    /// knows it.
-    async fn matching(
-        &self,
-        params: &ListParams,
-    ) -> ServiceResult<(Select<api_keys::Entity>, Known)> {
+    /// What `params` search and filter for, and what the search index already knows of it.
+    async fn matching(&self, params: &ListParams) -> ServiceResult<Matching> {
         let query = validate::query("query", params.query.as_deref())?.map(|q| q.to_lowercase());
         let filter = params.filter.unwrap_or_default();
         let now = self.now_ms();
 
-        let mut select = api_keys::Entity::find();
-        select = match filter {
-            KeyFilter::All => select,
-            KeyFilter::NeverUsed => select.filter(api_keys::Column::LastUsedAt.is_null()),
-            KeyFilter::ExpiringSoon => select
+        let mut filtered = api_keys::Entity::find();
+        filtered = match filter {
+            KeyFilter::All => filtered,
+            KeyFilter::NeverUsed => filtered.filter(api_keys::Column::LastUsedAt.is_null()),
+            KeyFilter::ExpiringSoon => filtered
                 .filter(api_keys::Column::DisabledAt.is_null())
                 .filter(api_keys::Column::ExpiresAt.gt(now))
                 .filter(api_keys::Column::ExpiresAt.lte(now + EXPIRING_SOON_DAYS * DAY_MS)),
-            KeyFilter::Expired => select.filter(api_keys::Column::ExpiresAt.lte(now)),
-            KeyFilter::Disabled => select.filter(api_keys::Column::DisabledAt.is_not_null()),
+            KeyFilter::Expired => filtered.filter(api_keys::Column::ExpiresAt.lte(now)),
+            KeyFilter::Disabled => filtered.filter(api_keys::Column::DisabledAt.is_not_null()),
         };
-        // What the search index already knows of the total.
-        let mut known = Known::Nothing;
-        if let (Some(needle), true) = (&query, params.name_only) {
-            select = select.filter(
-                api_keys::Column::NameLower.like(LikeExpr::new(like_contains(needle)).escape('\\')),
-            );
-        } else if let Some(needle) = query {
-            let backend = self.db().get_database_backend();
-            // SQLite's trigram index answers three characters or more.
-            let indexed = backend == DbBackend::Sqlite && needle.chars().count() >= 3;
-            let mut few_matches = None;
-            if indexed {
-                let phrase = fts_phrase(&needle);
-                let matches = self.fts_matches(&phrase).await?;
-                known = match (filter, matches <= EXACT_TOTAL_UP_TO) {
-                    (KeyFilter::All, true) => Known::Exact(matches),
-                    (KeyFilter::All, false) => Known::MoreThanExact,
-                    (_, true) => Known::FewEnoughToCount,
-                    (_, false) => Known::Nothing,
-                };
-                few_matches = (matches <= FEW_MATCHES).then_some(phrase);
-            }
-            select = match (backend, few_matches) {
-                (_, Some(phrase)) => select.filter(Expr::cust_with_values(
-                    "api_keys.id IN (SELECT key_id FROM api_keys_fts_ids WHERE rowid IN \
-                     (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH ?))",
-                    [phrase],
-                )),
-                (DbBackend::Sqlite, None) => select.filter(Expr::cust_with_values(
-                    "instr(search_text, ?) > 0",
-                    [needle],
-                )),
-                _ => select.filter(
-                    api_keys::Column::SearchText
-                        .like(LikeExpr::new(like_contains(&needle)).escape('\\')),
-                ),
-            };
+        let mut matching = Matching {
+            filtered,
+            row_test: None,
+            indexed: None,
+            matches: None,
+            known: Known::Nothing,
+        };
+        let Some(needle) = query else {
+            return Ok(matching);
+        };
+        let backend = self.db().get_database_backend();
+        // Names only: in the name, the part of the search text before its first line break
+        // (names and queries hold none), so that walks read the sort order's index alone.
+        let test = if params.name_only && backend == DbBackend::Sqlite {
+            Expr::cust_with_values(
+                "instr(api_keys.search_text, ?) BETWEEN 1 AND instr(api_keys.search_text, char(10))",
+                [needle.clone()],
+            )
+        } else if params.name_only {
+            Expr::cust_with_values(
+                "strpos(api_keys.search_text, $1) BETWEEN 1 AND strpos(api_keys.search_text, chr(10))",
+                [needle.clone()],
+            )
+        } else if backend == DbBackend::Sqlite {
+            Expr::cust_with_values("instr(api_keys.search_text, ?) > 0", [needle.clone()])
+        } else {
+            api_keys::Column::SearchText.like(LikeExpr::new(like_contains(&needle)).escape('\\'))
+        };
+        matching.row_test = Some(test);
+        if params.name_only {
+            return Ok(matching);
         }
-
-        Ok((select, known))
+        if backend == DbBackend::Postgres {
+            // The planner's estimate says whether to walk; the total uses it too.
+            let estimate = self.planner_estimate(&matching.select()).await?;
+            matching.matches = Some(estimate);
+            matching.known = Known::Estimated(estimate);
+        } else if needle.chars().count() >= 3 {
+            // SQLite's trigram index answers three characters or more.
+            let phrase = fts_phrase(&needle);
+            let matches = self.fts_matches(&phrase).await?;
+            matching.known = match (filter, matches <= EXACT_TOTAL_UP_TO) {
+                (KeyFilter::All, true) => Known::Exact(matches),
+                (KeyFilter::All, false) => Known::MoreThanExact,
+                (_, true) => Known::FewEnoughToCount,
+                (_, false) => Known::Nothing,
+            };
+            matching.matches = Some(matches);
+            matching.indexed = Some(Expr::cust_with_values(
+                "api_keys.id IN (SELECT key_id FROM api_keys_fts_ids WHERE rowid IN \
+                 (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH ?))",
+                [phrase],
+            ));
+        }
+        Ok(matching)
     }
 
     /// Index matches for `phrase`, counted up to one more than [`EXACT_TOTAL_UP_TO`].
