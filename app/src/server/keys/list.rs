@@ -48,6 +48,10 @@ const _: () = assert!(
     FETCH_AT_MOST <= EXACT_TOTAL_UP_TO,
     "fts_matches counts no further"
 );
+const _: () = assert!(
+    FEW_MATCHES <= FETCH_AT_MOST,
+    "a fetch of few matches goes through the index"
+);
 /// An estimate above this is answered without counting: a sample or the planner's statistics
 /// that far above the exact-count limit do not hide a total under it, and counting past the
 /// limit over a sparse match would walk much of the table.
@@ -101,8 +105,8 @@ impl Matching {
         self.matches.is_some_and(|m| m <= matches)
     }
 
-    /// Every key the list finds, unsorted, the way counting them costs least: through the
-    /// index for up to [`FETCH_AT_MOST`] matches, else by testing rows.
+    /// Every key the list finds, unsorted, the way counting and fetching them costs least:
+    /// through the index for up to [`FETCH_AT_MOST`] matches, else by testing rows.
     fn select(&self) -> Select<api_keys::Entity> {
         match (&self.indexed, &self.row_test) {
             (Some(indexed), _) if self.at_most(FETCH_AT_MOST) => {
@@ -110,15 +114,6 @@ impl Matching {
             }
             (_, Some(test)) => self.filtered.clone().filter(test.clone()),
             _ => self.filtered.clone(),
-        }
-    }
-
-    /// Every key the list finds, through the index where there is one: what fetching the
-    /// matches reads.
-    fn by_index(&self) -> Select<api_keys::Entity> {
-        match self.indexed.as_ref().or(self.row_test.as_ref()) {
-            Some(search) => self.filtered.clone().filter(search.clone()),
-            None => self.filtered.clone(),
         }
     }
 }
@@ -169,29 +164,18 @@ fn sorted(
         SortOrder::Asc => (Order::Asc, true),
         SortOrder::Desc => (Order::Desc, false),
     };
-    let select = match sort {
-        SortField::Name => select.order_by(api_keys::Column::NameLower, order.clone()),
-        SortField::Created => select.order_by(api_keys::Column::CreatedAt, order.clone()),
+    let column = sort_column(sort);
+    let nulls_first = match sort {
+        SortField::Name | SortField::Created => None,
         // Never used counts as the oldest use.
-        SortField::LastUsed => select.order_by_with_nulls(
-            api_keys::Column::LastUsedAt,
-            order.clone(),
-            if asc {
-                NullOrdering::First
-            } else {
-                NullOrdering::Last
-            },
-        ),
+        SortField::LastUsed => Some(asc),
         // Never expiring counts as the latest expiry.
-        SortField::Expires => select.order_by_with_nulls(
-            api_keys::Column::ExpiresAt,
-            order.clone(),
-            if asc {
-                NullOrdering::Last
-            } else {
-                NullOrdering::First
-            },
-        ),
+        SortField::Expires => Some(!asc),
+    };
+    let select = match nulls_first {
+        None => select.order_by(column, order.clone()),
+        Some(true) => select.order_by_with_nulls(column, order.clone(), NullOrdering::First),
+        Some(false) => select.order_by_with_nulls(column, order.clone(), NullOrdering::Last),
     };
     select.order_by(api_keys::Column::Id, order)
 }
@@ -288,18 +272,25 @@ impl KeyService {
             return walk(matching.filtered.clone()).await;
         };
         let column = sort_column(sort);
-        // Every match, then sorted. An `OFFSET` (which SQLite only takes after a `LIMIT`) keeps
+        // Every match, then sorted (only ever for up to FETCH_AT_MOST matches, which `select`
+        // finds through the index). An `OFFSET` (which SQLite only takes after a `LIMIT`) keeps
         // the database from merging the inner query into the outer one, which would have it
         // walk the sort order after all.
-        let fetched = matching
-            .by_index()
-            .select_only()
-            .columns([api_keys::Column::Id, column])
-            .limit(i64::MAX as u64)
-            .offset(0);
-        let fetched = page_of(fetched, None, sort, order, offset, limit);
+        let fetch = || {
+            let matches = matching
+                .select()
+                .select_only()
+                .columns([api_keys::Column::Id, column])
+                .limit(i64::MAX as u64)
+                .offset(0);
+            self.rows_of(
+                page_of(matches, None, sort, order, offset, limit),
+                sort,
+                order,
+            )
+        };
         if matching.at_most(FEW_MATCHES) {
-            return self.rows_of(fetched, sort, order).await;
+            return fetch().await;
         }
         // The first keys of the sort order, then the matches among them.
         let first = sorted(matching.filtered.clone(), sort, order)
@@ -322,7 +313,7 @@ impl KeyService {
             return Ok(rows);
         }
         if matching.at_most(FETCH_AT_MOST) {
-            return self.rows_of(fetched, sort, order).await;
+            return fetch().await;
         }
         walk(matching.filtered.clone().filter(test.clone())).await
     }
