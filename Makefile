@@ -63,8 +63,9 @@ client-tree:
 	if [ -n "$$bad" ]; then echo "server crates in the client's tree: $$bad"; exit 1; else echo "client tree clean (no sqlx, sea-orm, argon2, axum)"; fi
 
 ## Unit and integration tests; storage tests run on SQLite and on PostgreSQL ($$TEST_POSTGRES_URL).
+## Without backtraces: a failure's message stays in the short tail that CI logs keep.
 unit:
-	cargo test -p server -p migration -p app -p client
+	RUST_BACKTRACE=0 cargo test -p server -p migration -p app -p client
 
 ## Browser tests in headless Chromium against the built server and client.
 e2e: test-deps server client
