@@ -64,6 +64,6 @@ fn render(handle: &PrometheusHandle, state: &AppState) -> String {
             (pool.num_idle(), pool.size())
         }
     };
-    names::db_pool(idle, size);
+    names::db_pool(idle, size, app::server::db::writes_waiting());
     handle.render()
 }

@@ -1,15 +1,31 @@
 //! Connecting to SQLite or PostgreSQL (chosen by the URL alone) and applying migrations.
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    ops::Deref,
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, LazyLock, Mutex,
+    },
+    time::Duration,
+};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, IsolationLevel, QueryResult, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A pooled SQLite connection idle this long is pinged before it is handed out.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+/// Pooled connections to a SQLite database (at most one of them writes at a time).
+pub const SQLITE_CONNECTIONS: u32 = 8;
+/// How long a SQLite write waits for its turn before it fails. SQLite's own busy timeout is the
+/// same; with turns, only a writer outside this process (a CLI command) can make it wait.
+pub const WRITE_WAIT: Duration = Duration::from_secs(5);
 
 /// Opens the database. For SQLite: WAL journal, foreign keys on, a busy timeout, and the
 /// file's directory created if missing.
@@ -27,13 +43,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // every checkout (sqlx's default) only cost each query a second round trip to its
         // worker thread. PostgreSQL connections keep the ping: one dropped by a restart or a
         // proxy while idle is replaced before a request meets it.
-        opts.max_connections(8)
+        opts.max_connections(SQLITE_CONNECTIONS)
             .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(5))
+                    .busy_timeout(WRITE_WAIT)
                     // Reads of a large key table come from the OS page cache without copying.
                     .pragma("mmap_size", "268435456")
             });
@@ -63,26 +79,142 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock up front
-/// (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing
-/// when a read lock cannot be upgraded.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
+/// (`BEGIN IMMEDIATE`), so concurrent writers queue instead of failing when a read lock cannot
+/// be upgraded.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    WriteTxn::begin(
+        db,
+        TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        },
+    )
     .await
 }
 
 /// A write transaction whose decisions must hold against concurrent ones (the first admin,
 /// the last active admin): serializable on PostgreSQL; SQLite's write lock already serializes.
-pub async fn begin_serializable(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        isolation_level: (db.get_database_backend() == DbBackend::Postgres)
-            .then_some(IsolationLevel::Serializable),
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
+pub async fn begin_serializable(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    WriteTxn::begin(
+        db,
+        TransactionOptions {
+            isolation_level: (db.get_database_backend() == DbBackend::Postgres)
+                .then_some(IsolationLevel::Serializable),
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        },
+    )
     .await
+}
+
+/// A write transaction. On SQLite it holds its database's write turn until it ends.
+///
+/// SQLite has one write lock per database. Writers that wait for it in `BEGIN IMMEDIATE` each
+/// hold a pooled connection while they wait, so a burst of writes used to take every
+/// connection and make reads queue behind them. Writers now wait for their turn (a semaphore
+/// of one per database file) holding no connection, and only the writer whose turn it is takes
+/// one: reads always find a connection. PostgreSQL writers lock rows, not the database, and
+/// take no turn. Every write goes through here, single statements included.
+pub struct WriteTxn {
+    // Declared first, so dropped first: an abandoned transaction starts its rollback before
+    // the next writer's turn.
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedSemaphorePermit>,
+}
+
+/// One write turn per SQLite database file, shared by every pool in the process that opens it
+/// (replicas in tests; a server opens one). Entries are a few bytes and live as long as the
+/// process.
+static WRITE_TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<Semaphore>>>> =
+    LazyLock::new(Mutex::default);
+/// SQLite writes in this process waiting for their turn now.
+static WRITES_WAITING: AtomicUsize = AtomicUsize::new(0);
+
+/// SQLite writes in this process waiting for their turn now (`ls_db_writes_waiting`).
+pub fn writes_waiting() -> usize {
+    WRITES_WAITING.load(Ordering::Relaxed)
+}
+
+impl WriteTxn {
+    async fn begin(db: &DatabaseConnection, options: TransactionOptions) -> Result<Self, DbErr> {
+        let turn = match db.get_database_backend() {
+            DbBackend::Sqlite => Some(wait_for_write_turn(db).await?),
+            _ => None,
+        };
+        let txn = db.begin_with_options(options).await?;
+        Ok(Self { txn, _turn: turn })
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+/// Waits, holding no connection, until no other writer of this SQLite database is in a
+/// transaction: at most [`WRITE_WAIT`], then it fails as SQLite's busy handler would.
+async fn wait_for_write_turn(db: &DatabaseConnection) -> Result<OwnedSemaphorePermit, DbErr> {
+    struct Waiting;
+    impl Drop for Waiting {
+        fn drop(&mut self) {
+            WRITES_WAITING.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_owned();
+    let turn = WRITE_TURNS
+        .lock()
+        .expect("write turns lock")
+        .entry(file)
+        .or_insert_with(|| Arc::new(Semaphore::new(1)))
+        .clone();
+    WRITES_WAITING.fetch_add(1, Ordering::Relaxed);
+    let _waiting = Waiting;
+    match tokio::time::timeout(WRITE_WAIT, turn.acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_closed)) => unreachable!("write turns are never closed"),
+        Err(_elapsed) => Err(DbErr::Custom(format!(
+            "waited {} s for the database's write lock",
+            WRITE_WAIT.as_secs()
+        ))),
+    }
+}
+
+impl Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[sea_orm::prelude::async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
 }
 
 /// Whether a serializable transaction lost to a concurrent one (PostgreSQL SQLSTATE 40001, or

@@ -35,6 +35,8 @@ pub const USAGE_FLUSH_LAG_SECONDS: &str = "ls_usage_flush_lag_seconds";
 pub const USAGE_FLUSH_FAILURES: &str = "ls_usage_flush_failures_total";
 /// Database pool connections, by state: `idle` or `in_use` (sampled at each scrape).
 pub const DB_POOL_CONNECTIONS: &str = "ls_db_pool_connections";
+/// SQLite writes waiting for their turn at the write lock (sampled at each scrape).
+pub const DB_WRITES_WAITING: &str = "ls_db_writes_waiting";
 /// Password attempts refused by the login throttle (logins, confirmations, password changes).
 pub const LOGIN_THROTTLED: &str = "ls_login_throttled_total";
 
@@ -90,10 +92,11 @@ pub fn request(function: &'static str, status: u16, seconds: f64) {
     metrics::histogram!(REQUEST_SECONDS, "function" => function).record(seconds);
 }
 
-pub fn db_pool(idle: usize, size: u32) {
+pub fn db_pool(idle: usize, size: u32, writes_waiting: usize) {
     if !on() {
         return;
     }
+    metrics::gauge!(DB_WRITES_WAITING).set(writes_waiting as f64);
     metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(idle as f64);
     metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "in_use")
         .set(f64::from(size).max(idle as f64) - idle as f64);

@@ -369,6 +369,7 @@ impl Session {
     }
 }
 
+#[derive(Clone)]
 pub enum Caller {
     Anonymous,
     Admin(Session),

@@ -180,3 +180,21 @@ fn the_reference_states_the_list_totals_as_the_server_counts_them() {
         assert!(doc.contains(&stated), "docs/api.md must say: {stated}");
     }
 }
+
+#[test]
+fn the_operations_guide_states_the_sqlite_write_limits_as_the_server_sets_them() {
+    use app::server::db::{SQLITE_CONNECTIONS, WRITE_WAIT};
+    let doc = include_str!("../../../docs/operations.md").replace("\n  ", " ");
+    for stated in [
+        format!(
+            "waits for its turn for at most {} seconds",
+            WRITE_WAIT.as_secs()
+        ),
+        format!("holding none of the {SQLITE_CONNECTIONS} pooled connections"),
+    ] {
+        assert!(
+            doc.contains(&stated),
+            "docs/operations.md must say: {stated}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ mod accounts;
 mod allowlist;
 mod audit_log;
 mod cli;
+mod contention;
 mod crash;
 mod docs;
 mod export;

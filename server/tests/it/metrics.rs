@@ -117,6 +117,7 @@ async fn metrics_are_served_apart_parse_and_count_what_happens() {
     assert!(value(&first, names::CACHE_LOOKUPS, &[("result", "hit")]).is_some_and(|n| n >= 2.0));
     assert!(value(&first, names::CACHE_LOOKUPS, &[("result", "miss")]).is_some());
     assert!(value(&first, names::DB_POOL_CONNECTIONS, &[("state", "idle")]).is_some());
+    assert_eq!(value(&first, names::DB_WRITES_WAITING, &[]), Some(0.0));
     // A histogram with the configured buckets, the smallest one included.
     let latency = first
         .samples

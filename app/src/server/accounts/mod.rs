@@ -335,8 +335,9 @@ impl Accounts {
                     Some(u) if ok && u.disabled_at.is_some() => "disabled",
                     _ => "invalid_credentials",
                 };
+                let txn = db::begin_write(&self.db).await?;
                 audit::record(
-                    &self.db,
+                    &txn,
                     now,
                     &Actor {
                         ip: Some(ip.to_owned()),
@@ -353,6 +354,7 @@ impl Accounts {
                     },
                 )
                 .await?;
+                txn.commit().await?;
                 return Err(ApiError::InvalidCredentials.into());
             }
         };
@@ -403,8 +405,9 @@ impl Accounts {
         let ok = password::verify_in(slot, password.to_owned(), Some(user.password_hash.clone()))
             .await?;
         if !ok {
+            let txn = db::begin_write(&self.db).await?;
             audit::record(
-                &self.db,
+                &txn,
                 now,
                 &user_actor(&user, Some(ip)),
                 Event {
@@ -414,6 +417,7 @@ impl Accounts {
                 },
             )
             .await?;
+            txn.commit().await?;
             return Err(ApiError::validation("password", "Password is incorrect.").into());
         }
         let txn = db::begin_write(&self.db).await?;

@@ -4,11 +4,13 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::{rngs::OsRng, TryRngCore};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, Set,
 };
 use sha2::{Digest, Sha256};
 
 use crate::server::{
+    db,
     entities::{sessions, users},
     error::ServiceResult,
     vault::format::hex,
@@ -67,8 +69,8 @@ pub async fn create<C: ConnectionTrait>(
 }
 
 /// The live session for `token` and its user, or `None` (expired sessions are deleted).
-pub async fn resolve<C: ConnectionTrait>(
-    conn: &C,
+pub async fn resolve(
+    conn: &DatabaseConnection,
     token: &str,
     now_ms: i64,
 ) -> ServiceResult<Option<(sessions::Model, users::Model)>> {
@@ -89,18 +91,23 @@ pub async fn resolve<C: ConnectionTrait>(
     match user {
         Some(user) if !expired && user.disabled_at.is_none() => {
             let session = if now_ms - session.last_seen_at > TOUCH_EVERY_MS {
+                let txn = db::begin_write(conn).await?;
                 let mut active = session.into_active_model();
                 active.last_seen_at = Set(now_ms);
-                active.update(conn).await?
+                let touched = active.update(&txn).await?;
+                txn.commit().await?;
+                touched
             } else {
                 session
             };
             Ok(Some((session, user)))
         }
         _ => {
+            let txn = db::begin_write(conn).await?;
             sessions::Entity::delete_by_id(session.token_hash)
-                .exec(conn)
+                .exec(&txn)
                 .await?;
+            txn.commit().await?;
             Ok(None)
         }
     }

@@ -77,6 +77,11 @@ pub async fn reserve(
 ) -> ServiceResult<Reservation> {
     let group = address_group(ip);
     let ip = group.as_str();
+    // Refused attempts are refused by a read: a flood over the limit never queues for a write.
+    if let Some(retry_after) = over_limit(conn, email_lower, ip, now_ms).await? {
+        crate::server::metrics::login_throttled();
+        return Err(ServiceError::Api(ApiError::RateLimited { retry_after }));
+    }
     let txn = db::begin_write(conn).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         // Attempts on the same address or account are counted one at a time across replicas;
@@ -90,42 +95,7 @@ pub async fn reserve(
             .await?;
         }
     }
-    let account = || login_attempts::Column::EmailLower.eq(email_lower);
-    let address = || login_attempts::Column::Ip.eq(ip);
-    let pair = wait(
-        &txn,
-        Condition::all().add(account()).add(address()),
-        MAX_PER_ACCOUNT_AND_ADDRESS,
-        now_ms,
-    )
-    .await?;
-    let from_address = wait(
-        &txn,
-        Condition::all().add(address()),
-        MAX_PER_ADDRESS,
-        now_ms,
-    )
-    .await?;
-    let pair_failed = wait(
-        &txn,
-        Condition::all().add(account()).add(address()),
-        1,
-        now_ms,
-    )
-    .await?
-    .is_some();
-    let across = if pair_failed {
-        wait(
-            &txn,
-            Condition::all().add(account()),
-            MAX_PER_ACCOUNT,
-            now_ms,
-        )
-        .await?
-    } else {
-        None
-    };
-    if let Some(retry_after) = [pair, from_address, across].into_iter().flatten().max() {
+    if let Some(retry_after) = over_limit(&txn, email_lower, ip, now_ms).await? {
         txn.rollback().await?;
         crate::server::metrics::login_throttled();
         return Err(ServiceError::Api(ApiError::RateLimited { retry_after }));
@@ -148,11 +118,59 @@ pub async fn reserve(
     Ok(Reservation(row.id))
 }
 
+/// Seconds until `email_lower` from the address group `ip` may try again, when a limit is
+/// used up.
+async fn over_limit<C: ConnectionTrait>(
+    conn: &C,
+    email_lower: &str,
+    ip: &str,
+    now_ms: i64,
+) -> ServiceResult<Option<u64>> {
+    let account = || login_attempts::Column::EmailLower.eq(email_lower);
+    let address = || login_attempts::Column::Ip.eq(ip);
+    let pair = wait(
+        conn,
+        Condition::all().add(account()).add(address()),
+        MAX_PER_ACCOUNT_AND_ADDRESS,
+        now_ms,
+    )
+    .await?;
+    let from_address = wait(
+        conn,
+        Condition::all().add(address()),
+        MAX_PER_ADDRESS,
+        now_ms,
+    )
+    .await?;
+    let pair_failed = wait(
+        conn,
+        Condition::all().add(account()).add(address()),
+        1,
+        now_ms,
+    )
+    .await?
+    .is_some();
+    let across = if pair_failed {
+        wait(
+            conn,
+            Condition::all().add(account()),
+            MAX_PER_ACCOUNT,
+            now_ms,
+        )
+        .await?
+    } else {
+        None
+    };
+    Ok([pair, from_address, across].into_iter().flatten().max())
+}
+
 /// Gives a reserved attempt back (it was never made: no hashing slot was free).
 pub async fn release(conn: &DatabaseConnection, reservation: Reservation) -> ServiceResult<()> {
+    let txn = db::begin_write(conn).await?;
     login_attempts::Entity::delete_by_id(reservation.0)
-        .exec(conn)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -253,8 +253,9 @@ impl KeyService {
         let secret = self
             .keyring
             .open(&model.id, ciphertext, nonce, master_key_id)?;
+        let txn = db::begin_write(&self.db).await?;
         audit::record(
-            &self.db,
+            &txn,
             self.clock.now_ms(),
             actor,
             Event {
@@ -264,6 +265,7 @@ impl KeyService {
             },
         )
         .await?;
+        txn.commit().await?;
         Ok(secret)
     }
 
@@ -689,7 +691,7 @@ impl KeyService {
     /// cache.
     async fn commit_change(
         &self,
-        txn: DatabaseTransaction,
+        txn: db::WriteTxn,
         now: i64,
         actor: &Actor,
         key: &api_keys::Model,

@@ -383,6 +383,7 @@ impl Webhooks {
     /// Sends one message to the endpoint again, now (one more attempt if it had failed).
     pub async fn resend(&self, endpoint_id: &str, message_id: &str) -> ServiceResult<()> {
         let now = self.clock.now_ms();
+        let txn = db::begin_write(&self.db).await?;
         let updated = webhook_deliveries::Entity::update_many()
             .col_expr(
                 webhook_deliveries::Column::Status,
@@ -398,8 +399,9 @@ impl Webhooks {
             )
             .filter(webhook_deliveries::Column::EndpointId.eq(endpoint_id))
             .filter(webhook_deliveries::Column::MessageId.eq(message_id))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        txn.commit().await?;
         if updated.rows_affected == 0 {
             return Err(ServiceError::not_found("Message for this endpoint"));
         }

@@ -265,6 +265,7 @@ impl Webhooks {
                 .await?,
         ) else {
             // Its message or endpoint is gone (deleted meanwhile): nothing left to send.
+            let txn = db::begin_write(&self.db).await?;
             webhook_deliveries::Entity::update_many()
                 .col_expr(
                     webhook_deliveries::Column::Status,
@@ -280,8 +281,9 @@ impl Webhooks {
                 )
                 .filter(webhook_deliveries::Column::Id.eq(delivery.id.as_str()))
                 .filter(webhook_deliveries::Column::Lease.eq(delivery.lease.clone()))
-                .exec(&self.db)
+                .exec(&txn)
                 .await?;
+            txn.commit().await?;
             return Ok(());
         };
         let outcome = self.send(&message, &endpoint).await;
