@@ -64,6 +64,6 @@ fn render(handle: &PrometheusHandle, state: &AppState) -> String {
             (pool.num_idle(), pool.size())
         }
     };
-    names::db_pool(idle, size, app::server::db::writes_waiting());
+    names::db_pool(idle, size, app::server::db::writes_waiting(&state.db));
     handle.render()
 }

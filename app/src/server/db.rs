@@ -82,14 +82,14 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// (`BEGIN IMMEDIATE`), so concurrent writers queue instead of failing when a read lock cannot
 /// be upgraded.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
-    WriteTxn::begin(
-        db,
-        TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        },
-    )
-    .await
+    WriteTxn::begin(db, write_options()).await
+}
+
+fn write_options() -> TransactionOptions {
+    TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    }
 }
 
 /// A write transaction whose decisions must hold against concurrent ones (the first admin,
@@ -114,7 +114,9 @@ pub async fn begin_serializable(db: &DatabaseConnection) -> Result<WriteTxn, DbE
 /// connection and make reads queue behind them. Writers now wait for their turn (a semaphore
 /// of one per database file) holding no connection, and only the writer whose turn it is takes
 /// one: reads always find a connection. PostgreSQL writers lock rows, not the database, and
-/// take no turn. Every write goes through here, single statements included.
+/// take no turn. Every write the server makes while it serves goes through here, single
+/// statements included. A writer must not start another while it holds one: on SQLite the
+/// second would wait for a turn the first holds, and fail after [`WRITE_WAIT`].
 pub struct WriteTxn {
     // Declared first, so dropped first: an abandoned transaction starts its rollback before
     // the next writer's turn.
@@ -122,17 +124,61 @@ pub struct WriteTxn {
     _turn: Option<OwnedSemaphorePermit>,
 }
 
-/// One write turn per SQLite database file, shared by every pool in the process that opens it
-/// (replicas in tests; a server opens one). Entries are a few bytes and live as long as the
-/// process.
-static WRITE_TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<Semaphore>>>> =
-    LazyLock::new(Mutex::default);
-/// SQLite writes in this process waiting for their turn now.
-static WRITES_WAITING: AtomicUsize = AtomicUsize::new(0);
+/// The write turn of one SQLite database file, shared by every pool in the process that opens
+/// it (replicas in tests; a server opens one).
+struct Turn {
+    /// One permit: the writer whose turn it is.
+    permit: Arc<Semaphore>,
+    /// Writers waiting for it now.
+    waiting: AtomicUsize,
+}
 
-/// SQLite writes in this process waiting for their turn now (`ls_db_writes_waiting`).
-pub fn writes_waiting() -> usize {
-    WRITES_WAITING.load(Ordering::Relaxed)
+/// The turns, by database file. Entries are a few bytes and live as long as the process.
+static WRITE_TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<Turn>>>> = LazyLock::new(Mutex::default);
+
+fn turn_of(db: &DatabaseConnection) -> Arc<Turn> {
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_owned();
+    WRITE_TURNS
+        .lock()
+        .expect("write turns lock")
+        .entry(file)
+        .or_insert_with(|| {
+            Arc::new(Turn {
+                permit: Arc::new(Semaphore::new(1)),
+                waiting: AtomicUsize::new(0),
+            })
+        })
+        .clone()
+}
+
+/// Writes to this SQLite database waiting for their turn now (`ls_db_writes_waiting`); 0 on
+/// PostgreSQL.
+pub fn writes_waiting(db: &DatabaseConnection) -> usize {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => turn_of(db).waiting.load(Ordering::Relaxed),
+        _ => 0,
+    }
+}
+
+/// A write transaction as [`begin_write`] starts it, but only if it need not wait: `None`
+/// while another SQLite write has the turn. For writes a read may skip (a session's
+/// last-seen time), so that the read never waits on writes.
+pub async fn begin_write_if_free(db: &DatabaseConnection) -> Result<Option<WriteTxn>, DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return begin_write(db).await.map(Some);
+    }
+    let Ok(permit) = turn_of(db).permit.clone().try_acquire_owned() else {
+        return Ok(None);
+    };
+    let txn = db.begin_with_options(write_options()).await?;
+    Ok(Some(WriteTxn {
+        txn,
+        _turn: Some(permit),
+    }))
 }
 
 impl WriteTxn {
@@ -157,26 +203,16 @@ impl WriteTxn {
 /// Waits, holding no connection, until no other writer of this SQLite database is in a
 /// transaction: at most [`WRITE_WAIT`], then it fails as SQLite's busy handler would.
 async fn wait_for_write_turn(db: &DatabaseConnection) -> Result<OwnedSemaphorePermit, DbErr> {
-    struct Waiting;
+    struct Waiting(Arc<Turn>);
     impl Drop for Waiting {
         fn drop(&mut self) {
-            WRITES_WAITING.fetch_sub(1, Ordering::Relaxed);
+            self.0.waiting.fetch_sub(1, Ordering::Relaxed);
         }
     }
-    let file = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_owned();
-    let turn = WRITE_TURNS
-        .lock()
-        .expect("write turns lock")
-        .entry(file)
-        .or_insert_with(|| Arc::new(Semaphore::new(1)))
-        .clone();
-    WRITES_WAITING.fetch_add(1, Ordering::Relaxed);
-    let _waiting = Waiting;
-    match tokio::time::timeout(WRITE_WAIT, turn.acquire_owned()).await {
+    let turn = turn_of(db);
+    turn.waiting.fetch_add(1, Ordering::Relaxed);
+    let waiting = Waiting(turn);
+    match tokio::time::timeout(WRITE_WAIT, waiting.0.permit.clone().acquire_owned()).await {
         Ok(Ok(permit)) => Ok(permit),
         Ok(Err(_closed)) => unreachable!("write turns are never closed"),
         Err(_elapsed) => Err(DbErr::Custom(format!(

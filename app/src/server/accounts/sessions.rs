@@ -90,24 +90,33 @@ pub async fn resolve(
         now_ms - session.created_at > ABSOLUTE_MS || now_ms - session.last_seen_at > IDLE_MS;
     match user {
         Some(user) if !expired && user.disabled_at.is_none() => {
-            let session = if now_ms - session.last_seen_at > TOUCH_EVERY_MS {
-                let txn = db::begin_write(conn).await?;
-                let mut active = session.into_active_model();
-                active.last_seen_at = Set(now_ms);
-                let touched = active.update(&txn).await?;
-                txn.commit().await?;
-                touched
+            // The touch is a write an admin's read does not wait for: while other writes
+            // have the turn it is left to a later request (the idle limit is hours away).
+            let touch = if now_ms - session.last_seen_at > TOUCH_EVERY_MS {
+                db::begin_write_if_free(conn).await?
             } else {
-                session
+                None
+            };
+            let session = match touch {
+                Some(txn) => {
+                    let mut active = session.into_active_model();
+                    active.last_seen_at = Set(now_ms);
+                    let touched = active.update(&txn).await?;
+                    txn.commit().await?;
+                    touched
+                }
+                None => session,
             };
             Ok(Some((session, user)))
         }
         _ => {
-            let txn = db::begin_write(conn).await?;
-            sessions::Entity::delete_by_id(session.token_hash)
-                .exec(&txn)
-                .await?;
-            txn.commit().await?;
+            // Refused either way; the row goes now, or on a later request when writes are busy.
+            if let Some(txn) = db::begin_write_if_free(conn).await? {
+                sessions::Entity::delete_by_id(session.token_hash)
+                    .exec(&txn)
+                    .await?;
+                txn.commit().await?;
+            }
             Ok(None)
         }
     }
