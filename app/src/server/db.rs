@@ -100,8 +100,7 @@ pub async fn begin_serializable(db: &DatabaseConnection) -> Result<WriteTxn, DbE
         TransactionOptions {
             isolation_level: (db.get_database_backend() == DbBackend::Postgres)
                 .then_some(IsolationLevel::Serializable),
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
+            ..write_options()
         },
     )
     .await
@@ -137,22 +136,19 @@ struct Turn {
 static WRITE_TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<Turn>>>> = LazyLock::new(Mutex::default);
 
 fn turn_of(db: &DatabaseConnection) -> Arc<Turn> {
-    let file = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_owned();
-    WRITE_TURNS
-        .lock()
-        .expect("write turns lock")
-        .entry(file)
-        .or_insert_with(|| {
-            Arc::new(Turn {
-                permit: Arc::new(Semaphore::new(1)),
-                waiting: AtomicUsize::new(0),
-            })
-        })
-        .clone()
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename();
+    let mut turns = WRITE_TURNS.lock().expect("write turns lock");
+    // Looked up by reference: only a file's first write allocates its entry.
+    if let Some(turn) = turns.get(file) {
+        return turn.clone();
+    }
+    let turn = Arc::new(Turn {
+        permit: Arc::new(Semaphore::new(1)),
+        waiting: AtomicUsize::new(0),
+    });
+    turns.insert(file.to_owned(), turn.clone());
+    turn
 }
 
 /// Writes to this SQLite database waiting for their turn now (`ls_db_writes_waiting`); 0 on
@@ -171,14 +167,12 @@ pub async fn begin_write_if_free(db: &DatabaseConnection) -> Result<Option<Write
     if db.get_database_backend() != DbBackend::Sqlite {
         return begin_write(db).await.map(Some);
     }
-    let Ok(permit) = turn_of(db).permit.clone().try_acquire_owned() else {
-        return Ok(None);
-    };
-    let txn = db.begin_with_options(write_options()).await?;
-    Ok(Some(WriteTxn {
-        txn,
-        _turn: Some(permit),
-    }))
+    match turn_of(db).permit.clone().try_acquire_owned() {
+        Ok(permit) => WriteTxn::start(db, write_options(), Some(permit))
+            .await
+            .map(Some),
+        Err(_taken) => Ok(None),
+    }
 }
 
 impl WriteTxn {
@@ -187,6 +181,14 @@ impl WriteTxn {
             DbBackend::Sqlite => Some(wait_for_write_turn(db).await?),
             _ => None,
         };
+        Self::start(db, options, turn).await
+    }
+
+    async fn start(
+        db: &DatabaseConnection,
+        options: TransactionOptions,
+        turn: Option<OwnedSemaphorePermit>,
+    ) -> Result<Self, DbErr> {
         let txn = db.begin_with_options(options).await?;
         Ok(Self { txn, _turn: turn })
     }

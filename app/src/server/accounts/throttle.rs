@@ -79,8 +79,7 @@ pub async fn reserve(
     let ip = group.as_str();
     // Refused attempts are refused by a read: a flood over the limit never queues for a write.
     if let Some(retry_after) = over_limit(conn, email_lower, ip, now_ms).await? {
-        crate::server::metrics::login_throttled();
-        return Err(ServiceError::Api(ApiError::RateLimited { retry_after }));
+        return Err(refused(retry_after));
     }
     let txn = db::begin_write(conn).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -97,8 +96,7 @@ pub async fn reserve(
     }
     if let Some(retry_after) = over_limit(&txn, email_lower, ip, now_ms).await? {
         txn.rollback().await?;
-        crate::server::metrics::login_throttled();
-        return Err(ServiceError::Api(ApiError::RateLimited { retry_after }));
+        return Err(refused(retry_after));
     }
     let row = login_attempts::ActiveModel {
         at: Set(now_ms),
@@ -116,6 +114,12 @@ pub async fn reserve(
         .await?;
     txn.commit().await?;
     Ok(Reservation(row.id))
+}
+
+/// A refused attempt, counted for `ls_login_throttled_total`.
+fn refused(retry_after: u64) -> ServiceError {
+    crate::server::metrics::login_throttled();
+    ServiceError::Api(ApiError::RateLimited { retry_after })
 }
 
 /// Seconds until `email_lower` from the address group `ip` may try again, when a limit is

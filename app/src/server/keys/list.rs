@@ -217,7 +217,15 @@ impl KeyService {
         let page = validate::page("page", params.page)?;
         let page_size = validate::page_size("page_size", params.page_size)?;
         let offset = (page - 1).saturating_mul(page_size).min(i64::MAX as u64);
-        let matching = self.matching(&params).await?;
+        let mut matching = self.matching(&params).await?;
+        let searched = matching.row_test.is_some() && !params.name_only;
+        if searched && self.db().get_database_backend() == DbBackend::Postgres {
+            // The planner's estimate says whether the page walks; the total starts from it too.
+            // Only a page needs it: an export streams every match.
+            let estimate = self.planner_estimate(&matching.select()).await?;
+            matching.matches = Some(estimate);
+            matching.known = Known::Estimated(estimate);
+        }
         let select = matching.select();
         let rows = self.page_rows(
             &matching,
@@ -516,12 +524,7 @@ impl KeyService {
         if params.name_only {
             return Ok(matching);
         }
-        if backend == DbBackend::Postgres {
-            // The planner's estimate says whether to walk; the total uses it too.
-            let estimate = self.planner_estimate(&matching.select()).await?;
-            matching.matches = Some(estimate);
-            matching.known = Known::Estimated(estimate);
-        } else if needle.chars().count() >= 3 {
+        if backend == DbBackend::Sqlite && needle.chars().count() >= 3 {
             // SQLite's trigram index answers three characters or more.
             let phrase = fts_phrase(&needle);
             let matches = self.fts_matches(&phrase).await?;
