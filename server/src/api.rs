@@ -12,7 +12,7 @@ use app::{
         error::ApiError,
         registry::{self, Endpoint},
     },
-    server::{gate, AppState},
+    server::{gate, AppState, Caller},
 };
 use axum::{
     body::{to_bytes, Body},
@@ -20,7 +20,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use http::{header, HeaderValue, Method, StatusCode};
-use leptos::prelude::provide_context;
+use leptos::{
+    prelude::provide_context,
+    reactive::{computed::ScopedFuture, owner::Owner},
+};
+use leptos_axum::ResponseOptions;
 
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -105,17 +109,37 @@ fn check_arguments(
     Ok(body)
 }
 
+/// What the API handlers share: one reference, so the per-request clone of the route's state
+/// is a single count.
 #[derive(Clone)]
-pub struct ApiState {
+pub struct ApiState(Arc<ApiShared>);
+
+pub struct ApiShared {
     pub app: AppState,
     /// The declared functions (see `app::api::registry`) by path. A server function linked in
     /// without a declaration is not served (and a test fails).
-    pub endpoints: Arc<HashMap<&'static str, &'static Endpoint>>,
+    pub endpoints: HashMap<&'static str, &'static Endpoint>,
     /// Each function's argument names.
-    pub fields: Arc<HashMap<&'static str, BTreeSet<String>>>,
+    pub fields: HashMap<&'static str, BTreeSet<String>>,
+}
+
+impl std::ops::Deref for ApiState {
+    type Target = ApiShared;
+
+    fn deref(&self) -> &ApiShared {
+        &self.0
+    }
 }
 
 impl ApiState {
+    /// The name of the function served at `path`, as logs and metrics call it.
+    pub fn function_at(&self, path: &str) -> Option<&'static str> {
+        if path == app::server::scanning::REPORT_PATH {
+            return Some(crate::scanning::NAME);
+        }
+        self.endpoints.get(path).map(|e| e.name())
+    }
+
     pub fn new(app: AppState) -> Self {
         let linked: HashSet<&str> = server_fn::axum::server_fn_paths()
             .map(|(path, _)| path)
@@ -126,11 +150,11 @@ impl ApiState {
             .map(|e| (e.path, e))
             .collect();
         let fields = endpoints.values().map(|e| (e.path, e.fields())).collect();
-        Self {
+        Self(Arc::new(ApiShared {
             app,
-            endpoints: Arc::new(endpoints),
-            fields: Arc::new(fields),
-        }
+            endpoints,
+            fields,
+        }))
     }
 }
 
@@ -177,14 +201,16 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     let Some(endpoint) = api.endpoints.get(req.uri().path()).copied() else {
         return error_response(&ApiError::not_found("API function"));
     };
-    tracing::Span::current().record("function", endpoint.name());
-    let started = std::time::Instant::now();
+    // Timed only for a recorder: reading the clock is a measurable share of a cached call.
+    let started = app::server::metrics::on().then(std::time::Instant::now);
     let res = call(api, endpoint, req).await;
-    app::server::metrics::request(
-        endpoint.name(),
-        res.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
+    if let Some(started) = started {
+        app::server::metrics::request(
+            endpoint.name(),
+            res.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
     res
 }
 
@@ -239,13 +265,18 @@ async fn call(api: ApiState, endpoint: &'static Endpoint, req: Request) -> Respo
         return error_response(&ApiError::UnsupportedMediaType);
     }
 
-    let bytes =
-        match tokio::time::timeout(api.app.settings.body_timeout, to_bytes(body, BODY_LIMIT)).await
-        {
-            Ok(Ok(bytes)) => bytes,
-            Ok(Err(_)) => return error_response(&ApiError::PayloadTooLarge),
-            Err(_) => return error_response(&ApiError::RequestTimeout),
-        };
+    // A small body has usually arrived with the headers: only a body still on its way needs
+    // the timer that bounds how long the server waits for it.
+    let mut read = std::pin::pin!(to_bytes(body, BODY_LIMIT));
+    let read = match futures::poll!(read.as_mut()) {
+        std::task::Poll::Ready(read) => Ok(read),
+        std::task::Poll::Pending => tokio::time::timeout(api.app.settings.body_timeout, read).await,
+    };
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return error_response(&ApiError::PayloadTooLarge),
+        Err(_) => return error_response(&ApiError::RequestTimeout),
+    };
     // An empty body means "no arguments" (e.g. `curl -X POST .../whoami`).
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
         axum::body::Bytes::from_static(b"{}")
@@ -257,27 +288,52 @@ async fn call(api: ApiState, endpoint: &'static Endpoint, req: Request) -> Respo
         Err(e) => return error_response(&e),
     };
     caller.record_use(&api.app.keys);
-    // leptos_axum turns responses to HTML-accepting requests with a Referer into redirects
-    // (for no-JS forms); this is a JSON API.
+    // server_fn answers a request that accepts HTML with a redirect to its `Referer` (or `/`),
+    // for no-JS forms: this is a JSON API, whatever the client says it accepts.
     parts.headers.remove(header::REFERER);
     parts.headers.remove(header::ACCEPT);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-
-    let state = api.app.clone();
     let req = Request::from_parts(parts, Body::from(bytes));
-    let res = leptos_axum::handle_server_fns_with_context(
-        move || {
-            provide_context(state.clone());
-            provide_context(caller.clone());
-        },
-        req,
-    )
-    .await
-    .into_response();
+    let res = run(endpoint, api.app.clone(), caller, req).await;
     finish(endpoint, res).await
+}
+
+/// Runs the endpoint's server function with the shared state and the caller in its context,
+/// and applies the status and headers it set through [`ResponseOptions`].
+///
+/// What `leptos_axum::handle_server_fns_with_context` does, less a copy of the request's parts
+/// in the context, which no function reads, and its own redirect for HTML form posts (see the
+/// `Accept` and `Referer` removal in [`call`]).
+async fn run(endpoint: &Endpoint, state: AppState, caller: Caller, req: Request) -> Response {
+    let Some(mut service) = server_fn::axum::get_server_fn_service(endpoint.path, Method::POST)
+    else {
+        return error_response(&ApiError::not_found("API function"));
+    };
+    let owner = Owner::new();
+    owner
+        .with(|| {
+            ScopedFuture::new(async move {
+                provide_context(state);
+                provide_context(caller);
+                let options = ResponseOptions::default();
+                provide_context(options.clone());
+                let mut res = service.run(req).await;
+                let mut set = options
+                    .0
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(status) = set.status {
+                    *res.status_mut() = status;
+                }
+                res.headers_mut().extend(std::mem::take(&mut set.headers));
+                drop(set);
+                res
+            })
+        })
+        .await
 }
 
 /// Gives a server function's error response the status and headers its code implies, and an

@@ -2,21 +2,23 @@
 
 use std::sync::Arc;
 
-use axum::{
-    extract::{Request, State},
-    middleware::Next,
-    response::Response,
-};
+use axum::response::Response;
 use http::{header, HeaderName, HeaderValue};
 
-#[derive(Clone)]
 pub struct SecurityHeaders {
     pub csp: HeaderValue,
     pub hsts: bool,
 }
 
-pub async fn apply(State(cfg): State<Arc<SecurityHeaders>>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+/// The layer that sets them: a plain response map, so no request pays for a boxed middleware
+/// future on its way through.
+pub fn layer(
+    cfg: Arc<SecurityHeaders>,
+) -> tower::util::MapResponseLayer<impl Fn(Response) -> Response + Clone> {
+    tower::util::MapResponseLayer::new(move |res| apply(&cfg, res))
+}
+
+fn apply(cfg: &SecurityHeaders, mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, cfg.csp.clone());
     h.insert(

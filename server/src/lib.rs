@@ -58,6 +58,10 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
         csp: site.csp.clone(),
         hsts: state.settings.secure_cookies,
     });
+    let api = api::ApiState::new(state);
+    // Each request's span names the function its path calls, from the start: recording it
+    // later, once routed, formats the span's fields a second time.
+    let functions = api.clone();
     Router::new()
         .route("/api/{*fn_name}", any(api::handle))
         .route(
@@ -67,16 +71,13 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/livez", get(health::livez))
         .route("/api/v1/openapi.json", get(openapi))
-        .with_state(api::ApiState::new(state))
+        .with_state(api)
         .fallback_service(site::router(site))
-        .layer(axum::middleware::from_fn_with_state(
-            security,
-            headers::apply,
-        ))
+        .layer(headers::layer(security))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(|req: &http::Request<_>| {
+                .make_span_with(move |req: &http::Request<_>| {
                     let id = req
                         .headers()
                         .get("x-request-id")
@@ -84,12 +85,13 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
                         .unwrap_or("-");
                     // The path only: a query string could carry something secret. `key_id`
                     // is filled in once a key authenticates.
+                    let path = req.uri().path();
                     tracing::info_span!(
                         "request",
                         id,
                         method = req.method().as_str(),
-                        path = req.uri().path(),
-                        function = tracing::field::Empty,
+                        path,
+                        function = functions.function_at(path),
                         key_id = tracing::field::Empty
                     )
                 })

@@ -27,11 +27,10 @@ use http::{header, HeaderValue, StatusCode};
 use crate::api::{error_response, ApiState};
 
 /// The name the endpoint goes by in logs and metrics.
-const NAME: &str = "secret_scanning.report";
+pub const NAME: &str = "secret_scanning.report";
 
 pub async fn report(State(api): State<ApiState>, req: Request<Body>) -> Response {
     let started = Instant::now();
-    tracing::Span::current().record("function", NAME);
     let res = handle(&api, req).await;
     app::server::metrics::request(NAME, res.status().as_u16(), started.elapsed().as_secs_f64());
     res

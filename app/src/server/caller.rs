@@ -9,7 +9,10 @@ use crate::api::{
 
 use super::{
     audit::{Actor, ActorKind},
-    keys::bounds::{KeyBounds, KeyLimits},
+    keys::{
+        bounds::{KeyBounds, KeyLimits},
+        cache::KeySnapshot,
+    },
 };
 
 #[derive(Debug, Clone)]
@@ -31,22 +34,25 @@ const CLOCK_SKEW_MS: i64 = 60_000;
 
 pub const DEFAULT_REAUTH_WINDOW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
+/// A key that authenticated: the snapshot it was verified against, shared with the key cache
+/// rather than copied for each request. Reads see the key as of its authentication.
 #[derive(Debug, Clone)]
-pub struct KeyPrincipal {
-    pub key_id: String,
-    pub name: String,
-    pub project: Option<String>,
-    pub scopes: Vec<Scope>,
-    pub expires_at: Option<i64>,
-    pub rate_limit_per_minute: Option<u32>,
-    pub allowed_cidrs: Vec<ipnet::IpNet>,
-    /// Authenticated with a rolled key's previous secret, during its grace.
-    pub superseded: bool,
-    /// The lookup hash of the secret presented.
-    pub secret_hash: String,
+pub struct KeyPrincipal(pub Arc<KeySnapshot>);
+
+impl std::ops::Deref for KeyPrincipal {
+    type Target = KeySnapshot;
+
+    fn deref(&self) -> &KeySnapshot {
+        &self.0
+    }
 }
 
 impl KeyPrincipal {
+    /// Authenticated with a rolled key's previous secret, during its grace.
+    pub fn superseded(&self) -> bool {
+        self.previous_secret
+    }
+
     /// This key's bounds as of its authentication (for what reads show it; mutations re-read
     /// the key inside their transaction).
     pub fn bounds(&self) -> KeyBounds {
@@ -57,7 +63,7 @@ impl KeyPrincipal {
                 rate_limit_per_minute: self.rate_limit_per_minute,
                 allowed_cidrs: self.allowed_cidrs.clone(),
             },
-            superseded: self.superseded,
+            superseded: self.superseded(),
         }
     }
 }
@@ -80,8 +86,8 @@ pub enum Principal {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub principal: Arc<Principal>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
+    pub ip: Option<Arc<str>>,
+    pub user_agent: Option<Arc<str>>,
 }
 
 impl Caller {
@@ -195,7 +201,7 @@ impl Caller {
             kind,
             id,
             label,
-            ip: self.ip.clone(),
+            ip: self.ip.as_deref().map(str::to_owned),
             secret_hash,
         }
     }

@@ -118,9 +118,14 @@ pub async fn resolve(
     peer: Option<IpAddr>,
 ) -> Result<Caller, ApiError> {
     let headers = &parts.headers;
-    let ip = client_ip(headers, peer, state.settings.trust_proxy);
-    let user_agent = header_str(headers, header::USER_AGENT)
-        .map(|ua| ua.chars().take(USER_AGENT_MAX).collect::<String>());
+    let ip: Option<Arc<str>> = client_ip(headers, peer, state.settings.trust_proxy).map(Arc::from);
+    let user_agent = header_str(headers, header::USER_AGENT).map(|ua| {
+        let end = ua
+            .char_indices()
+            .nth(USER_AGENT_MAX)
+            .map_or(ua.len(), |(at, _)| at);
+        Arc::<str>::from(&ua[..end])
+    });
     let caller = |principal| Caller {
         principal: Arc::new(principal),
         ip: ip.clone(),
@@ -206,17 +211,7 @@ async fn authenticate_key(
     }
     // The request's log lines name the key (its id, never its secret).
     tracing::Span::current().record("key_id", snapshot.key_id.as_str());
-    Ok(Principal::Key(KeyPrincipal {
-        key_id: snapshot.key_id.clone(),
-        name: snapshot.name.clone(),
-        project: snapshot.project.clone(),
-        scopes: snapshot.scopes.clone(),
-        expires_at: snapshot.expires_at,
-        rate_limit_per_minute: snapshot.rate_limit_per_minute,
-        allowed_cidrs: snapshot.allowed_cidrs.clone(),
-        superseded: snapshot.previous_secret,
-        secret_hash: snapshot.secret_hash.clone(),
-    }))
+    Ok(Principal::Key(KeyPrincipal(snapshot)))
 }
 
 #[cfg(test)]

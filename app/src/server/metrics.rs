@@ -15,7 +15,8 @@ pub fn turn_on() {
     ON.store(true, Ordering::Relaxed);
 }
 
-fn on() -> bool {
+/// Whether metrics are recorded at all (callers skip measuring what nobody collects).
+pub fn on() -> bool {
     ON.load(Ordering::Relaxed)
 }
 

@@ -283,6 +283,48 @@ on_both!(
 );
 
 on_both!(
+    clients_that_accept_html_still_get_json_and_no_redirect,
+    |backend| async move {
+        // Java's HttpURLConnection and a browser tab send `Accept: text/html`; server functions
+        // would answer such a request with a redirect to its `Referer` (or `/`).
+        let app = TestApp::new(backend).await;
+        let admin = Caller::Admin(app.setup_admin().await);
+        let (id, key) = app
+            .create_key(&admin, json!({"name": "Java", "scopes": ["keys:read"]}))
+            .await;
+        let ask = |path: &str, body: &str| {
+            Request::post(format!("/api/v1/{path}"))
+                .header(header::AUTHORIZATION, format!("Bearer {key}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(
+                    header::ACCEPT,
+                    "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2",
+                )
+                .header(header::REFERER, "https://shop.example/checkout")
+                .body(Body::from(body.to_owned()))
+                .unwrap()
+        };
+        let r = app.send(ask("whoami", "")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(r.headers.get(header::LOCATION).is_none(), "{:?}", r.headers);
+        assert_eq!(r.json["key_id"], json!(id));
+        let missing = app
+            .send(ask(
+                "keys.get",
+                r#"{"id":"0193aaaa-0000-7000-8000-000000000000"}"#,
+            ))
+            .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+        assert!(
+            missing.headers.get(header::LOCATION).is_none(),
+            "{:?}",
+            missing.headers
+        );
+        assert_eq!(missing.json["error"]["code"], json!("not_found"));
+    }
+);
+
+on_both!(
     errors_are_json_with_the_right_status,
     |backend| async move {
         let app = TestApp::new(backend).await;
