@@ -265,8 +265,8 @@ async fn call(api: ApiState, endpoint: &'static Endpoint, req: Request) -> Respo
         return error_response(&ApiError::UnsupportedMediaType);
     }
 
-    // A small body has usually arrived with the headers: only a body still on its way needs
-    // the timer that bounds how long the server waits for it.
+    // A small body has usually arrived with the headers and is taken at once; only a body
+    // still on its way is given the timeout (and its clock read and timer).
     let mut read = std::pin::pin!(to_bytes(body, BODY_LIMIT));
     let read = match futures::poll!(read.as_mut()) {
         std::task::Poll::Ready(read) => Ok(read),

@@ -7,9 +7,10 @@ use server::{
 };
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc, not the system allocator: every request allocates, and under 64 connections on
-/// two cores glibc's malloc spent about 13 % of the server's time in its own locks and
-/// consolidation (`perf`, see `make bench`'s http_load).
+/// mimalloc, not the system allocator: every request allocates, and under load glibc's malloc
+/// took about a quarter of a cached call's instructions (callgrind) and contended on its arena
+/// locks (perf); see `make bench`'s http_load. What is wiped before it is freed (the master
+/// key's bytes, `Zeroizing`) is wiped whichever allocator frees it.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

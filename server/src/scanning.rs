@@ -30,9 +30,11 @@ use crate::api::{error_response, ApiState};
 pub const NAME: &str = "secret_scanning.report";
 
 pub async fn report(State(api): State<ApiState>, req: Request<Body>) -> Response {
-    let started = Instant::now();
+    let started = app::server::metrics::on().then(Instant::now);
     let res = handle(&api, req).await;
-    app::server::metrics::request(NAME, res.status().as_u16(), started.elapsed().as_secs_f64());
+    if let Some(started) = started {
+        app::server::metrics::request(NAME, res.status().as_u16(), started.elapsed().as_secs_f64());
+    }
     res
 }
 

@@ -74,8 +74,35 @@ fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
         .map(ToOwned::to_owned)
 }
 
+/// Applies the pending migrations: on SQLite over one connection of their own (see
+/// [`schema_connection`]).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    let schema = schema_connection(db).await?;
+    let migrated = Migrator::up(&schema, None).await;
+    if schema.get_database_backend() == DbBackend::Sqlite {
+        schema.close().await?;
+    }
+    migrated
+}
+
+/// The connection to change a database's schema through: for SQLite, a pool of one connection
+/// to the same file, opened with the same options; for PostgreSQL, `db` itself.
+///
+/// SQLite checks a new table's or index's name against the schema a connection has cached,
+/// and does not look first whether another connection has changed it (it does look before
+/// it reports "no such" table or index). Migrations spread over a pool could re-create a name
+/// that one connection dropped on another that still holds it: "index … already exists".
+pub async fn schema_connection(db: &DatabaseConnection) -> Result<DatabaseConnection, DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(db.clone());
+    }
+    let options = (*db.get_sqlite_connection_pool().connect_options()).clone();
+    let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock up front

@@ -178,21 +178,12 @@ on_both!(
     |backend| async move {
         use migration::{Migrator, MigratorTrait};
         let app = TestApp::new(backend).await;
-        // On one connection. SQLite refuses `CREATE INDEX` of a name that a connection's cached
-        // schema still holds, without checking first whether another connection has changed the
-        // schema (it does check for "no such" errors). Spread over a pool, the down's re-creation
-        // of the index that the up dropped could land on a connection that had not yet seen the
-        // drop: "index api_keys_expires_at_idx already exists", now and then.
-        let one = sea_orm::Database::connect(
-            sea_orm::ConnectOptions::new(app.db.url.clone())
-                .max_connections(1)
-                .to_owned(),
-        )
-        .await
-        .unwrap();
+        // Through the connection schema changes take (one, on SQLite): spread over the pool,
+        // the down's re-creation of the index the up dropped could meet a connection whose
+        // cached schema still holds it ("index api_keys_expires_at_idx already exists").
+        let one = app::server::db::schema_connection(&app.conn).await.unwrap();
         Migrator::down(&one, Some(1)).await.unwrap();
         Migrator::up(&one, None).await.unwrap();
-        one.close().await.unwrap();
         let admin = Caller::Admin(app.setup_admin().await);
         let sorted = list(&app, &admin, json!({"sort": "expires", "order": "asc"})).await;
         assert_eq!(sorted["total"], 0);
