@@ -201,16 +201,9 @@ pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
     let Some(endpoint) = api.endpoints.get(req.uri().path()).copied() else {
         return error_response(&ApiError::not_found("API function"));
     };
-    // Timed only for a recorder: reading the clock is a measurable share of a cached call.
-    let started = app::server::metrics::on().then(std::time::Instant::now);
+    let timer = app::server::metrics::CallTimer::start();
     let res = call(api, endpoint, req).await;
-    if let Some(started) = started {
-        app::server::metrics::request(
-            endpoint.name(),
-            res.status().as_u16(),
-            started.elapsed().as_secs_f64(),
-        );
-    }
+    timer.finish(endpoint.name(), res.status().as_u16());
     res
 }
 

@@ -4,7 +4,7 @@
 //! before anything else; a bad one changes nothing and counts against the sender's address
 //! (too many answer 429), apart from failed keys.
 
-use std::{net::SocketAddr, time::Instant};
+use std::net::SocketAddr;
 
 use app::{
     api::{
@@ -30,11 +30,9 @@ use crate::api::{error_response, ApiState};
 pub const NAME: &str = "secret_scanning.report";
 
 pub async fn report(State(api): State<ApiState>, req: Request<Body>) -> Response {
-    let started = app::server::metrics::on().then(Instant::now);
+    let timer = app::server::metrics::CallTimer::start();
     let res = handle(&api, req).await;
-    if let Some(started) = started {
-        app::server::metrics::request(NAME, res.status().as_u16(), started.elapsed().as_secs_f64());
-    }
+    timer.finish(NAME, res.status().as_u16());
     res
 }
 

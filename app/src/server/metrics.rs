@@ -15,8 +15,7 @@ pub fn turn_on() {
     ON.store(true, Ordering::Relaxed);
 }
 
-/// Whether metrics are recorded at all (callers skip measuring what nobody collects).
-pub fn on() -> bool {
+fn on() -> bool {
     ON.load(Ordering::Relaxed)
 }
 
@@ -84,13 +83,25 @@ pub fn usage_flush_failed() {
     metrics::counter!(USAGE_FLUSH_FAILURES).increment(1);
 }
 
-pub fn request(function: &'static str, status: u16, seconds: f64) {
-    if !on() {
-        return;
+/// One server-function call's timing, from its start: the clock is read only when a recorder
+/// is installed (on a cached call, reading it is a measurable share).
+pub struct CallTimer(Option<std::time::Instant>);
+
+impl CallTimer {
+    pub fn start() -> Self {
+        Self(on().then(std::time::Instant::now))
     }
-    metrics::counter!(REQUESTS, "function" => function, "status" => status.to_string())
-        .increment(1);
-    metrics::histogram!(REQUEST_SECONDS, "function" => function).record(seconds);
+
+    /// Counts the call, by function and status, and records its latency.
+    pub fn finish(self, function: &'static str, status: u16) {
+        let Some(started) = self.0 else {
+            return;
+        };
+        metrics::counter!(REQUESTS, "function" => function, "status" => status.to_string())
+            .increment(1);
+        metrics::histogram!(REQUEST_SECONDS, "function" => function)
+            .record(started.elapsed().as_secs_f64());
+    }
 }
 
 pub fn db_pool(idle: usize, size: u32, writes_waiting: usize) {
