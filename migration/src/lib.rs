@@ -18,6 +18,7 @@ mod m0010_key_policy;
 mod m0011_key_leaks;
 mod m0012_webhooks;
 mod m0013_sort_indexes;
+mod m0014_search_sort_keys;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_key_leaks::Migration),
             Box::new(m0012_webhooks::Migration),
             Box::new(m0013_sort_indexes::Migration),
+            Box::new(m0014_search_sort_keys::Migration),
         ]
     }
 }

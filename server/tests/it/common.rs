@@ -28,6 +28,16 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// sea-orm's name for it.
+    pub fn db(self) -> DbBackend {
+        match self {
+            Backend::Sqlite => DbBackend::Sqlite,
+            Backend::Postgres => DbBackend::Postgres,
+        }
+    }
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())

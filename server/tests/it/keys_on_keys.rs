@@ -617,7 +617,9 @@ on_both!(
         use sea_orm::ConnectionTrait;
         let db = crate::common::TestDb::new(backend).await;
         let conn = app::server::db::connect(&db.url).await.unwrap();
-        migration::Migrator::up(&conn, Some(5)).await.unwrap();
+        // Schema changes go through one SQLite connection (see `db::schema_connection`).
+        let schema = app::server::db::schema_connection(&conn).await.unwrap();
+        migration::Migrator::up(&schema, Some(5)).await.unwrap();
         // A manager (by an admin), its child and grandchild, as the previous schema held them.
         let insert = |id: &str, kind: &str, by: Option<&str>| {
             let sql = match conn.get_database_backend() {
@@ -642,7 +644,7 @@ on_both!(
         ] {
             conn.execute_raw(stmt).await.unwrap();
         }
-        migration::Migrator::up(&conn, None).await.unwrap();
+        migration::Migrator::up(&schema, None).await.unwrap();
         let ancestors = |id: &'static str| {
             let conn = conn.clone();
             async move {

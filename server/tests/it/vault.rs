@@ -779,7 +779,9 @@ on_both!(
         use migration::MigratorTrait;
         let db = crate::common::TestDb::new(backend).await;
         let conn = app::server::db::connect(&db.url).await.unwrap();
-        migration::Migrator::up(&conn, Some(4)).await.unwrap();
+        // Schema changes go through one SQLite connection (see `db::schema_connection`).
+        let schema = app::server::db::schema_connection(&conn).await.unwrap();
+        migration::Migrator::up(&schema, Some(4)).await.unwrap();
         let ring = Keyring::new(
             MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),
             vec![],
@@ -812,7 +814,7 @@ on_both!(
             .await
             .unwrap();
         }
-        migration::Migrator::up(&conn, None).await.unwrap();
+        migration::Migrator::up(&schema, None).await.unwrap();
         let page = state
             .keys
             .list(ListParams {

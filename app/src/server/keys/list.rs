@@ -12,17 +12,23 @@
 //! Which one the index's count (SQLite) or the planner's estimate (PostgreSQL) decides: up to
 //! [`FEW_MATCHES`], fetch. Above, walk, but first for [`WALK_AT_MOST`] keys only: matches
 //! bunched at the far end of the order would have the walk pass most of the table, and up to
-//! [`FETCH_AT_MOST`] matches, fetching them costs less than that; above, the walk goes on to
+//! [`fetch_at_most`] matches, fetching them costs less than that; above, the walk goes on to
 //! the page, which costs at most a scan of the sort order's index. Searches the index cannot
 //! answer or count (SQLite under three characters; names only, for API keys: the index holds
 //! creators too, and its count would tell of them) always walk.
 //!
+//! SQLite's index keeps each match's sort keys and filter columns beside its id (m0014), so
+//! fetching a match costs one integer-key step there instead of a lookup of the key by its
+//! text id: it fetches up to [`INDEX_FETCH_AT_MOST`] matches. PostgreSQL fetches through its
+//! trigram index's bitmap and the table, up to [`FETCH_AT_MOST`].
+//!
 //! The total is counted up to [`EXACT_TOTAL_UP_TO`] matches and estimated above, so that a
 //! broad search over a million keys costs what its page costs: PostgreSQL's planner estimates
-//! from its statistics; SQLite, which keeps none, tests a sample of rows.
+//! from its statistics; SQLite, which keeps none, tests a sample of rows. An unfiltered search
+//! SQLite's index counts (up to [`INDEX_FETCH_AT_MOST`]) has that count as its exact total.
 
 use sea_orm::{
-    sea_query::{Expr, LikeExpr, NullOrdering, Order, SimpleExpr},
+    sea_query::{Alias, Expr, LikeExpr, NullOrdering, Order, Query, SelectStatement, SimpleExpr},
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Select, Statement,
 };
@@ -40,18 +46,29 @@ const FEW_MATCHES: u64 = 1000;
 /// A walk first passes at most this many keys of the sort order (beyond the page's own offset
 /// and size): matches spread through the order fill a page long before.
 pub const WALK_AT_MOST: u64 = 20_000;
-/// Where that first walk ends short, up to this many index matches are fetched and sorted
-/// (a match's lookup costs about what passing twenty keys of a walk does); above, the walk goes
-/// on to the page. SQLite's index count stops one past it.
+/// Where that first walk ends short, up to this many matches are fetched and sorted on
+/// PostgreSQL (a match's lookup costs about what passing twenty keys of a walk does); above, the
+/// walk goes on to the page.
 pub const FETCH_AT_MOST: u64 = EXACT_TOTAL_UP_TO;
+/// The same on SQLite, whose index holds the sort keys: a match costs about what passing three
+/// keys of a walk does (100,000 matches: 10–25 ms). Its index count stops one past it.
+pub const INDEX_FETCH_AT_MOST: u64 = 100_000;
 const _: () = assert!(
-    FETCH_AT_MOST <= EXACT_TOTAL_UP_TO,
-    "fts_matches counts no further"
-);
-const _: () = assert!(
-    FEW_MATCHES <= FETCH_AT_MOST,
+    FEW_MATCHES <= FETCH_AT_MOST && FETCH_AT_MOST <= INDEX_FETCH_AT_MOST,
     "a fetch of few matches goes through the index"
 );
+const _: () = assert!(
+    EXACT_TOTAL_UP_TO <= INDEX_FETCH_AT_MOST,
+    "the index counts an exact total"
+);
+
+/// Up to how many matches a list fetches and sorts instead of walking the sort order on.
+pub fn fetch_at_most(backend: DbBackend) -> u64 {
+    match backend {
+        DbBackend::Sqlite => INDEX_FETCH_AT_MOST,
+        _ => FETCH_AT_MOST,
+    }
+}
 /// An estimate above this is answered without counting: a sample or the planner's statistics
 /// that far above the exact-count limit do not hide a total under it, and counting past the
 /// limit over a sparse match would walk much of the table.
@@ -94,6 +111,11 @@ struct Matching {
     /// The search through SQLite's trigram index, when it answers the search; PostgreSQL's
     /// pg_trgm answers `row_test` itself.
     indexed: Option<SimpleExpr>,
+    /// The same matches as the index's own rows (id, sort keys and filter columns, standing in
+    /// for `api_keys`), filters applied: what counting and sorting many matches read.
+    index_rows: Option<Select<api_keys::Entity>>,
+    /// Up to how many matches a page fetches them rather than walking on.
+    fetch_at_most: u64,
     /// The search's matches as the index counted them (SQLite, up to one past
     /// [`EXACT_TOTAL_UP_TO`]) or the planner estimates them (PostgreSQL); `None` when unknown.
     matches: Option<u64>,
@@ -115,6 +137,25 @@ impl Matching {
             (_, Some(test)) => self.filtered.clone().filter(test.clone()),
             _ => self.filtered.clone(),
         }
+    }
+
+    /// What a total counts: the index's rows when it has them, else [`Matching::select`].
+    fn counted(&self) -> Select<api_keys::Entity> {
+        self.index_rows.clone().unwrap_or_else(|| self.select())
+    }
+
+    /// Every match with its id and `column`, unsorted: from the index's rows when it has them,
+    /// else through [`Matching::select`]. An `OFFSET` (which SQLite only takes after a `LIMIT`)
+    /// keeps the database from merging this query into an outer one, which would have it walk
+    /// the sort order after all.
+    fn fetched(&self, column: api_keys::Column) -> Select<api_keys::Entity> {
+        self.index_rows
+            .clone()
+            .unwrap_or_else(|| self.select())
+            .select_only()
+            .columns([api_keys::Column::Id, column])
+            .limit(i64::MAX as u64)
+            .offset(0)
     }
 }
 
@@ -148,6 +189,39 @@ pub fn like_starts_with(needle: &str) -> String {
 /// An FTS5 phrase: the trigram tokenizer turns it into an exact substring match.
 fn fts_phrase(needle: &str) -> String {
     format!("\"{}\"", needle.replace('"', "\"\""))
+}
+
+/// SQLite's index rows matching `phrase`, named as `api_keys`' columns: `id`, the sort keys and
+/// the filter columns (m0014).
+fn index_rows(phrase: &str) -> SelectStatement {
+    let (fts, ids) = (Alias::new("api_keys_fts"), Alias::new("api_keys_fts_ids"));
+    let mut rows = Query::select();
+    rows.expr_as(
+        Expr::col((ids.clone(), Alias::new("key_id"))),
+        api_keys::Column::Id,
+    );
+    for column in [
+        api_keys::Column::NameLower,
+        api_keys::Column::CreatedAt,
+        api_keys::Column::LastUsedAt,
+        api_keys::Column::ExpiresAt,
+        api_keys::Column::DisabledAt,
+    ] {
+        rows.column((ids.clone(), column));
+    }
+    rows.from(fts.clone())
+        .inner_join(
+            ids.clone(),
+            sea_orm::sea_query::ExprTrait::equals(
+                Expr::col((ids, Alias::new("rowid"))),
+                (fts, Alias::new("rowid")),
+            ),
+        )
+        .and_where(Expr::cust_with_values(
+            "api_keys_fts MATCH ?",
+            [phrase.to_owned()],
+        ));
+    rows
 }
 
 /// The ids `select` finds: what counting and estimating need of it.
@@ -226,7 +300,6 @@ impl KeyService {
             matching.matches = Some(estimate);
             matching.known = Known::Estimated(estimate);
         }
-        let select = matching.select();
         let rows = self.page_rows(
             &matching,
             params.sort.unwrap_or_default(),
@@ -236,7 +309,7 @@ impl KeyService {
         );
         // Both may scan: run them side by side on two pooled connections.
         let ((mut total, mut total_is_estimate), rows) =
-            tokio::try_join!(self.total(&select, matching.known), rows)?;
+            tokio::try_join!(self.total(&matching), rows)?;
         // The page itself bounds an estimate: a page that is not full (and not past the end)
         // is the last, so the total is known exactly; a full one means at least one more key.
         let shown = offset + rows.len() as u64;
@@ -280,19 +353,11 @@ impl KeyService {
             return walk(matching.filtered.clone()).await;
         };
         let column = sort_column(sort);
-        // Every match, then sorted (only ever for up to FETCH_AT_MOST matches, which `select`
-        // finds through the index). An `OFFSET` (which SQLite only takes after a `LIMIT`) keeps
-        // the database from merging the inner query into the outer one, which would have it
-        // walk the sort order after all.
+        // Every match, then sorted (only ever for up to `fetch_at_most` matches, which the
+        // index finds).
         let fetch = || {
-            let matches = matching
-                .select()
-                .select_only()
-                .columns([api_keys::Column::Id, column])
-                .limit(i64::MAX as u64)
-                .offset(0);
             self.rows_of(
-                page_of(matches, None, sort, order, offset, limit),
+                page_of(matching.fetched(column), None, sort, order, offset, limit),
                 sort,
                 order,
             )
@@ -320,7 +385,7 @@ impl KeyService {
         if rows.len() as u64 == limit {
             return Ok(rows);
         }
-        if matching.at_most(FETCH_AT_MOST) {
+        if matching.at_most(matching.fetch_at_most) {
             return fetch().await;
         }
         walk(matching.filtered.clone().filter(test.clone())).await
@@ -346,12 +411,9 @@ impl KeyService {
     /// stops counting early; above, estimated (and said so). The estimate comes first (cheap):
     /// counting runs only when it is near the limit or below, where counting stops early or has
     /// little to count.
-    async fn total(
-        &self,
-        select: &Select<api_keys::Entity>,
-        known: Known,
-    ) -> ServiceResult<(u64, bool)> {
-        let estimate = match known {
+    async fn total(&self, matching: &Matching) -> ServiceResult<(u64, bool)> {
+        let select = &matching.select();
+        let estimate = match matching.known {
             Known::Exact(total) => return Ok((total, false)),
             Known::MoreThanExact => {
                 let estimate = self.sampled_estimate(select).await?;
@@ -368,7 +430,7 @@ impl KeyService {
         if estimate > ESTIMATE_WITHOUT_COUNTING_ABOVE {
             return Ok((estimate, true));
         }
-        let ids = ids(select).build(self.db().get_database_backend());
+        let ids = ids(&matching.counted()).build(self.db().get_database_backend());
         let counted = self
             .count(Statement {
                 sql: format!(
@@ -496,6 +558,8 @@ impl KeyService {
             filtered,
             row_test: None,
             indexed: None,
+            index_rows: None,
+            fetch_at_most: fetch_at_most(self.db().get_database_backend()),
             matches: None,
             known: Known::Nothing,
         };
@@ -528,30 +592,36 @@ impl KeyService {
             // SQLite's trigram index answers three characters or more.
             let phrase = fts_phrase(&needle);
             let matches = self.fts_matches(&phrase).await?;
-            matching.known = match (filter, matches <= EXACT_TOTAL_UP_TO) {
-                (KeyFilter::All, true) => Known::Exact(matches),
-                (KeyFilter::All, false) => Known::MoreThanExact,
-                (_, true) => Known::FewEnoughToCount,
-                (_, false) => Known::Nothing,
+            // Unfiltered, the index's count is the total, exact as far as it counts.
+            matching.known = match filter {
+                KeyFilter::All if matches <= INDEX_FETCH_AT_MOST => Known::Exact(matches),
+                KeyFilter::All => Known::MoreThanExact,
+                _ if matches <= EXACT_TOTAL_UP_TO => Known::FewEnoughToCount,
+                _ => Known::Nothing,
             };
             matching.matches = Some(matches);
             matching.indexed = Some(Expr::cust_with_values(
                 "api_keys.id IN (SELECT key_id FROM api_keys_fts_ids WHERE rowid IN \
                  (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH ?))",
-                [phrase],
+                [phrase.clone()],
             ));
+            let mut rows = matching.filtered.clone();
+            QueryTrait::query(&mut rows)
+                .from_clear()
+                .from_subquery(index_rows(&phrase), api_keys::Entity);
+            matching.index_rows = Some(rows);
         }
         Ok(matching)
     }
 
-    /// Index matches for `phrase`, counted up to one more than [`EXACT_TOTAL_UP_TO`].
+    /// Index matches for `phrase`, counted up to one more than [`INDEX_FETCH_AT_MOST`].
     async fn fts_matches(&self, phrase: &str) -> ServiceResult<u64> {
         self.count(Statement::from_sql_and_values(
             DbBackend::Sqlite,
             format!(
                 "SELECT count(*) FROM (SELECT rowid FROM api_keys_fts WHERE api_keys_fts \
                  MATCH ? LIMIT {})",
-                EXACT_TOTAL_UP_TO + 1
+                INDEX_FETCH_AT_MOST + 1
             ),
             [phrase.into()],
         ))
