@@ -1,9 +1,9 @@
 //! SQLite: the search index's id map (`api_keys_fts_ids`, m0005) also holds each key's sort
-//! keys and filter columns, kept in step by triggers. A search with tens of thousands of
-//! matches then sorts them from the index's own narrow rows (one integer-key step per match),
-//! instead of looking each key up by its text id in `api_keys` (about ten times the cost), so
-//! that matches bunched at the far end of a sort order cost what their number costs, not what
-//! walking past every other key would.
+//! keys, filter columns and search text, kept in step by triggers. A search with tens of
+//! thousands of matches then tests and sorts them from the index's own narrow rows (one
+//! integer-key step per match), instead of looking each key up by its text id in `api_keys`
+//! (about ten times the cost), so that matches bunched at the far end of a sort order cost what
+//! their number costs, not what walking past every other key would.
 //!
 //! PostgreSQL has no such map (pg_trgm indexes `api_keys` itself): nothing changes there.
 
@@ -19,20 +19,23 @@ const UP: &[&str] = &[
     "ALTER TABLE api_keys_fts_ids ADD COLUMN last_used_at INTEGER",
     "ALTER TABLE api_keys_fts_ids ADD COLUMN expires_at INTEGER",
     "ALTER TABLE api_keys_fts_ids ADD COLUMN disabled_at INTEGER",
+    "ALTER TABLE api_keys_fts_ids ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
     "UPDATE api_keys_fts_ids SET name_lower = k.name_lower, created_at = k.created_at,
-        last_used_at = k.last_used_at, expires_at = k.expires_at, disabled_at = k.disabled_at
-        FROM api_keys k WHERE k.id = api_keys_fts_ids.key_id",
+        last_used_at = k.last_used_at, expires_at = k.expires_at, disabled_at = k.disabled_at,
+        search_text = k.search_text FROM api_keys k WHERE k.id = api_keys_fts_ids.key_id",
     "DROP TRIGGER api_keys_fts_insert",
     "CREATE TRIGGER api_keys_fts_insert AFTER INSERT ON api_keys BEGIN
-        INSERT INTO api_keys_fts_ids (key_id, name_lower, created_at, last_used_at, expires_at, disabled_at)
-            VALUES (new.id, new.name_lower, new.created_at, new.last_used_at, new.expires_at, new.disabled_at);
+        INSERT INTO api_keys_fts_ids (key_id, name_lower, created_at, last_used_at, expires_at,
+                disabled_at, search_text)
+            VALUES (new.id, new.name_lower, new.created_at, new.last_used_at, new.expires_at,
+                new.disabled_at, new.search_text);
         INSERT INTO api_keys_fts (rowid, search_text) VALUES (last_insert_rowid(), new.search_text);
     END",
     "CREATE TRIGGER api_keys_fts_sort_keys AFTER UPDATE OF name_lower, created_at, last_used_at,
-        expires_at, disabled_at ON api_keys BEGIN
+        expires_at, disabled_at, search_text ON api_keys BEGIN
         UPDATE api_keys_fts_ids SET name_lower = new.name_lower, created_at = new.created_at,
             last_used_at = new.last_used_at, expires_at = new.expires_at,
-            disabled_at = new.disabled_at
+            disabled_at = new.disabled_at, search_text = new.search_text
             WHERE key_id = new.id;
     END",
 ];
@@ -44,6 +47,7 @@ const DOWN: &[&str] = &[
         INSERT INTO api_keys_fts_ids (key_id) VALUES (new.id);
         INSERT INTO api_keys_fts (rowid, search_text) VALUES (last_insert_rowid(), new.search_text);
     END",
+    "ALTER TABLE api_keys_fts_ids DROP COLUMN search_text",
     "ALTER TABLE api_keys_fts_ids DROP COLUMN disabled_at",
     "ALTER TABLE api_keys_fts_ids DROP COLUMN expires_at",
     "ALTER TABLE api_keys_fts_ids DROP COLUMN last_used_at",

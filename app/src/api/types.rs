@@ -439,9 +439,8 @@ pub const MAX_POLICY_DAYS: u32 = 3650;
 pub const EXPIRING_SOON_DAYS: i64 = 7;
 
 pub const MAX_PAGE_SIZE: u64 = 100;
-/// A list's total is counted exactly up to this many matching keys at least (further where a
-/// search index counts its matches anyway); above, it is estimated (`total_is_estimate`), so a
-/// search over a million keys costs no more than its page.
+/// A list's total is counted exactly up to this many matching keys; above, it is estimated
+/// (`total_is_estimate`), so a search over a million keys costs no more than its page.
 pub const EXACT_TOTAL_UP_TO: u64 = 10_000;
 pub const DEFAULT_PAGE_SIZE: u64 = 10;
 pub const MAX_BULK_DELETE: usize = 500;

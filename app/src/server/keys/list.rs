@@ -4,28 +4,29 @@
 //! lower-cased in Rust). A searched page is found one of two ways, whichever costs less:
 //! - **fetch every match and sort them**, the matches coming from the substring index (FTS5
 //!   trigrams on SQLite for three characters or more, pg_trgm on PostgreSQL when the extension
-//!   is present): each match costs a lookup, so this is for few matches;
+//!   is present);
 //! - **walk the sort order** (its index holds the search text, so a key costs no lookup until it
 //!   matches) and test each key until the page is full: quick when matches are spread through
 //!   the order, whatever their number.
 //!
-//! Which one the index's count (SQLite) or the planner's estimate (PostgreSQL) decides: up to
-//! [`FEW_MATCHES`], fetch. Above, walk, but first for [`WALK_AT_MOST`] keys only: matches
-//! bunched at the far end of the order would have the walk pass most of the table, and up to
-//! [`fetch_at_most`] matches, fetching them costs less than that; above, the walk goes on to
-//! the page, which costs at most a scan of the sort order's index. Searches the index cannot
-//! answer or count (SQLite under three characters; names only, for API keys: the index holds
-//! creators too, and its count would tell of them) always walk.
+//! An estimate of the matches decides (PostgreSQL's planner; on SQLite, a sample of rows): up
+//! to [`FEW_MATCHES`], fetch. Above, walk, but first for a few keys only (at most
+//! [`WALK_AT_MOST`]): matches bunched at the far end of the order would have the walk pass
+//! most of the table, and up to [`fetch_at_most`] matches, fetching them costs less than that;
+//! above, the walk goes on to the page, which costs at most a scan of the sort order's index.
+//! Searches the index cannot answer (SQLite under three characters; names only, for API keys:
+//! the index holds creators too) always walk.
 //!
-//! SQLite's index keeps each match's sort keys and filter columns beside its id (m0014), so
-//! fetching a match costs one integer-key step there instead of a lookup of the key by its
-//! text id: it fetches up to [`INDEX_FETCH_AT_MOST`] matches. PostgreSQL fetches through its
-//! trigram index's bitmap and the table, up to [`FETCH_AT_MOST`].
+//! What a fetched match costs:
+//! - **SQLite** keeps each key's sort keys, filter columns and search text in its index, beside
+//!   the key's id (m0014). The index finds candidates by two of the search's trigrams; each is
+//!   tested and sorted from the index's own row, one integer-key step, about a third of what
+//!   passing a key of a walk costs. So SQLite fetches up to [`INDEX_FETCH_AT_MOST`] matches.
+//! - **PostgreSQL** reads each match from the table, up to [`FETCH_AT_MOST`].
 //!
 //! The total is counted up to [`EXACT_TOTAL_UP_TO`] matches and estimated above, so that a
 //! broad search over a million keys costs what its page costs: PostgreSQL's planner estimates
-//! from its statistics; SQLite, which keeps none, tests a sample of rows. An unfiltered search
-//! SQLite's index counts (up to [`INDEX_FETCH_AT_MOST`]) has that count as its exact total.
+//! from its statistics; SQLite, which keeps none, tests a sample of rows.
 
 use sea_orm::{
     sea_query::{Alias, Expr, LikeExpr, NullOrdering, Order, Query, SelectStatement, SimpleExpr},
@@ -41,7 +42,7 @@ use crate::server::{clock::DAY_MS, entities::api_keys, error::ServiceResult};
 
 use super::KeyService;
 
-/// Up to this many index matches, fetch them and sort; above, walk the sort order.
+/// Up to this many matches (as estimated), fetch them and sort; above, walk the sort order.
 const FEW_MATCHES: u64 = 1000;
 /// A walk first passes at most this many keys of the sort order (beyond the page's own offset
 /// and size): matches spread through the order fill a page long before.
@@ -50,25 +51,23 @@ pub const WALK_AT_MOST: u64 = 20_000;
 /// PostgreSQL (a match's lookup costs about what passing twenty keys of a walk does); above, the
 /// walk goes on to the page.
 pub const FETCH_AT_MOST: u64 = EXACT_TOTAL_UP_TO;
-/// The same on SQLite, whose index holds the sort keys: a match costs about what passing three
-/// keys of a walk does (100,000 matches: 10–25 ms). Its index count stops one past it.
+/// The same on SQLite, whose index holds the sort keys: a match costs about a third of what
+/// passing a key of a walk does (100,000 matches: 15–25 ms at a million keys).
 pub const INDEX_FETCH_AT_MOST: u64 = 100_000;
 const _: () = assert!(
     FEW_MATCHES <= FETCH_AT_MOST && FETCH_AT_MOST <= INDEX_FETCH_AT_MOST,
     "a fetch of few matches goes through the index"
 );
-const _: () = assert!(
-    EXACT_TOTAL_UP_TO <= INDEX_FETCH_AT_MOST,
-    "the index counts an exact total"
-);
 
-/// Up to how many matches a list fetches and sorts instead of walking the sort order on.
+/// Up to how many matches a list fetches and sorts instead of walking the sort order to the
+/// page.
 pub fn fetch_at_most(backend: DbBackend) -> u64 {
     match backend {
         DbBackend::Sqlite => INDEX_FETCH_AT_MOST,
         _ => FETCH_AT_MOST,
     }
 }
+
 /// An estimate above this is answered without counting: a sample or the planner's statistics
 /// that far above the exact-count limit do not hide a total under it, and counting past the
 /// limit over a sparse match would walk much of the table.
@@ -88,26 +87,14 @@ pub struct ListParams {
     pub name_only: bool,
 }
 
-/// What a search index told of a list's total before it is counted.
-#[derive(Debug, Clone, Copy)]
-enum Known {
-    Nothing,
-    Exact(u64),
-    /// No more than [`EXACT_TOTAL_UP_TO`] (the index's matches, before a filter): counted,
-    /// never estimated.
-    FewEnoughToCount,
-    /// More than [`EXACT_TOTAL_UP_TO`]: the total is estimated, not counted.
-    MoreThanExact,
-    /// The planner's estimate, already asked for.
-    Estimated(u64),
-}
-
 /// What a list searches and filters for.
 struct Matching {
     /// The filters, without the search.
     filtered: Select<api_keys::Entity>,
     /// The search as a test of one row's `search_text`: what walking the sort order applies.
     row_test: Option<SimpleExpr>,
+    /// The FTS5 phrase, when SQLite's trigram index answers the search.
+    phrase: Option<String>,
     /// The search through SQLite's trigram index, when it answers the search; PostgreSQL's
     /// pg_trgm answers `row_test` itself.
     indexed: Option<SimpleExpr>,
@@ -116,15 +103,35 @@ struct Matching {
     index_rows: Option<Select<api_keys::Entity>>,
     /// Up to how many matches a page fetches them rather than walking on.
     fetch_at_most: u64,
-    /// The search's matches as the index counted them (SQLite, up to one past
-    /// [`EXACT_TOTAL_UP_TO`]) or the planner estimates them (PostgreSQL); `None` when unknown.
+    /// The search's matches as SQLite's index counted them (exports, up to one past
+    /// [`FETCH_AT_MOST`]) or as estimated (a page: PostgreSQL's planner, SQLite's sample);
+    /// `None` when unknown.
     matches: Option<u64>,
-    known: Known,
+    /// The estimate, when `matches` is one: the total starts from it.
+    estimate: Option<u64>,
+    /// How many rowids the sample was drawn from (SQLite): about how many keys there are.
+    keys: Option<u64>,
 }
 
 impl Matching {
     fn at_most(&self, matches: u64) -> bool {
         self.matches.is_some_and(|m| m <= matches)
+    }
+
+    /// How many keys of the sort order the first walk passes to fill a page that ends `end`
+    /// matches in: at most [`WALK_AT_MOST`] past the page. Where fetching costs little (SQLite's
+    /// index rows) and the number of keys is known, no more than four times what matches spread
+    /// evenly through the order would take: a walk that needs longer finds them bunched, and the
+    /// fetch is the cheaper way.
+    fn first_walk(&self, end: u64) -> u64 {
+        let most = WALK_AT_MOST.saturating_add(end).min(i64::MAX as u64);
+        match (&self.index_rows, self.matches, self.keys) {
+            (Some(_), Some(matches), Some(keys)) if matches > 0 => {
+                let spread = (end as u128 * keys as u128 / matches as u128) as u64;
+                spread.saturating_mul(4).clamp(end, most)
+            }
+            _ => most,
+        }
     }
 
     /// Every key the list finds, unsorted, the way counting and fetching them costs least:
@@ -191,9 +198,24 @@ fn fts_phrase(needle: &str) -> String {
     format!("\"{}\"", needle.replace('"', "\"\""))
 }
 
-/// SQLite's index rows matching `phrase`, named as `api_keys`' columns: `id`, the sort keys and
-/// the filter columns (m0014).
-fn index_rows(phrase: &str) -> SelectStatement {
+/// An FTS5 query for keys that may hold `needle` (three characters or more): its first and its
+/// last trigram. Each trigram's list of keys is read whole, and a phrase of every trigram in
+/// `needle` reads them all and their positions (a seven-letter word: five times the work);
+/// [`index_rows`] tests the candidates against the search text itself.
+fn fts_candidates(needle: &str) -> String {
+    let chars: Vec<char> = needle.chars().collect();
+    let trigram = |at: usize| fts_phrase(&chars[at..at + 3].iter().collect::<String>());
+    let (first, last) = (trigram(0), trigram(chars.len() - 3));
+    if first == last {
+        first
+    } else {
+        format!("{first} AND {last}")
+    }
+}
+
+/// SQLite's index rows of the keys whose search text holds `needle`, named as `api_keys`'
+/// columns: `id`, the sort keys, the filter columns and the search text (m0014).
+fn index_rows(needle: &str) -> SelectStatement {
     let (fts, ids) = (Alias::new("api_keys_fts"), Alias::new("api_keys_fts_ids"));
     let mut rows = Query::select();
     rows.expr_as(
@@ -206,6 +228,7 @@ fn index_rows(phrase: &str) -> SelectStatement {
         api_keys::Column::LastUsedAt,
         api_keys::Column::ExpiresAt,
         api_keys::Column::DisabledAt,
+        api_keys::Column::SearchText,
     ] {
         rows.column((ids.clone(), column));
     }
@@ -219,7 +242,11 @@ fn index_rows(phrase: &str) -> SelectStatement {
         )
         .and_where(Expr::cust_with_values(
             "api_keys_fts MATCH ?",
-            [phrase.to_owned()],
+            [fts_candidates(needle)],
+        ))
+        .and_where(Expr::cust_with_values(
+            "instr(api_keys_fts_ids.search_text, ?) > 0",
+            [needle.to_owned()],
         ));
     rows
 }
@@ -293,12 +320,25 @@ impl KeyService {
         let offset = (page - 1).saturating_mul(page_size).min(i64::MAX as u64);
         let mut matching = self.matching(&params).await?;
         let searched = matching.row_test.is_some() && !params.name_only;
-        if searched && self.db().get_database_backend() == DbBackend::Postgres {
-            // The planner's estimate says whether the page walks; the total starts from it too.
-            // Only a page needs it: an export streams every match.
-            let estimate = self.planner_estimate(&matching.select()).await?;
+        // An estimate says whether the page walks; the total starts from it too. Only a page
+        // needs it: an export streams every match. PostgreSQL's planner estimates any search;
+        // SQLite's sample is asked only where its index can fetch the matches (a walk needs no
+        // estimate, and counting exactly would cost a pass over every match).
+        let backend = self.db().get_database_backend();
+        let estimate = match backend {
+            DbBackend::Postgres if searched => {
+                Some((self.planner_estimate(&matching.select()).await?, None))
+            }
+            DbBackend::Sqlite if searched && matching.index_rows.is_some() => {
+                let (estimate, keys) = self.sampled_estimate(&matching.select()).await?;
+                Some((estimate, Some(keys)))
+            }
+            _ => None,
+        };
+        if let Some((estimate, keys)) = estimate {
             matching.matches = Some(estimate);
-            matching.known = Known::Estimated(estimate);
+            matching.estimate = Some(estimate);
+            matching.keys = keys;
         }
         let rows = self.page_rows(
             &matching,
@@ -369,12 +409,7 @@ impl KeyService {
         let first = sorted(matching.filtered.clone(), sort, order)
             .select_only()
             .columns([api_keys::Column::Id, column, api_keys::Column::SearchText])
-            .limit(
-                WALK_AT_MOST
-                    .saturating_add(offset)
-                    .saturating_add(limit)
-                    .min(i64::MAX as u64),
-            );
+            .limit(matching.first_walk(offset.saturating_add(limit)));
         let rows = self
             .rows_of(
                 page_of(first, Some(test), sort, order, offset, limit),
@@ -413,18 +448,11 @@ impl KeyService {
     /// little to count.
     async fn total(&self, matching: &Matching) -> ServiceResult<(u64, bool)> {
         let select = &matching.select();
-        let estimate = match matching.known {
-            Known::Exact(total) => return Ok((total, false)),
-            Known::MoreThanExact => {
-                let estimate = self.sampled_estimate(select).await?;
-                return Ok((estimate.max(EXACT_TOTAL_UP_TO + 1), true));
-            }
-            // Few enough to count whatever an estimate would say.
-            Known::FewEnoughToCount => 0,
-            Known::Estimated(estimate) => estimate,
-            Known::Nothing => match self.db().get_database_backend() {
+        let estimate = match matching.estimate {
+            Some(estimate) => estimate,
+            None => match self.db().get_database_backend() {
                 DbBackend::Postgres => self.planner_estimate(select).await?,
-                _ => self.sampled_estimate(select).await?,
+                _ => self.sampled_estimate(select).await?.0,
             },
         };
         if estimate > ESTIMATE_WITHOUT_COUNTING_ABOVE {
@@ -471,8 +499,12 @@ impl KeyService {
     /// table's rowid range and scale the matches up to the whole range. The rowids are
     /// `r × P mod range` for a large prime `P`: distinct, spread over the range, and not in step
     /// with any pattern of the keys (an even stride would be, with keys named in turns). A
-    /// deleted rowid counts as a miss, as it should.
-    async fn sampled_estimate(&self, select: &Select<api_keys::Entity>) -> ServiceResult<u64> {
+    /// deleted rowid counts as a miss, as it should. With the estimate comes the size of the
+    /// rowid range: about how many keys there are.
+    async fn sampled_estimate(
+        &self,
+        select: &Select<api_keys::Entity>,
+    ) -> ServiceResult<(u64, u64)> {
         const P: i64 = 2_654_435_761;
         let bounds = self
             .db()
@@ -489,7 +521,7 @@ impl KeyService {
                 r.try_get_by_index::<i64>(1).ok()?,
             ))
         }) else {
-            return Ok(0);
+            return Ok((0, 0));
         };
         let range = hi - lo + 1;
         let samples = SAMPLE_ROWS.min(range);
@@ -513,7 +545,10 @@ impl KeyService {
                 ..sampled
             })
             .await?;
-        Ok((matches as u128 * range as u128 / samples as u128) as u64)
+        Ok((
+            (matches as u128 * range as u128 / samples as u128) as u64,
+            range as u64,
+        ))
     }
 
     async fn count(&self, statement: Statement) -> ServiceResult<u64> {
@@ -530,8 +565,12 @@ impl KeyService {
         &self,
         params: &ListParams,
     ) -> ServiceResult<Select<api_keys::Entity>> {
+        let mut matching = self.matching(params).await?;
+        if let Some(phrase) = &matching.phrase {
+            matching.matches = Some(self.fts_matches(phrase).await?);
+        }
         Ok(sorted(
-            self.matching(params).await?.select(),
+            matching.select(),
             params.sort.unwrap_or_default(),
             params.order.unwrap_or_default(),
         ))
@@ -561,7 +600,9 @@ impl KeyService {
             index_rows: None,
             fetch_at_most: fetch_at_most(self.db().get_database_backend()),
             matches: None,
-            known: Known::Nothing,
+            estimate: None,
+            keys: None,
+            phrase: None,
         };
         let Some(needle) = query else {
             return Ok(matching);
@@ -591,15 +632,6 @@ impl KeyService {
         if backend == DbBackend::Sqlite && needle.chars().count() >= 3 {
             // SQLite's trigram index answers three characters or more.
             let phrase = fts_phrase(&needle);
-            let matches = self.fts_matches(&phrase).await?;
-            // Unfiltered, the index's count is the total, exact as far as it counts.
-            matching.known = match filter {
-                KeyFilter::All if matches <= INDEX_FETCH_AT_MOST => Known::Exact(matches),
-                KeyFilter::All => Known::MoreThanExact,
-                _ if matches <= EXACT_TOTAL_UP_TO => Known::FewEnoughToCount,
-                _ => Known::Nothing,
-            };
-            matching.matches = Some(matches);
             matching.indexed = Some(Expr::cust_with_values(
                 "api_keys.id IN (SELECT key_id FROM api_keys_fts_ids WHERE rowid IN \
                  (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH ?))",
@@ -608,20 +640,21 @@ impl KeyService {
             let mut rows = matching.filtered.clone();
             QueryTrait::query(&mut rows)
                 .from_clear()
-                .from_subquery(index_rows(&phrase), api_keys::Entity);
+                .from_subquery(index_rows(&needle), api_keys::Entity);
             matching.index_rows = Some(rows);
+            matching.phrase = Some(phrase);
         }
         Ok(matching)
     }
 
-    /// Index matches for `phrase`, counted up to one more than [`INDEX_FETCH_AT_MOST`].
+    /// Index matches for `phrase`, counted up to one more than [`FETCH_AT_MOST`].
     async fn fts_matches(&self, phrase: &str) -> ServiceResult<u64> {
         self.count(Statement::from_sql_and_values(
             DbBackend::Sqlite,
             format!(
                 "SELECT count(*) FROM (SELECT rowid FROM api_keys_fts WHERE api_keys_fts \
                  MATCH ? LIMIT {})",
-                INDEX_FETCH_AT_MOST + 1
+                FETCH_AT_MOST + 1
             ),
             [phrase.into()],
         ))
