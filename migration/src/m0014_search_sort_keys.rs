@@ -5,6 +5,10 @@
 //! (about ten times the cost), so that matches bunched at the far end of a sort order cost what
 //! their number costs, not what walking past every other key would.
 //!
+//! The copied columns are what `keys::list` filters and sorts searches by: a new filter or sort
+//! column needs a migration that copies it too, and a rebuild of `api_keys` must re-create the
+//! triggers.
+//!
 //! PostgreSQL has no such map (pg_trgm indexes `api_keys` itself): nothing changes there.
 
 use sea_orm_migration::prelude::*;
@@ -57,6 +61,12 @@ const DOWN: &[&str] = &[
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    // All or nothing: a crash during the backfill must not leave the columns added and the
+    // migration unrecorded, nor a moment without the insert trigger.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run(manager, UP).await
     }

@@ -90,6 +90,11 @@ on_both!(
             }
         }
 
+        // The last page there can be: empty, not an error (a broad search, more matches than
+        // are counted, walks first).
+        let far = list(&app, &admin, json!({"query": "shop", "page": i64::MAX})).await;
+        assert_eq!(far["items"], json!([]));
+
         // "woo": one key in four, 7,500, below the limit: exact, as before.
         let woo = list(&app, &admin, json!({"query": "woo"})).await;
         assert_eq!(woo["total_is_estimate"], false);
@@ -318,7 +323,9 @@ on_both!(
         let app = TestApp::new(backend).await;
         let admin = Caller::Admin(app.setup_admin().await);
         let mut keys = Vec::new();
-        for name in ["Alpha c", "Alpha a", "Alpha e", "Alpha b", "Alpha d", "Gamma"] {
+        for name in [
+            "Alpha c", "Alpha a", "Alpha e", "Alpha b", "Alpha d", "Gamma",
+        ] {
             let body = json!({"name": name, "scopes": ["keys:read"]});
             keys.push(app.create_key(&admin, body).await);
         }
@@ -342,8 +349,9 @@ on_both!(
         assert_eq!(used.status, 200, "{}", used.text);
         app.flush_usage().await;
 
-        for filter in ["all", "never_used", "expiring_soon", "disabled"] {
-            for sort in ["name", "created", "last_used", "expires"] {
+        use app::api::types::{KeyFilter, SortField};
+        for filter in KeyFilter::ALL.map(|f| json!(f)) {
+            for sort in SortField::ALL.map(|s| json!(s)) {
                 for order in ["asc", "desc"] {
                     let body = json!({"filter": filter, "sort": sort, "order": order});
                     let table = list(&app, &admin, body.clone()).await;

@@ -93,23 +93,27 @@ struct Matching {
     filtered: Select<api_keys::Entity>,
     /// The search as a test of one row's `search_text`: what walking the sort order applies.
     row_test: Option<SimpleExpr>,
-    /// The FTS5 phrase, when SQLite's trigram index answers the search.
+    /// The FTS5 phrase, when SQLite's trigram index answers the search (exports: they find
+    /// rows through it, a page through `index_rows`).
     phrase: Option<String>,
-    /// The search through SQLite's trigram index, when it answers the search; PostgreSQL's
-    /// pg_trgm answers `row_test` itself.
+    /// The search through SQLite's trigram index as a test of `api_keys` rows, when the index
+    /// answers the search (exports); PostgreSQL's pg_trgm answers `row_test` itself.
     indexed: Option<SimpleExpr>,
     /// The same matches as the index's own rows (id, sort keys and filter columns, standing in
     /// for `api_keys`), filters applied: what counting and sorting many matches read.
     index_rows: Option<Select<api_keys::Entity>>,
     /// Up to how many matches a page fetches them rather than walking on.
     fetch_at_most: u64,
-    /// The search's matches as SQLite's index counted them (exports, up to one past
-    /// [`FETCH_AT_MOST`]) or as estimated (a page: PostgreSQL's planner, SQLite's sample);
-    /// `None` when unknown.
+    /// The search's matches as SQLite's index counted them (up to one past
+    /// [`EXACT_TOTAL_UP_TO`] for a page, [`FETCH_AT_MOST`] for an export) or as estimated
+    /// (PostgreSQL's planner; SQLite's sample, past the count); `None` when unknown.
     matches: Option<u64>,
+    /// The total, when the index counted it (no more than [`EXACT_TOTAL_UP_TO`]).
+    exact: Option<u64>,
     /// The estimate, when `matches` is one: the total starts from it.
     estimate: Option<u64>,
-    /// How many rowids the sample was drawn from (SQLite): about how many keys there are.
+    /// The span of the search index's rowids (SQLite): about how many keys there are, more
+    /// after deletes.
     keys: Option<u64>,
 }
 
@@ -124,11 +128,15 @@ impl Matching {
     /// evenly through the order would take: a walk that needs longer finds them bunched, and the
     /// fetch is the cheaper way.
     fn first_walk(&self, end: u64) -> u64 {
+        let end = end.min(i64::MAX as u64);
         let most = WALK_AT_MOST.saturating_add(end).min(i64::MAX as u64);
         match (&self.index_rows, self.matches, self.keys) {
             (Some(_), Some(matches), Some(keys)) if matches > 0 => {
-                let spread = (end as u128 * keys as u128 / matches as u128) as u64;
-                spread.saturating_mul(4).clamp(end, most)
+                let spread = end as u128 * keys as u128 / matches as u128;
+                u64::try_from(spread.saturating_mul(4))
+                    .unwrap_or(u64::MAX)
+                    .max(end)
+                    .min(most)
             }
             _ => most,
         }
@@ -198,19 +206,32 @@ fn fts_phrase(needle: &str) -> String {
     format!("\"{}\"", needle.replace('"', "\"\""))
 }
 
-/// An FTS5 query for keys that may hold `needle` (three characters or more): its first and its
-/// last trigram. Each trigram's list of keys is read whole, and a phrase of every trigram in
-/// `needle` reads them all and their positions (a seven-letter word: five times the work);
+/// An FTS5 query for keys that may hold `needle` (three characters or more): every trigram of
+/// a tiling of `needle` (characters 0–2, 3–5, …, and the last three), each anywhere in the key.
+/// A phrase of every overlapping trigram would read each one's positions too (a seven-letter
+/// word: five lists and their positions, where the tiling reads three lists);
 /// [`index_rows`] tests the candidates against the search text itself.
 fn fts_candidates(needle: &str) -> String {
     let chars: Vec<char> = needle.chars().collect();
-    let trigram = |at: usize| fts_phrase(&chars[at..at + 3].iter().collect::<String>());
-    let (first, last) = (trigram(0), trigram(chars.len() - 3));
-    if first == last {
-        first
-    } else {
-        format!("{first} AND {last}")
-    }
+    debug_assert!(
+        chars.len() >= 3,
+        "the trigram index answers three characters"
+    );
+    let last = chars.len().saturating_sub(3);
+    let mut starts: Vec<usize> = (0..last).step_by(3).collect();
+    starts.push(last);
+    let mut terms: Vec<String> = starts
+        .into_iter()
+        .map(|at| {
+            fts_phrase(
+                &chars[at..(at + 3).min(chars.len())]
+                    .iter()
+                    .collect::<String>(),
+            )
+        })
+        .collect();
+    terms.dedup();
+    terms.join(" AND ")
 }
 
 /// SQLite's index rows of the keys whose search text holds `needle`, named as `api_keys`'
@@ -325,20 +346,29 @@ impl KeyService {
         // SQLite's sample is asked only where its index can fetch the matches (a walk needs no
         // estimate, and counting exactly would cost a pass over every match).
         let backend = self.db().get_database_backend();
-        let estimate = match backend {
-            DbBackend::Postgres if searched => {
-                Some((self.planner_estimate(&matching.select()).await?, None))
+        let estimate = match (backend, &matching.index_rows) {
+            (DbBackend::Postgres, _) if searched => {
+                Some(self.planner_estimate(&matching.select()).await?)
             }
-            DbBackend::Sqlite if searched && matching.index_rows.is_some() => {
-                let (estimate, keys) = self.sampled_estimate(&matching.select()).await?;
-                Some((estimate, Some(keys)))
+            // SQLite counts the matches through its index first, as far as a total is exact;
+            // only past that does it sample.
+            (DbBackend::Sqlite, Some(rows)) if searched => {
+                let (counted, keys) = self.index_count(rows).await?;
+                matching.keys = Some(keys);
+                if counted <= EXACT_TOTAL_UP_TO {
+                    matching.matches = Some(counted);
+                    matching.exact = Some(counted);
+                    None
+                } else {
+                    let (estimate, _) = self.sampled_estimate(&matching.select()).await?;
+                    Some(estimate.max(counted))
+                }
             }
             _ => None,
         };
-        if let Some((estimate, keys)) = estimate {
+        if let Some(estimate) = estimate {
             matching.matches = Some(estimate);
             matching.estimate = Some(estimate);
-            matching.keys = keys;
         }
         let rows = self.page_rows(
             &matching,
@@ -447,12 +477,14 @@ impl KeyService {
     /// counting runs only when it is near the limit or below, where counting stops early or has
     /// little to count.
     async fn total(&self, matching: &Matching) -> ServiceResult<(u64, bool)> {
-        let select = &matching.select();
+        if let Some(exact) = matching.exact {
+            return Ok((exact, false));
+        }
         let estimate = match matching.estimate {
             Some(estimate) => estimate,
             None => match self.db().get_database_backend() {
-                DbBackend::Postgres => self.planner_estimate(select).await?,
-                _ => self.sampled_estimate(select).await?.0,
+                DbBackend::Postgres => self.planner_estimate(&matching.select()).await?,
+                _ => self.sampled_estimate(&matching.select()).await?.0,
             },
         };
         if estimate > ESTIMATE_WITHOUT_COUNTING_ABOVE {
@@ -600,6 +632,7 @@ impl KeyService {
             index_rows: None,
             fetch_at_most: fetch_at_most(self.db().get_database_backend()),
             matches: None,
+            exact: None,
             estimate: None,
             keys: None,
             phrase: None,
@@ -645,6 +678,33 @@ impl KeyService {
             matching.phrase = Some(phrase);
         }
         Ok(matching)
+    }
+
+    /// SQLite: the keys `rows` (the index's rows, filters applied) finds, counted up to one more
+    /// than [`EXACT_TOTAL_UP_TO`], and the span of the index's rowids (two steps down its
+    /// b-tree).
+    async fn index_count(&self, rows: &Select<api_keys::Entity>) -> ServiceResult<(u64, u64)> {
+        let ids = ids(rows).build(DbBackend::Sqlite);
+        let row = self
+            .db()
+            .query_one_raw(Statement {
+                sql: format!(
+                    "SELECT (SELECT count(*) FROM ({} LIMIT {})), \
+                     (SELECT max(rowid) FROM api_keys_fts_ids), \
+                     (SELECT min(rowid) FROM api_keys_fts_ids)",
+                    ids.sql,
+                    EXACT_TOTAL_UP_TO + 1
+                ),
+                ..ids
+            })
+            .await?;
+        let number = |i| {
+            row.as_ref()
+                .and_then(|r| r.try_get_by_index::<Option<i64>>(i).ok().flatten())
+                .unwrap_or(0)
+        };
+        let span = (number(1) - number(2) + 1).max(0) as u64;
+        Ok((number(0).max(0) as u64, span))
     }
 
     /// Index matches for `phrase`, counted up to one more than [`FETCH_AT_MOST`].
