@@ -775,6 +775,7 @@ on_both!(
 on_both!(
     the_search_index_covers_keys_created_before_it_existed,
     |backend| async move {
+        use app::api::types::{SortField, SortOrder};
         use app::server::keys::list::ListParams;
         use migration::MigratorTrait;
         let db = crate::common::TestDb::new(backend).await;
@@ -825,6 +826,25 @@ on_both!(
             .unwrap();
         assert_eq!(page.total, 2);
         assert_eq!(page.rows.len(), 2);
+        // Sorted by the names the migration copied into the index (SQLite), not by its
+        // defaults: "another" first, though its id comes second.
+        for (order, want) in [
+            (SortOrder::Asc, ["another shop", "older shop"]),
+            (SortOrder::Desc, ["older shop", "another shop"]),
+        ] {
+            let sorted = state
+                .keys
+                .list(ListParams {
+                    query: Some("shop".into()),
+                    sort: Some(SortField::Name),
+                    order: Some(order),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let names: Vec<&str> = sorted.rows.iter().map(|k| k.name.as_str()).collect();
+            assert_eq!(names, want, "{order:?}");
+        }
         state.shutdown().await;
     }
 );

@@ -9,19 +9,23 @@
 //!   matches) and test each key until the page is full: quick when matches are spread through
 //!   the order, whatever their number.
 //!
-//! An estimate of the matches decides (PostgreSQL's planner; on SQLite, a sample of rows): up
-//! to [`FEW_MATCHES`], fetch. Above, walk, but first for a few keys only (at most
-//! [`WALK_AT_MOST`]): matches bunched at the far end of the order would have the walk pass
-//! most of the table, and up to [`fetch_at_most`] matches, fetching them costs less than that;
-//! above, the walk goes on to the page, which costs at most a scan of the sort order's index.
-//! Searches the index cannot answer (SQLite under three characters; names only, for API keys:
-//! the index holds creators too) always walk.
+//! SQLite's index first counts the matches, up to [`EXACT_TOTAL_UP_TO`]: so many, or fewer,
+//! it fetches (or, for a page past the last, finds nothing to fetch). Past that count, or on
+//! PostgreSQL, an estimate decides (a sample of rows; the planner's): up to [`FEW_MATCHES`],
+//! fetch. Above, walk, but first for a few keys only (at most [`WALK_AT_MOST`]): matches
+//! bunched at the far end of the order would have the walk pass most of the table, and up to
+//! [`fetch_at_most`] matches, fetching them costs less than that; above, the walk goes on to
+//! the page, which costs at most a scan of the sort order's index. Searches the index cannot
+//! answer (SQLite under three characters; names only, for API keys: the index holds creators
+//! too) always walk.
 //!
 //! What a fetched match costs:
 //! - **SQLite** keeps each key's sort keys, filter columns and search text in its index, beside
-//!   the key's id (m0014). The index finds candidates by two of the search's trigrams; each is
-//!   tested and sorted from the index's own row, one integer-key step, about a third of what
-//!   passing a key of a walk costs. So SQLite fetches up to [`INDEX_FETCH_AT_MOST`] matches.
+//!   the key's id (m0014). Few matches come from the exact phrase; many, from candidates that
+//!   hold a few of the search's trigrams anywhere ([`fts_candidates`]: no positions to read),
+//!   each tested against the search text in the index's own row. Either way a match costs one
+//!   integer-key step, about a third of what passing a key of a walk costs, so SQLite fetches
+//!   up to [`INDEX_FETCH_AT_MOST`] matches.
 //! - **PostgreSQL** reads each match from the table, up to [`FETCH_AT_MOST`].
 //!
 //! The total is counted up to [`EXACT_TOTAL_UP_TO`] matches and estimated above, so that a
@@ -99,22 +103,25 @@ struct Matching {
     /// The search through SQLite's trigram index as a test of `api_keys` rows, when the index
     /// answers the search (exports); PostgreSQL's pg_trgm answers `row_test` itself.
     indexed: Option<SimpleExpr>,
-    /// The same matches as the index's own rows (id, sort keys and filter columns, standing in
-    /// for `api_keys`), filters applied: what counting and sorting many matches read.
+    /// The same matches as the index's own rows (id, sort keys, filter columns and search text,
+    /// standing in for `api_keys`), filters applied, found by the exact phrase: what counting
+    /// and fetching few matches read.
+    index_exact: Option<Select<api_keys::Entity>>,
+    /// The same, found as candidates by [`fts_candidates`] and tested: what fetching many
+    /// matches reads.
     index_rows: Option<Select<api_keys::Entity>>,
-    /// Up to how many matches a page fetches them rather than walking on.
-    fetch_at_most: u64,
-    /// The search's matches as SQLite's index counted them (up to one past
-    /// [`EXACT_TOTAL_UP_TO`] for a page, [`FETCH_AT_MOST`] for an export) or as estimated
+    /// The search's matches as SQLite's index counted them (a page: up to
+    /// [`EXACT_TOTAL_UP_TO`]; an export: up to one past [`FETCH_AT_MOST`]) or as estimated
     /// (PostgreSQL's planner; SQLite's sample, past the count); `None` when unknown.
     matches: Option<u64>,
     /// The total, when the index counted it (no more than [`EXACT_TOTAL_UP_TO`]).
     exact: Option<u64>,
-    /// The estimate, when `matches` is one: the total starts from it.
+    /// The estimate, when `matches` is one: the total starts from it. Where the index counted
+    /// past [`EXACT_TOTAL_UP_TO`], it is the total.
     estimate: Option<u64>,
     /// The span of the search index's rowids (SQLite): about how many keys there are, more
     /// after deletes.
-    keys: Option<u64>,
+    index_span: Option<u64>,
 }
 
 impl Matching {
@@ -130,7 +137,7 @@ impl Matching {
     fn first_walk(&self, end: u64) -> u64 {
         let end = end.min(i64::MAX as u64);
         let most = WALK_AT_MOST.saturating_add(end).min(i64::MAX as u64);
-        match (&self.index_rows, self.matches, self.keys) {
+        match (&self.index_rows, self.matches, self.index_span) {
             (Some(_), Some(matches), Some(keys)) if matches > 0 => {
                 let spread = end as u128 * keys as u128 / matches as u128;
                 u64::try_from(spread.saturating_mul(4))
@@ -154,18 +161,23 @@ impl Matching {
         }
     }
 
-    /// What a total counts: the index's rows when it has them, else [`Matching::select`].
+    /// What a total counts: the index's rows found by the phrase when it has them, else
+    /// [`Matching::select`].
     fn counted(&self) -> Select<api_keys::Entity> {
-        self.index_rows.clone().unwrap_or_else(|| self.select())
+        self.index_exact.clone().unwrap_or_else(|| self.select())
     }
 
-    /// Every match with its id and `column`, unsorted: from the index's rows when it has them,
-    /// else through [`Matching::select`]. An `OFFSET` (which SQLite only takes after a `LIMIT`)
+    /// Every match with its id and `column`, unsorted: from the index's rows when it has them
+    /// (by the exact phrase when the matches were counted, else as tested candidates), else
+    /// through [`Matching::select`]. An `OFFSET` (which SQLite only takes after a `LIMIT`)
     /// keeps the database from merging this query into an outer one, which would have it walk
     /// the sort order after all.
     fn fetched(&self, column: api_keys::Column) -> Select<api_keys::Entity> {
-        self.index_rows
-            .clone()
+        let rows = match self.exact {
+            Some(_) => &self.index_exact,
+            None => &self.index_rows,
+        };
+        rows.clone()
             .unwrap_or_else(|| self.select())
             .select_only()
             .columns([api_keys::Column::Id, column])
@@ -206,11 +218,16 @@ fn fts_phrase(needle: &str) -> String {
     format!("\"{}\"", needle.replace('"', "\"\""))
 }
 
-/// An FTS5 query for keys that may hold `needle` (three characters or more): every trigram of
-/// a tiling of `needle` (characters 0–2, 3–5, …, and the last three), each anywhere in the key.
-/// A phrase of every overlapping trigram would read each one's positions too (a seven-letter
-/// word: five lists and their positions, where the tiling reads three lists);
-/// [`index_rows`] tests the candidates against the search text itself.
+/// At most this many trigrams make a candidate query: each is a list of keys read whole, and
+/// the search text test makes any subset exact.
+const CANDIDATE_TRIGRAMS: usize = 6;
+
+/// An FTS5 query for keys that may hold `needle` (three characters or more): trigrams of a
+/// tiling of `needle` (characters 0–2, 3–5, …, and the last three; at most
+/// [`CANDIDATE_TRIGRAMS`] of them, spread over it, each once), each anywhere in the key. A
+/// phrase of every overlapping trigram would read each one's positions too (a seven-letter
+/// word: five lists and their positions, where the tiling reads three lists); [`index_rows`]
+/// tests the candidates against the search text itself.
 fn fts_candidates(needle: &str) -> String {
     let chars: Vec<char> = needle.chars().collect();
     debug_assert!(
@@ -218,25 +235,21 @@ fn fts_candidates(needle: &str) -> String {
         "the trigram index answers three characters"
     );
     let last = chars.len().saturating_sub(3);
-    let mut starts: Vec<usize> = (0..last).step_by(3).collect();
-    starts.push(last);
-    let mut terms: Vec<String> = starts
-        .into_iter()
-        .map(|at| {
-            fts_phrase(
-                &chars[at..(at + 3).min(chars.len())]
-                    .iter()
-                    .collect::<String>(),
-            )
-        })
+    let mut tiles: Vec<usize> = (0..last).step_by(3).collect();
+    tiles.push(last);
+    let picked = tiles.len().min(CANDIDATE_TRIGRAMS);
+    let mut terms: Vec<String> = (0..picked)
+        .map(|i| tiles[i * (tiles.len() - 1) / (picked - 1).max(1)])
+        .map(|at| fts_phrase(&chars[at..at + 3].iter().collect::<String>()))
         .collect();
+    terms.sort();
     terms.dedup();
     terms.join(" AND ")
 }
 
-/// SQLite's index rows of the keys whose search text holds `needle`, named as `api_keys`'
-/// columns: `id`, the sort keys, the filter columns and the search text (m0014).
-fn index_rows(needle: &str) -> SelectStatement {
+/// SQLite's index rows of the keys `fts_query` finds whose search text holds `needle`, named
+/// as `api_keys`' columns: `id`, the sort keys, the filter columns and the search text (m0014).
+fn index_rows(fts_query: String, needle: &str) -> SelectStatement {
     let (fts, ids) = (Alias::new("api_keys_fts"), Alias::new("api_keys_fts_ids"));
     let mut rows = Query::select();
     rows.expr_as(
@@ -261,10 +274,7 @@ fn index_rows(needle: &str) -> SelectStatement {
                 (fts, Alias::new("rowid")),
             ),
         )
-        .and_where(Expr::cust_with_values(
-            "api_keys_fts MATCH ?",
-            [fts_candidates(needle)],
-        ))
+        .and_where(Expr::cust_with_values("api_keys_fts MATCH ?", [fts_query]))
         .and_where(Expr::cust_with_values(
             "instr(api_keys_fts_ids.search_text, ?) > 0",
             [needle.to_owned()],
@@ -341,26 +351,26 @@ impl KeyService {
         let offset = (page - 1).saturating_mul(page_size).min(i64::MAX as u64);
         let mut matching = self.matching(&params).await?;
         let searched = matching.row_test.is_some() && !params.name_only;
-        // An estimate says whether the page walks; the total starts from it too. Only a page
-        // needs it: an export streams every match. PostgreSQL's planner estimates any search;
-        // SQLite's sample is asked only where its index can fetch the matches (a walk needs no
-        // estimate, and counting exactly would cost a pass over every match).
+        // A count or an estimate says whether the page walks; the total starts from it too.
+        // Only a page needs it: an export streams every match. PostgreSQL's planner estimates
+        // any search; SQLite counts or estimates only where its index can fetch the matches (a
+        // walk needs neither).
         let backend = self.db().get_database_backend();
-        let estimate = match (backend, &matching.index_rows) {
+        let estimate = match (backend, &matching.index_exact) {
             (DbBackend::Postgres, _) if searched => {
                 Some(self.planner_estimate(&matching.select()).await?)
             }
             // SQLite counts the matches through its index first, as far as a total is exact;
             // only past that does it sample.
             (DbBackend::Sqlite, Some(rows)) if searched => {
-                let (counted, keys) = self.index_count(rows).await?;
-                matching.keys = Some(keys);
+                let (counted, span) = self.index_count(rows).await?;
+                matching.index_span = Some(span);
                 if counted <= EXACT_TOTAL_UP_TO {
                     matching.matches = Some(counted);
                     matching.exact = Some(counted);
                     None
                 } else {
-                    let (estimate, _) = self.sampled_estimate(&matching.select()).await?;
+                    let estimate = self.sampled_estimate(&matching.select()).await?;
                     Some(estimate.max(counted))
                 }
             }
@@ -386,7 +396,7 @@ impl KeyService {
         if total_is_estimate {
             if (rows.len() as u64) < page_size && (page == 1 || !rows.is_empty()) {
                 (total, total_is_estimate) = (shown, false);
-            } else {
+            } else if !rows.is_empty() {
                 total = total.max(shown + u64::from(rows.len() as u64 == page_size));
             }
         }
@@ -432,6 +442,13 @@ impl KeyService {
                 order,
             )
         };
+        if let Some(exact) = matching.exact {
+            // Counted: no more than the fetch takes, and a page past them is empty.
+            if offset >= exact {
+                return Ok(Vec::new());
+            }
+            return fetch().await;
+        }
         if matching.at_most(FEW_MATCHES) {
             return fetch().await;
         }
@@ -450,7 +467,7 @@ impl KeyService {
         if rows.len() as u64 == limit {
             return Ok(rows);
         }
-        if matching.at_most(matching.fetch_at_most) {
+        if matching.at_most(fetch_at_most(self.db().get_database_backend())) {
             return fetch().await;
         }
         walk(matching.filtered.clone().filter(test.clone())).await
@@ -480,11 +497,15 @@ impl KeyService {
         if let Some(exact) = matching.exact {
             return Ok((exact, false));
         }
+        if let (Some(estimate), Some(_)) = (matching.estimate, &matching.index_exact) {
+            // The index counted past the exact limit already.
+            return Ok((estimate, true));
+        }
         let estimate = match matching.estimate {
             Some(estimate) => estimate,
             None => match self.db().get_database_backend() {
                 DbBackend::Postgres => self.planner_estimate(&matching.select()).await?,
-                _ => self.sampled_estimate(&matching.select()).await?.0,
+                _ => self.sampled_estimate(&matching.select()).await?,
             },
         };
         if estimate > ESTIMATE_WITHOUT_COUNTING_ABOVE {
@@ -531,12 +552,8 @@ impl KeyService {
     /// table's rowid range and scale the matches up to the whole range. The rowids are
     /// `r × P mod range` for a large prime `P`: distinct, spread over the range, and not in step
     /// with any pattern of the keys (an even stride would be, with keys named in turns). A
-    /// deleted rowid counts as a miss, as it should. With the estimate comes the size of the
-    /// rowid range: about how many keys there are.
-    async fn sampled_estimate(
-        &self,
-        select: &Select<api_keys::Entity>,
-    ) -> ServiceResult<(u64, u64)> {
+    /// deleted rowid counts as a miss, as it should.
+    async fn sampled_estimate(&self, select: &Select<api_keys::Entity>) -> ServiceResult<u64> {
         const P: i64 = 2_654_435_761;
         let bounds = self
             .db()
@@ -553,7 +570,7 @@ impl KeyService {
                 r.try_get_by_index::<i64>(1).ok()?,
             ))
         }) else {
-            return Ok((0, 0));
+            return Ok(0);
         };
         let range = hi - lo + 1;
         let samples = SAMPLE_ROWS.min(range);
@@ -577,10 +594,7 @@ impl KeyService {
                 ..sampled
             })
             .await?;
-        Ok((
-            (matches as u128 * range as u128 / samples as u128) as u64,
-            range as u64,
-        ))
+        Ok((matches as u128 * range as u128 / samples as u128) as u64)
     }
 
     async fn count(&self, statement: Statement) -> ServiceResult<u64> {
@@ -629,12 +643,12 @@ impl KeyService {
             filtered,
             row_test: None,
             indexed: None,
+            index_exact: None,
             index_rows: None,
-            fetch_at_most: fetch_at_most(self.db().get_database_backend()),
             matches: None,
             exact: None,
             estimate: None,
-            keys: None,
+            index_span: None,
             phrase: None,
         };
         let Some(needle) = query else {
@@ -670,19 +684,23 @@ impl KeyService {
                  (SELECT rowid FROM api_keys_fts WHERE api_keys_fts MATCH ?))",
                 [phrase.clone()],
             ));
-            let mut rows = matching.filtered.clone();
-            QueryTrait::query(&mut rows)
-                .from_clear()
-                .from_subquery(index_rows(&needle), api_keys::Entity);
-            matching.index_rows = Some(rows);
+            let from_index = |fts_query: String| {
+                let mut rows = matching.filtered.clone();
+                QueryTrait::query(&mut rows)
+                    .from_clear()
+                    .from_subquery(index_rows(fts_query, &needle), api_keys::Entity);
+                rows
+            };
+            matching.index_exact = Some(from_index(phrase.clone()));
+            matching.index_rows = Some(from_index(fts_candidates(&needle)));
             matching.phrase = Some(phrase);
         }
         Ok(matching)
     }
 
     /// SQLite: the keys `rows` (the index's rows, filters applied) finds, counted up to one more
-    /// than [`EXACT_TOTAL_UP_TO`], and the span of the index's rowids (two steps down its
-    /// b-tree).
+    /// than [`EXACT_TOTAL_UP_TO`] (a capped count reads the phrase's lists only as far as it
+    /// goes), and the span of the index's rowids (two steps down its b-tree).
     async fn index_count(&self, rows: &Select<api_keys::Entity>) -> ServiceResult<(u64, u64)> {
         let ids = ids(rows).build(DbBackend::Sqlite);
         let row = self
@@ -703,7 +721,7 @@ impl KeyService {
                 .and_then(|r| r.try_get_by_index::<Option<i64>>(i).ok().flatten())
                 .unwrap_or(0)
         };
-        let span = (number(1) - number(2) + 1).max(0) as u64;
+        let span = number(1).saturating_sub(number(2)).saturating_add(1).max(0) as u64;
         Ok((number(0).max(0) as u64, span))
     }
 
@@ -724,11 +742,29 @@ impl KeyService {
 
 #[cfg(test)]
 mod tests {
-    use super::{fts_phrase, like_contains};
+    use super::{fts_candidates, fts_phrase, like_contains, CANDIDATE_TRIGRAMS};
 
     #[test]
     fn wildcards_are_escaped() {
         assert_eq!(like_contains("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn candidates_are_a_few_distinct_trigrams_of_the_search() {
+        assert_eq!(fts_candidates("woo"), r#""woo""#);
+        assert_eq!(fts_candidates("aaaa"), r#""aaa""#);
+        assert_eq!(fts_candidates("partner"), r#""ner" AND "par" AND "tne""#);
+        assert_eq!(fts_candidates(r#"a"bc"#), r#""""bc" AND "a""b""#);
+        // A long, repetitive search reads each list once, and a few lists at most.
+        let long = "store ".repeat(33);
+        let terms = fts_candidates(long.trim_end());
+        let terms: Vec<&str> = terms.split(" AND ").collect();
+        assert!(terms.len() <= CANDIDATE_TRIGRAMS, "{terms:?}");
+        let mut distinct = terms.clone();
+        distinct.dedup();
+        assert_eq!(distinct, terms);
+        // Multi-byte characters are whole characters.
+        assert_eq!(fts_candidates("ünï"), r#""ünï""#);
     }
 
     #[test]
