@@ -11,13 +11,17 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const SQLITE_UP: &[&str] = &[
-    "CREATE VIRTUAL TABLE api_keys_fts USING fts5(search_text, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')",
-    "CREATE TABLE api_keys_fts_ids (rowid INTEGER PRIMARY KEY, key_id TEXT NOT NULL UNIQUE)",
+/// The index's insert trigger as this migration made it (m0014's `down` restores it).
+pub(crate) const INSERT_TRIGGER: &str =
     "CREATE TRIGGER api_keys_fts_insert AFTER INSERT ON api_keys BEGIN
         INSERT INTO api_keys_fts_ids (key_id) VALUES (new.id);
         INSERT INTO api_keys_fts (rowid, search_text) VALUES (last_insert_rowid(), new.search_text);
-    END",
+    END";
+
+const SQLITE_UP: &[&str] = &[
+    "CREATE VIRTUAL TABLE api_keys_fts USING fts5(search_text, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')",
+    "CREATE TABLE api_keys_fts_ids (rowid INTEGER PRIMARY KEY, key_id TEXT NOT NULL UNIQUE)",
+    INSERT_TRIGGER,
     "CREATE TRIGGER api_keys_fts_delete AFTER DELETE ON api_keys BEGIN
         DELETE FROM api_keys_fts WHERE rowid = (SELECT rowid FROM api_keys_fts_ids WHERE key_id = old.id);
         DELETE FROM api_keys_fts_ids WHERE key_id = old.id;

@@ -47,10 +47,7 @@ const UP: &[&str] = &[
 const DOWN: &[&str] = &[
     "DROP TRIGGER api_keys_fts_sort_keys",
     "DROP TRIGGER api_keys_fts_insert",
-    "CREATE TRIGGER api_keys_fts_insert AFTER INSERT ON api_keys BEGIN
-        INSERT INTO api_keys_fts_ids (key_id) VALUES (new.id);
-        INSERT INTO api_keys_fts (rowid, search_text) VALUES (last_insert_rowid(), new.search_text);
-    END",
+    crate::m0005_search_index::INSERT_TRIGGER,
     "ALTER TABLE api_keys_fts_ids DROP COLUMN search_text",
     "ALTER TABLE api_keys_fts_ids DROP COLUMN disabled_at",
     "ALTER TABLE api_keys_fts_ids DROP COLUMN expires_at",

@@ -367,19 +367,10 @@ on_both!(
         }
         // And the changes are there to be found: the renamed key first by name, the used one
         // first by last use.
-        let by_name = list(
-            &app,
-            &admin,
-            json!({"query": "alpha", "sort": "name", "order": "asc"}),
-        )
-        .await;
-        assert_eq!(names_on(&by_name)[0], "Alpha 0");
-        let by_use = list(
-            &app,
-            &admin,
-            json!({"query": "alpha", "sort": "last_used", "order": "desc"}),
-        )
-        .await;
-        assert_eq!(names_on(&by_use)[0], "Alpha d");
+        for (sort, order, first) in [("name", "asc", "Alpha 0"), ("last_used", "desc", "Alpha d")] {
+            let body = json!({"query": "alpha", "sort": sort, "order": order});
+            let page = list(&app, &admin, body).await;
+            assert_eq!(names_on(&page)[0], first, "{sort} {order}");
+        }
     }
 );
