@@ -247,6 +247,14 @@ impl TestApp {
 
     /// POSTs JSON to an API path as `caller`.
     pub async fn call(&self, path: &str, body: Value, caller: &Caller) -> Reply {
+        let req = self.request(path, caller);
+        self.send(req.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    /// A call's request as `call` sends it, before its body: for a test that adds its own
+    /// headers.
+    pub fn request(&self, path: &str, caller: &Caller) -> http::request::Builder {
         let mut req = Request::post(format!("/api/v1/{path}"))
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::HOST, "keys.test")
@@ -271,8 +279,7 @@ impl TestApp {
             }
             Caller::FromIp(_) => {}
         }
-        self.send(req.body(Body::from(body.to_string())).unwrap())
-            .await
+        req
     }
 
     /// Creates the first admin through the API and returns its session.

@@ -292,10 +292,9 @@ on_both!(
         let (id, key) = app
             .create_key(&admin, json!({"name": "Java", "scopes": ["keys:read"]}))
             .await;
+        let caller = Caller::Key(key);
         let ask = |path: &str, body: &str| {
-            Request::post(format!("/api/v1/{path}"))
-                .header(header::AUTHORIZATION, format!("Bearer {key}"))
-                .header(header::CONTENT_TYPE, "application/json")
+            app.request(path, &caller)
                 .header(
                     header::ACCEPT,
                     "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2",

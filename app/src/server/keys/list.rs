@@ -119,8 +119,8 @@ struct Matching {
     /// The estimate, when `matches` is one: the total starts from it. Where the index counted
     /// past [`EXACT_TOTAL_UP_TO`], it is the total.
     estimate: Option<u64>,
-    /// The span of the search index's rowids (SQLite): about how many keys there are, more
-    /// after deletes.
+    /// The span of the keys' rowids the sample was drawn from (SQLite): about how many keys
+    /// there are, more after deletes.
     index_span: Option<u64>,
 }
 
@@ -159,12 +159,6 @@ impl Matching {
             (_, Some(test)) => self.filtered.clone().filter(test.clone()),
             _ => self.filtered.clone(),
         }
-    }
-
-    /// What a total counts: the index's rows found by the phrase when it has them, else
-    /// [`Matching::select`].
-    fn counted(&self) -> Select<api_keys::Entity> {
-        self.index_exact.clone().unwrap_or_else(|| self.select())
     }
 
     /// Every match with its id and `column`, unsorted: from the index's rows when it has them
@@ -287,6 +281,15 @@ fn ids(select: &Select<api_keys::Entity>) -> Select<api_keys::Entity> {
     select.clone().select_only().column(api_keys::Column::Id)
 }
 
+/// Counts what `select` finds up to `cap`: the count stops reading there.
+fn capped_count(select: &Select<api_keys::Entity>, cap: u64, backend: DbBackend) -> Statement {
+    let ids = ids(select).build(backend);
+    Statement {
+        sql: format!("SELECT count(*) FROM ({} LIMIT {cap}) AS capped", ids.sql),
+        ..ids
+    }
+}
+
 fn sorted(
     select: Select<api_keys::Entity>,
     sort: SortField,
@@ -363,14 +366,16 @@ impl KeyService {
             // SQLite counts the matches through its index first, as far as a total is exact;
             // only past that does it sample.
             (DbBackend::Sqlite, Some(rows)) if searched => {
-                let (counted, span) = self.index_count(rows).await?;
-                matching.index_span = Some(span);
+                let counted = self
+                    .count(capped_count(rows, EXACT_TOTAL_UP_TO + 1, backend))
+                    .await?;
                 if counted <= EXACT_TOTAL_UP_TO {
                     matching.matches = Some(counted);
                     matching.exact = Some(counted);
                     None
                 } else {
-                    let estimate = self.sampled_estimate(&matching.select()).await?;
+                    let (estimate, span) = self.sampled_estimate(&matching.select()).await?;
+                    matching.index_span = Some(span);
                     Some(estimate.max(counted))
                 }
             }
@@ -505,22 +510,18 @@ impl KeyService {
             Some(estimate) => estimate,
             None => match self.db().get_database_backend() {
                 DbBackend::Postgres => self.planner_estimate(&matching.select()).await?,
-                _ => self.sampled_estimate(&matching.select()).await?,
+                _ => self.sampled_estimate(&matching.select()).await?.0,
             },
         };
         if estimate > ESTIMATE_WITHOUT_COUNTING_ABOVE {
             return Ok((estimate, true));
         }
-        let ids = ids(&matching.counted()).build(self.db().get_database_backend());
         let counted = self
-            .count(Statement {
-                sql: format!(
-                    "SELECT count(*) FROM ({} LIMIT {}) AS capped",
-                    ids.sql,
-                    EXACT_TOTAL_UP_TO + 1
-                ),
-                ..ids
-            })
+            .count(capped_count(
+                &matching.select(),
+                EXACT_TOTAL_UP_TO + 1,
+                self.db().get_database_backend(),
+            ))
             .await?;
         if counted <= EXACT_TOTAL_UP_TO {
             Ok((counted, false))
@@ -552,8 +553,12 @@ impl KeyService {
     /// table's rowid range and scale the matches up to the whole range. The rowids are
     /// `r × P mod range` for a large prime `P`: distinct, spread over the range, and not in step
     /// with any pattern of the keys (an even stride would be, with keys named in turns). A
-    /// deleted rowid counts as a miss, as it should.
-    async fn sampled_estimate(&self, select: &Select<api_keys::Entity>) -> ServiceResult<u64> {
+    /// deleted rowid counts as a miss, as it should. With the estimate comes the range's size:
+    /// about how many keys there are (more after deletes).
+    async fn sampled_estimate(
+        &self,
+        select: &Select<api_keys::Entity>,
+    ) -> ServiceResult<(u64, u64)> {
         const P: i64 = 2_654_435_761;
         let bounds = self
             .db()
@@ -570,7 +575,7 @@ impl KeyService {
                 r.try_get_by_index::<i64>(1).ok()?,
             ))
         }) else {
-            return Ok(0);
+            return Ok((0, 0));
         };
         let range = hi - lo + 1;
         let samples = SAMPLE_ROWS.min(range);
@@ -594,7 +599,10 @@ impl KeyService {
                 ..sampled
             })
             .await?;
-        Ok((matches as u128 * range as u128 / samples as u128) as u64)
+        Ok((
+            (matches as u128 * range as u128 / samples as u128) as u64,
+            range.max(0) as u64,
+        ))
     }
 
     async fn count(&self, statement: Statement) -> ServiceResult<u64> {
@@ -696,33 +704,6 @@ impl KeyService {
             matching.phrase = Some(phrase);
         }
         Ok(matching)
-    }
-
-    /// SQLite: the keys `rows` (the index's rows, filters applied) finds, counted up to one more
-    /// than [`EXACT_TOTAL_UP_TO`] (a capped count reads the phrase's lists only as far as it
-    /// goes), and the span of the index's rowids (two steps down its b-tree).
-    async fn index_count(&self, rows: &Select<api_keys::Entity>) -> ServiceResult<(u64, u64)> {
-        let ids = ids(rows).build(DbBackend::Sqlite);
-        let row = self
-            .db()
-            .query_one_raw(Statement {
-                sql: format!(
-                    "SELECT (SELECT count(*) FROM ({} LIMIT {})), \
-                     (SELECT max(rowid) FROM api_keys_fts_ids), \
-                     (SELECT min(rowid) FROM api_keys_fts_ids)",
-                    ids.sql,
-                    EXACT_TOTAL_UP_TO + 1
-                ),
-                ..ids
-            })
-            .await?;
-        let number = |i| {
-            row.as_ref()
-                .and_then(|r| r.try_get_by_index::<Option<i64>>(i).ok().flatten())
-                .unwrap_or(0)
-        };
-        let span = number(1).saturating_sub(number(2)).saturating_add(1).max(0) as u64;
-        Ok((number(0).max(0) as u64, span))
     }
 
     /// Index matches for `phrase`, counted up to one more than [`FETCH_AT_MOST`].
