@@ -2,7 +2,7 @@
 //! the status their code implies.
 
 use std::{
-    collections::{BTreeSet, HashMap, HashSet},
+    collections::{BTreeSet, HashMap},
     net::SocketAddr,
     sync::Arc,
 };
@@ -16,7 +16,7 @@ use app::{
 };
 use axum::{
     body::{to_bytes, Body},
-    extract::{ConnectInfo, Request, State},
+    extract::{ConnectInfo, Request},
     response::{IntoResponse, Response},
 };
 use http::{header, HeaderValue, Method, StatusCode};
@@ -25,6 +25,7 @@ use leptos::{
     reactive::{computed::ScopedFuture, owner::Owner},
 };
 use leptos_axum::ResponseOptions;
+use rustc_hash::FxHashMap;
 
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -109,19 +110,31 @@ fn check_arguments(
     Ok(body)
 }
 
-/// What the API handlers share: one reference, so the per-request clone of the route's state
-/// is a single count.
+/// What the API handlers share: one reference, so each request's clone is a single count.
 #[derive(Clone)]
 pub struct ApiState(Arc<ApiShared>);
 
 pub struct ApiShared {
     pub app: AppState,
     /// The declared functions (see `app::api::registry`) by path. A server function linked in
-    /// without a declaration is not served (and a test fails).
-    pub endpoints: HashMap<&'static str, &'static Endpoint>,
-    /// Each function's argument names.
-    pub fields: HashMap<&'static str, BTreeSet<String>>,
+    /// without a declaration is not served (and a test fails). The table is built once and
+    /// never grows, so a fast hash without a random seed cannot be flooded by the paths
+    /// clients look up.
+    functions: FxHashMap<&'static str, Arc<Declared>>,
 }
+
+/// A served function: its declaration, and what each call reads of it, worked out once.
+pub struct Declared {
+    pub endpoint: &'static Endpoint,
+    /// [`Endpoint::name`], the name logs and metrics call it by, cut from the path once.
+    pub name: &'static str,
+    /// Its argument names.
+    fields: BTreeSet<String>,
+    server_fn: &'static Registered,
+}
+
+/// A server function as `server_fn` registers it.
+type Registered = server_fn::ServerFnTraitObj<Request, Response>;
 
 impl std::ops::Deref for ApiState {
     type Target = ApiShared;
@@ -132,29 +145,49 @@ impl std::ops::Deref for ApiState {
 }
 
 impl ApiState {
+    /// The function served at `path`, if one is.
+    pub fn declared(&self, path: &str) -> Option<&Arc<Declared>> {
+        self.functions.get(path)
+    }
+
     /// The name of the function served at `path`, as logs and metrics call it.
     pub fn function_at(&self, path: &str) -> Option<&'static str> {
         if path == app::server::scanning::REPORT_PATH {
             return Some(crate::scanning::NAME);
         }
-        self.endpoints.get(path).map(|e| e.name())
+        self.declared(path).map(|d| d.name)
     }
 
+    /// Each declared function with what `server_fn` registered for its path.
+    ///
+    /// # Panics
+    /// When a server function declares server_fn middleware: the gate in [`call`] is the
+    /// only middleware, and a function must not run without it or around it.
     pub fn new(app: AppState) -> Self {
-        let linked: HashSet<&str> = server_fn::axum::server_fn_paths()
-            .map(|(path, _)| path)
-            .collect();
-        let endpoints: HashMap<&'static str, &'static Endpoint> = registry::endpoints()
+        let linked: HashMap<&str, &'static Registered> = server_fn::inventory::iter::<Registered>
             .into_iter()
-            .filter(|e| linked.contains(e.path))
-            .map(|e| (e.path, e))
+            .filter(|f| f.method() == Method::POST)
+            .map(|f| (f.path(), f))
             .collect();
-        let fields = endpoints.values().map(|e| (e.path, e.fields())).collect();
-        Self(Arc::new(ApiShared {
-            app,
-            endpoints,
-            fields,
-        }))
+        let functions = registry::endpoints()
+            .into_iter()
+            .filter_map(|endpoint| {
+                let server_fn = linked.get(endpoint.path)?;
+                assert!(
+                    server_fn.middleware().is_empty(),
+                    "{} declares server_fn middleware, which would not run",
+                    endpoint.path
+                );
+                let declared = Declared {
+                    endpoint,
+                    name: endpoint.name(),
+                    fields: endpoint.fields(),
+                    server_fn,
+                };
+                Some((endpoint.path, Arc::new(declared)))
+            })
+            .collect();
+        Self(Arc::new(ApiShared { app, functions }))
     }
 }
 
@@ -197,18 +230,22 @@ fn decorate(error: &ApiError, headers: &mut http::HeaderMap) {
     }
 }
 
-pub async fn handle(State(api): State<ApiState>, req: Request) -> Response {
-    let Some(endpoint) = api.endpoints.get(req.uri().path()).copied() else {
-        return error_response(&ApiError::not_found("API function"));
-    };
+/// `/api/*` paths that name no declared function (those go to [`serve`] before any routing).
+pub async fn unknown() -> Response {
+    error_response(&ApiError::not_found("API function"))
+}
+
+/// A call of a declared function, timed for the metrics.
+pub(crate) async fn serve(api: ApiState, declared: Arc<Declared>, req: Request) -> Response {
     let timer = app::server::metrics::CallTimer::start();
-    let res = call(api, endpoint, req).await;
-    timer.finish(endpoint.name(), res.status().as_u16());
+    let res = call(api, &declared, req).await;
+    timer.finish(declared.name, res.status().as_u16());
     res
 }
 
 /// One call of a declared function, from the gate to its answer.
-async fn call(api: ApiState, endpoint: &'static Endpoint, req: Request) -> Response {
+async fn call(api: ApiState, declared: &Declared, req: Request) -> Response {
+    let endpoint = declared.endpoint;
     let (mut parts, body) = req.into_parts();
     if gate::key_in_query(parts.uri.query()) {
         return error_response(&ApiError::BadRequest(
@@ -276,7 +313,7 @@ async fn call(api: ApiState, endpoint: &'static Endpoint, req: Request) -> Respo
     } else {
         bytes
     };
-    let bytes = match check_arguments(&api.fields[endpoint.path], bytes) {
+    let bytes = match check_arguments(&declared.fields, bytes) {
         Ok(bytes) => bytes,
         Err(e) => return error_response(&e),
     };
@@ -290,21 +327,23 @@ async fn call(api: ApiState, endpoint: &'static Endpoint, req: Request) -> Respo
         HeaderValue::from_static("application/json"),
     );
     let req = Request::from_parts(parts, Body::from(bytes));
-    let res = run(endpoint, api.app.clone(), caller, req).await;
-    finish(endpoint, res).await
+    let res = run(declared.server_fn, api.app.clone(), caller, req).await;
+    finish(declared, res).await
 }
 
-/// Runs the endpoint's server function with the shared state and the caller in its context,
-/// and applies the status and headers it set through [`ResponseOptions`].
+/// Runs the function with the shared state and the caller in its context, and applies the
+/// status and headers it set through [`ResponseOptions`].
 ///
 /// What `leptos_axum::handle_server_fns_with_context` does, less a copy of the request's parts
 /// in the context, which no function reads, and its own redirect for HTML form posts (see the
-/// `Accept` and `Referer` removal in [`call`]).
-async fn run(endpoint: &Endpoint, state: AppState, caller: Caller, req: Request) -> Response {
-    let Some(mut service) = server_fn::axum::get_server_fn_service(endpoint.path, Method::POST)
-    else {
-        return error_response(&ApiError::not_found("API function"));
-    };
+/// `Accept` and `Referer` removal in [`call`]); and less the lookup of the function by path in
+/// `server_fn`'s own table on every call (a key allocated, a lock, a boxed service).
+async fn run(
+    server_fn: &'static Registered,
+    state: AppState,
+    caller: Caller,
+    req: Request,
+) -> Response {
     let owner = Owner::new();
     owner
         .with(|| {
@@ -313,7 +352,7 @@ async fn run(endpoint: &Endpoint, state: AppState, caller: Caller, req: Request)
                 provide_context(caller);
                 let options = ResponseOptions::default();
                 provide_context(options.clone());
-                let mut res = service.run(req).await;
+                let mut res = server_fn.handler(req).await;
                 let mut set = options
                     .0
                     .write()
@@ -331,7 +370,8 @@ async fn run(endpoint: &Endpoint, state: AppState, caller: Caller, req: Request)
 
 /// Gives a server function's error response the status and headers its code implies, and an
 /// export its media type and file name.
-async fn finish(endpoint: &Endpoint, res: Response) -> Response {
+async fn finish(declared: &Declared, res: Response) -> Response {
+    let endpoint = declared.endpoint;
     let (mut parts, body) = res.into_parts();
     parts
         .headers
@@ -345,7 +385,7 @@ async fn finish(endpoint: &Endpoint, res: Response) -> Response {
             let media = format!("{}; charset=utf-8", endpoint.produces);
             let file = format!(
                 "attachment; filename=\"{}.csv\"",
-                endpoint.name().replace('.', "-")
+                declared.name.replace('.', "-")
             );
             for (name, value) in [
                 (header::CONTENT_TYPE, media),

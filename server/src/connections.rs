@@ -1,28 +1,32 @@
-//! The HTTP/1.1 server loop: axum's router behind hyper with a header-read timeout (slow or
-//! idle clients cannot hold connections open) and graceful shutdown.
+//! The HTTP/1.1 server loop: the app's service ([`crate::router`]) behind hyper with a
+//! header-read timeout (slow or idle clients cannot hold connections open) and graceful
+//! shutdown.
 
-use std::{convert::Infallible, future::Future, net::SocketAddr, time::Duration};
+use std::{convert::Infallible, future::Future, time::Duration};
 
-use axum::Router;
+use axum::{body::Body, extract::ConnectInfo, response::Response};
+use hyper::{body::Incoming, Request};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
-    service::TowerToHyperService,
 };
 use tokio::net::TcpListener;
-use tower::Service as _;
+use tower::{Service, ServiceExt as _};
 
 /// In-flight requests get this long to finish after a shutdown signal.
 pub const DRAIN: Duration = Duration::from_secs(30);
 
-/// Serves `app` until `shutdown` resolves, then lets in-flight requests finish.
-pub async fn serve(
+/// Serves `app` until `shutdown` resolves, then lets in-flight requests finish. Each request
+/// carries its peer's address ([`ConnectInfo`]).
+pub async fn serve<S>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     shutdown: impl Future<Output = ()>,
     header_timeout: Duration,
-) {
-    let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+) where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
@@ -41,11 +45,12 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = make_service
-            .call(peer)
-            .await
-            .unwrap_or_else(|e: Infallible| match e {});
-        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(req.map(Body::new))
+        });
+        let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

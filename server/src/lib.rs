@@ -9,19 +9,30 @@ pub mod error;
 pub mod headers;
 pub mod health;
 pub mod keys_cli;
+pub mod log_fields;
 pub mod metrics;
 pub mod request_id;
 pub mod run;
 pub mod scanning;
 pub mod site;
 
-use std::sync::Arc;
+use std::{
+    convert::Infallible,
+    sync::Arc,
+    task::{Context, Poll},
+};
 
 use app::server::AppState;
+
 use axum::{
-    routing::{any, get},
+    body::Body,
+    extract::Request,
+    response::Response,
+    routing::{any, future::RouteFuture, get},
     Router,
 };
+use futures::future::{BoxFuture, Either};
+use tower::{Service, ServiceBuilder};
 use tower_http::{
     compression::{CompressionLayer, CompressionLevel},
     request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
@@ -53,7 +64,18 @@ async fn openapi() -> impl axum::response::IntoResponse {
 pub const ACCESS_LOG: &str = "licenseshipper::access";
 
 /// The whole HTTP surface, built in one place (tests drive it without a socket).
-pub fn router(state: AppState, site: Arc<Site>) -> Router {
+///
+/// The layers wrap the whole service once, not each route: a router's layers are cloned into
+/// a new box on every request. Declared functions are found by their path and called at once
+/// ([`Dispatch`]); the router serves the rest.
+pub fn router(
+    state: AppState,
+    site: Arc<Site>,
+) -> impl Service<Request<Body>, Response = Response, Error = Infallible, Future: Send + 'static>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
     let security = Arc::new(headers::SecurityHeaders {
         csp: site.csp.clone(),
         hsts: state.settings.secure_cookies,
@@ -62,8 +84,8 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
     // Each request's span names the function its path calls, from the start: recording it
     // later, once routed, formats the span's fields a second time.
     let functions = api.clone();
-    Router::new()
-        .route("/api/{*fn_name}", any(api::handle))
+    let rest = Router::new()
+        .route("/api/{*fn_name}", any(api::unknown))
         .route(
             app::server::scanning::REPORT_PATH,
             axum::routing::post(scanning::report),
@@ -71,10 +93,12 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/livez", get(health::livez))
         .route("/api/v1/openapi.json", get(openapi))
-        .with_state(api)
-        .fallback_service(site::router(site))
-        .layer(headers::layer(security))
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
+        .with_state(api.clone())
+        .fallback_service(site::router(site));
+    ServiceBuilder::new()
+        .map_response(boxed_body)
+        .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(move |req: &http::Request<_>| {
@@ -109,6 +133,45 @@ pub fn router(state: AppState, site: Arc<Site>) -> Router {
                     },
                 ),
         )
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
+        .layer(headers::layer(security))
+        .service(Dispatch { api, rest })
+}
+
+/// The response as axum's: one body type for every caller of [`router`].
+fn boxed_body<B>(res: http::Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    res.map(Body::new)
+}
+
+/// Declared functions straight to [`api::serve`]; everything else through the router.
+#[derive(Clone)]
+struct Dispatch {
+    api: api::ApiState,
+    rest: Router,
+}
+
+impl Service<Request<Body>> for Dispatch {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<BoxFuture<'static, Result<Response, Infallible>>, RouteFuture<Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(())) // as the router: always ready
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        match self.api.declared(req.uri().path()) {
+            Some(declared) => {
+                let (api, declared) = (self.api.clone(), declared.clone());
+                Either::Left(Box::pin(
+                    async move { Ok(api::serve(api, declared, req).await) },
+                ))
+            }
+            None => Either::Right(self.rest.call(req)),
+        }
+    }
 }

@@ -48,15 +48,17 @@ fn main() -> ExitCode {
         std::io::stdout().is_terminal()
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let colours = terminal && !no_color;
     let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
-        .with_ansi(terminal && !no_color);
+        .with_ansi(colours);
     // The keys commands print their answers on stdout: their logs go to stderr.
     if keys_command {
         logs.with_writer(std::io::stderr).init();
     } else {
         match cli.log_format {
-            LogFormat::Text => logs.init(),
+            LogFormat::Text if colours => logs.init(),
+            LogFormat::Text => logs.fmt_fields(server::log_fields::TextFields).init(),
             LogFormat::Json => logs
                 .json()
                 .with_current_span(true)

@@ -2,6 +2,7 @@
 //! the real router on top, and helpers to call it as a browser or an integrator.
 
 use std::{
+    convert::Infallible,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc,
@@ -16,11 +17,11 @@ use app::server::{
     vault::{Keyring, MasterKey},
     AppState,
 };
-use axum::{body::Body, Router};
+use axum::body::Body;
 use http::{header, Request, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::Value;
-use tower::ServiceExt;
+use tower::{util::BoxCloneSyncService, ServiceExt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -124,7 +125,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub conn: DatabaseConnection,
     pub state: AppState,
-    pub router: Router,
+    /// The server's whole HTTP surface (`serve` adds only the peer's address).
+    pub router: BoxCloneSyncService<Request<Body>, axum::response::Response, Infallible>,
     pub clock: Arc<ManualClock>,
     pub master_key_b64: String,
     pub statements: Arc<AtomicUsize>,
@@ -207,7 +209,7 @@ impl TestApp {
         )
         .unwrap();
         let site_info = Arc::new(server::Site::load(site.path()).unwrap());
-        let router = server::router(state.clone(), site_info);
+        let router = BoxCloneSyncService::new(server::router(state.clone(), site_info));
         TestApp {
             db,
             conn,

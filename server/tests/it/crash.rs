@@ -188,4 +188,6 @@ async fn sigterm_finishes_in_flight_requests_and_flushes_usage() {
         (last_call - last_used).num_milliseconds().abs() < 2000,
         "last used {last_used} vs {last_call}"
     );
+    // The served connection's peer address reached the gate.
+    assert_eq!(item["last_used_ip"], "127.0.0.1");
 }

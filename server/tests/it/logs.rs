@@ -30,6 +30,8 @@ fn capture_debug_logs() {
             .with_env_filter("debug")
             .with_writer(|| Capture)
             .with_ansi(false)
+            // The server's own formatter of uncoloured text logs.
+            .fmt_fields(server::log_fields::TextFields)
             .init();
     });
 }
