@@ -91,7 +91,8 @@ test: test-deps tools fmt-check clippy wasm-tree client-tree client wasm-size un
 
 ## Benchmarks, each reported against a baseline measured in the same run: the wasm client's size
 ## against its budget, key paths (criterion), the million-key list (p95, SQLite and PostgreSQL),
-## HTTP throughput of whoami vs a hello-world process at 64 connections, webhooks' cost to a bulk
+## HTTP throughput and p99 of whoami and keys.verify vs a hello-world process at 64 connections
+## (and that hello-world's p99 reading keys.verify's body), webhooks' cost to a bulk
 ## delete, and the API Keys page's cold and warm load in Chromium.
 bench: client test-deps wasm-size
 	cargo bench -p server --bench keys

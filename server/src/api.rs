@@ -146,7 +146,7 @@ impl std::ops::Deref for ApiState {
 
 impl ApiState {
     /// The function served at `path`, if one is.
-    pub fn declared(&self, path: &str) -> Option<&Arc<Declared>> {
+    pub(crate) fn declared(&self, path: &str) -> Option<&Arc<Declared>> {
         self.functions.get(path)
     }
 
@@ -161,8 +161,10 @@ impl ApiState {
     /// Each declared function with what `server_fn` registered for its path.
     ///
     /// # Panics
-    /// When a server function declares server_fn middleware: the gate in [`call`] is the
-    /// only middleware, and a function must not run without it or around it.
+    /// When a server function declares server_fn middleware (the gate in [`call`] is the
+    /// only middleware, and a function must not run without it or around it), or is declared
+    /// outside `/api/` or at a path the router serves itself ([`crate::router`] dispatches
+    /// declared paths before routing).
     pub fn new(app: AppState) -> Self {
         let linked: HashMap<&str, &'static Registered> = server_fn::inventory::iter::<Registered>
             .into_iter()
@@ -176,6 +178,12 @@ impl ApiState {
                 assert!(
                     server_fn.middleware().is_empty(),
                     "{} declares server_fn middleware, which would not run",
+                    endpoint.path
+                );
+                assert!(
+                    endpoint.path.starts_with("/api/")
+                        && endpoint.path != app::server::scanning::REPORT_PATH,
+                    "{} is no API function path",
                     endpoint.path
                 );
                 let declared = Declared {

@@ -23,7 +23,6 @@ use std::{
 };
 
 use app::server::AppState;
-
 use axum::{
     body::Body,
     extract::Request,
@@ -68,6 +67,9 @@ pub const ACCESS_LOG: &str = "licenseshipper::access";
 /// The layers wrap the whole service once, not each route: a router's layers are cloned into
 /// a new box on every request. Declared functions are found by their path and called at once
 /// ([`Dispatch`]); the router serves the rest.
+///
+/// # Panics
+/// As [`api::ApiState::new`]: when the declared functions are not served as this expects.
 pub fn router(
     state: AppState,
     site: Arc<Site>,
