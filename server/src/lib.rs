@@ -1,5 +1,6 @@
 //! The `licenseshipper` server: HTTP wiring around the `app` crate's server functions.
 
+pub mod access_log;
 pub mod api;
 pub mod compress;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod headers;
 pub mod health;
 pub mod keys_cli;
 pub mod log_fields;
+pub mod log_format;
 pub mod metrics;
 pub mod request_id;
 pub mod run;
@@ -35,7 +37,6 @@ use tower::{Service, ServiceBuilder};
 use tower_http::{
     compression::{CompressionLayer, CompressionLevel},
     request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
 };
 
 pub use site::Site;
@@ -59,8 +60,7 @@ async fn openapi() -> impl axum::response::IntoResponse {
     )
 }
 
-/// The log target of the one-line-per-request access log.
-pub const ACCESS_LOG: &str = "licenseshipper::access";
+pub use access_log::ACCESS_LOG;
 
 /// The whole HTTP surface, built in one place (tests drive it without a socket).
 ///
@@ -83,8 +83,7 @@ pub fn router(
         hsts: state.settings.secure_cookies,
     });
     let api = api::ApiState::new(state);
-    // Each request's span names the function its path calls, from the start: recording it
-    // later, once routed, formats the span's fields a second time.
+    // Each request's log lines name the function its path calls.
     let functions = api.clone();
     let rest = Router::new()
         .route("/api/{*fn_name}", any(api::unknown))
@@ -101,40 +100,7 @@ pub fn router(
         .map_response(boxed_body)
         .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(move |req: &http::Request<_>| {
-                    let id = req
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    // The path only: a query string could carry something secret. `key_id`
-                    // is filled in once a key authenticates.
-                    let path = req.uri().path();
-                    tracing::info_span!(
-                        "request",
-                        id,
-                        method = req.method().as_str(),
-                        path,
-                        function = functions.function_at(path),
-                        key_id = tracing::field::Empty
-                    )
-                })
-                .on_request(())
-                .on_response(
-                    |res: &http::Response<_>, latency: std::time::Duration, _: &tracing::Span| {
-                        // One access line per request, under its own target so operators choose
-                        // it apart from the rest (on by default with `--log-format json`).
-                        tracing::info!(
-                            target: ACCESS_LOG,
-                            status = res.status().as_u16(),
-                            duration_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
-                            "response"
-                        );
-                    },
-                ),
-        )
+        .layer(access_log::AccessLogLayer::new(functions))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
         .layer(headers::layer(security))
         .service(Dispatch { api, rest })

@@ -86,15 +86,22 @@ impl Visit for Visitor<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::{Arc, Mutex};
 
     use tracing_subscriber::fmt::MakeWriter;
 
     use super::*;
 
+    /// A log writer whose lines a test reads back.
     #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
+    pub(crate) struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl Lines {
+        pub(crate) fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
 
     impl std::io::Write for Lines {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -126,8 +133,7 @@ mod tests {
         } else {
             tracing::subscriber::with_default(builder.finish(), log);
         }
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        text
+        lines.text()
     }
 
     #[test]

@@ -3,7 +3,7 @@ use std::{io::IsTerminal, process::ExitCode};
 use clap::Parser;
 use server::{
     config::{Cli, Command, LogFormat},
-    run, ACCESS_LOG,
+    log_fields, log_format, run, ACCESS_LOG,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -57,13 +57,12 @@ fn main() -> ExitCode {
         logs.with_writer(std::io::stderr).init();
     } else {
         match cli.log_format {
-            LogFormat::Text if colours => logs.init(),
-            LogFormat::Text => logs.fmt_fields(server::log_fields::TextFields).init(),
-            LogFormat::Json => logs
-                .json()
-                .with_current_span(true)
-                .with_span_list(false)
+            LogFormat::Text if colours => logs.event_format(log_format::Text::default()).init(),
+            LogFormat::Text => logs
+                .event_format(log_format::Text::default())
+                .fmt_fields(log_fields::TextFields)
                 .init(),
+            LogFormat::Json => logs.json().event_format(log_format::Json).init(),
         }
     }
     if let Some(Command::Keys(args)) = cli.command {

@@ -210,7 +210,7 @@ async fn authenticate_key(
             .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     }
     // The request's log lines name the key (its id, never its secret).
-    tracing::Span::current().record("key_id", snapshot.key_id.as_str());
+    crate::server::request_context::record_key_id(&snapshot.key_id);
     Ok(Principal::Key(KeyPrincipal(snapshot)))
 }
 

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
+pub mod request_context;
 pub mod scanning;
 #[cfg(any(test, feature = "testing"))]
 pub mod seed;

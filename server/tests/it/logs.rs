@@ -30,7 +30,8 @@ fn capture_debug_logs() {
             .with_env_filter("debug")
             .with_writer(|| Capture)
             .with_ansi(false)
-            // The server's own formatter of uncoloured text logs.
+            // The server's own format of uncoloured text logs.
+            .event_format(server::log_format::Text::default())
             .fmt_fields(server::log_fields::TextFields)
             .init();
     });
@@ -85,7 +86,23 @@ async fn no_password_token_or_secret_is_logged_at_debug_level() {
     app.flush_usage().await;
 
     let logs = String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned();
-    assert!(logs.contains("DEBUG"), "debug logging was captured");
+    // Every request's lines were captured, each naming its request and, once a key
+    // authenticated, the key by its id.
+    let access = |function: &str| {
+        logs.lines()
+            .filter(|l| l.contains("licenseshipper::access"))
+            .find(|l| l.contains(&format!(r#"function="{function}""#)))
+            .unwrap_or_else(|| panic!("no access line for {function}: {logs}"))
+    };
+    assert!(access("keys.reveal").starts_with(|c: char| c.is_ascii_digit()));
+    assert!(
+        access("whoami").contains(&format!(r#"key_id="{id}""#)),
+        "{logs}"
+    );
+    assert!(
+        access("keys.verify").contains(&format!(r#"key_id="{id}""#)),
+        "{logs}"
+    );
     for (what, value) in [
         ("password", PASSWORD),
         ("wrong password", "not the password 123"),
