@@ -6,6 +6,10 @@
 //! what the middleware alone costs, and the same hello-world reading the very request
 //! `keys.verify` is sent (headers and body): what bare axum's p99 is for a call with a body,
 //! shown beside `keys.verify`'s.
+//!
+//! The load comes from `wrk -t1 -c64` when `wrk` is installed (as the issue measures: one C
+//! thread, the lightest client), else from a hyper client in this process, which costs more
+//! CPU per request and so leaves both servers less of the two cores. The output names which.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -119,6 +123,14 @@ async fn run() {
         warm.as_secs(),
         measure.as_secs()
     );
+    let wrk = Wrk::find();
+    println!(
+        "  load generator: {}",
+        match &wrk {
+            Some(_) => "wrk -t1 (installed)",
+            None => "a hyper client in this process (install wrk for the issue's own client)",
+        }
+    );
     let verify_body = format!(r#"{{"key":"{key}"}}"#);
     let routes: [(&str, String, Option<&str>, Option<&str>); 5] = [
         (
@@ -155,7 +167,10 @@ async fn run() {
     let mut results: Vec<Vec<Outcome>> = routes.iter().map(|_| Vec::new()).collect();
     for _ in 0..rounds {
         for (i, (_, url, key, body)) in routes.iter().enumerate() {
-            results[i].push(load(&server.client, url, *key, *body, warm, measure).await);
+            results[i].push(match &wrk {
+                Some(wrk) => wrk.load(url, *key, *body, warm, measure).await,
+                None => load(&server.client, url, *key, *body, warm, measure).await,
+            });
         }
     }
     for (round, base) in results[0].iter().enumerate() {
@@ -257,5 +272,98 @@ async fn load(
         p50,
         p99,
         errors,
+    }
+}
+
+/// wrk, when installed: the load generator the issue measures with.
+struct Wrk {
+    /// Holds the request scripts.
+    dir: tempfile::TempDir,
+}
+
+impl Wrk {
+    fn find() -> Option<Self> {
+        // `wrk --version` prints its version and exits 1; a missing binary fails to spawn.
+        std::process::Command::new("wrk")
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|out| String::from_utf8_lossy(&out.stdout).starts_with("wrk "))?;
+        Some(Self {
+            dir: tempfile::tempdir().unwrap(),
+        })
+    }
+
+    /// What [`load`] measures, through wrk: a warm-up run, then the measured one.
+    async fn load(
+        &self,
+        url: &str,
+        key: Option<&str>,
+        body: Option<&str>,
+        warm: Duration,
+        measure: Duration,
+    ) -> Outcome {
+        let script = self.dir.path().join("request.lua");
+        let lua = match key {
+            // The request `load` sends; a Rust string's debug form is a valid Lua string.
+            Some(key) => format!(
+                "wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = \"Bearer {key}\"\n\
+                 wrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = {:?}\n",
+                body.unwrap_or("")
+            ),
+            None => String::new(),
+        };
+        std::fs::write(&script, lua).unwrap();
+        let run = |secs: u64| {
+            tokio::process::Command::new("wrk")
+                .args(["-t1", &format!("-c{CONNECTIONS}"), &format!("-d{secs}s")])
+                .arg("--latency")
+                .arg("-s")
+                .arg(&script)
+                .arg(url)
+                .output()
+        };
+        run(warm.as_secs().max(1)).await.expect("run wrk");
+        let out = run(measure.as_secs().max(1)).await.expect("run wrk");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let field = |prefix: &str| {
+            text.lines()
+                .map(str::trim)
+                .find_map(|l| l.strip_prefix(prefix))
+                .map(str::trim)
+        };
+        let ms = |percent: &str| {
+            let value =
+                field(percent).unwrap_or_else(|| panic!("no {percent} in wrk's output: {text}"));
+            let split = value
+                .find(|c: char| c.is_ascii_alphabetic())
+                .unwrap_or(value.len());
+            let (number, unit) = value.split_at(split);
+            let number: f64 = number.parse().unwrap();
+            number
+                * match unit {
+                    "us" => 0.001,
+                    "ms" => 1.0,
+                    "s" => 1000.0,
+                    other => panic!("wrk latency unit {other:?}"),
+                }
+        };
+        let socket_errors: usize = field("Socket errors:").map_or(0, |errors| {
+            errors
+                .split(',')
+                .filter_map(|e| e.split_whitespace().last()?.parse::<usize>().ok())
+                .sum()
+        });
+        Outcome {
+            rps: field("Requests/sec:")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("no Requests/sec in wrk's output: {text}")),
+            p50: ms("50%"),
+            p99: ms("99%"),
+            errors: field("Non-2xx or 3xx responses:")
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+                + socket_errors,
+        }
     }
 }

@@ -105,7 +105,7 @@ where
             // the rest (on by default with `--log-format json`); a server error's at error
             // level, which the default filter of the text format shows too.
             if res.status().is_server_error() {
-                tracing::error!(target: ACCESS_LOG, status, duration_us, "response failed");
+                tracing::error!(target: ACCESS_LOG, status, duration_us, "response");
             } else {
                 tracing::info!(target: ACCESS_LOG, status, duration_us, "response");
             }

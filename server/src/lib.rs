@@ -83,8 +83,6 @@ pub fn router(
         hsts: state.settings.secure_cookies,
     });
     let api = api::ApiState::new(state);
-    // Each request's log lines name the function its path calls.
-    let functions = api.clone();
     let rest = Router::new()
         .route("/api/{*fn_name}", any(api::unknown))
         .route(
@@ -100,7 +98,7 @@ pub fn router(
         .map_response(boxed_body)
         .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(access_log::AccessLogLayer::new(functions))
+        .layer(access_log::AccessLogLayer::new(api.clone()))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
         .layer(headers::layer(security))
         .service(Dispatch { api, rest })

@@ -1,10 +1,9 @@
 //! The fields of text log lines (uncoloured): exactly as tracing-subscriber's default writes
 //! them, with a short cut for plain text.
 //!
-//! Every request opens a span whose fields are formatted when it opens, whether or not a line
-//! is ever logged in it. The default formatter styles each field name even when colours are
-//! off, and escapes each text value character by character; on the integrator hot path that
-//! was several thousand instructions per request. A text field whose value needs no escaping
+//! The default formatter styles each field name even when colours are off, and escapes each
+//! text value character by character; when every request opened a span (formatted at once,
+//! whether or not a line was logged in it) that was several thousand instructions per request. A text field whose value needs no escaping
 //! is written here as the default would write it; every other field (messages, errors, text
 //! with quotes or control characters, numbers, `%`/`?` values) is handed to the default
 //! formatter itself, so whatever escaping it does, and does not do, stays as it was.

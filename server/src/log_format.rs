@@ -2,13 +2,17 @@
 //!
 //! A request's context ([`RequestContext`]) is not a tracing span (see its module): these
 //! formats write it where the default formats write a request span, and only when a line is
-//! written. In text, `request{id=… method=… path=… function=… key_id=…}:` before the target, its
-//! fields formatted by the subscriber's own field formatter; in JSON, a `span` object with
-//! those fields and `"name":"request"`.
+//! written. In text, `request{id=… method=… path=… function=… key_id=…}:` before the other
+//! spans, its fields formatted by the subscriber's own field formatter; in JSON, a `span`
+//! object with those fields and `"name":"request"` (other spans are not written in JSON).
+//!
+//! The layout is fixed to the server's: of the subscriber builder's settings only colours and
+//! the field formatter apply (a `.with_target(false)` and the like would be ignored).
 
 use std::fmt;
 
 use app::server::request_context::RequestContext;
+use nu_ansi_term::{Color, Style};
 use serde::ser::{SerializeMap, Serializer as _};
 use tracing::{
     callsite::Callsite,
@@ -38,32 +42,36 @@ fn request_fields() -> &'static Metadata<'static> {
     .metadata()
 }
 
-/// Calls `f` with the current request's fields (a function and a key only once known).
+/// Calls `f` with the current request's fields and their values (a function and a key only
+/// once known), in the order [`request_fields`] declares them.
 fn with_request_fields<R>(
     request: &RequestContext,
-    f: impl FnOnce(&Metadata<'static>, &[(&Field, Option<&dyn Value>); 5]) -> R,
+    f: impl FnOnce(&'static Metadata<'static>, [(Field, Option<&str>); 5]) -> R,
 ) -> R {
     let meta = request_fields();
-    let mut names = meta.fields().iter();
-    let mut next = || names.next().expect("five fields");
-    let (id, method, path, function, key_id) = (next(), next(), next(), next(), next());
-    let (id_value, method_value, path_value) = (request.id(), request.method(), request.path());
-    let function_value = request.function();
     let key = request.key_id();
-    let key_value = key.as_deref();
-    let values: [(&Field, Option<&dyn Value>); 5] = [
-        (&id, Some(&id_value)),
-        (&method, Some(&method_value)),
-        (&path, Some(&path_value)),
-        (&function, function_value.as_ref().map(|f| f as &dyn Value)),
-        (&key_id, key_value.as_ref().map(|k| k as &dyn Value)),
-    ];
-    f(meta, &values)
+    let mut values = [
+        Some(request.id()),
+        Some(request.method()),
+        Some(request.path()),
+        request.function(),
+        key.as_deref(),
+    ]
+    .into_iter();
+    let mut fields = meta.fields().iter();
+    let pairs = std::array::from_fn(|_| {
+        let field = fields
+            .next()
+            .expect("a value for each field of the request");
+        (field, values.next().flatten())
+    });
+    f(meta, pairs)
 }
 
-const DIMMED: &str = "\x1b[2m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
+/// A style, or none when the line is not coloured.
+fn paint(ansi: bool, style: Style, text: &str) -> nu_ansi_term::AnsiGenericString<'_, str> {
+    if ansi { style } else { Style::new() }.paint(text)
+}
 
 /// tracing-subscriber's default text lines (time, level, spans, target, fields), with the
 /// request first among the spans.
@@ -92,24 +100,24 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         let ansi = writer.has_ansi_escapes();
-        let (dimmed, reset) = if ansi { (DIMMED, RESET) } else { ("", "") };
-        writer.write_str(dimmed)?;
+        let dimmed = if ansi {
+            Style::new().dimmed()
+        } else {
+            Style::new()
+        };
+        write!(writer, "{}", dimmed.prefix())?;
         if SystemTime.format_time(&mut writer).is_err() {
             writer.write_str("<unknown time>")?;
         }
-        write!(writer, "{reset} ")?;
+        write!(writer, "{} ", dimmed.suffix())?;
         let (colour, level) = match *event.metadata().level() {
-            Level::TRACE => ("\x1b[35m", "TRACE"),
-            Level::DEBUG => ("\x1b[34m", "DEBUG"),
-            Level::INFO => ("\x1b[32m", " INFO"),
-            Level::WARN => ("\x1b[33m", " WARN"),
-            Level::ERROR => ("\x1b[31m", "ERROR"),
+            Level::TRACE => (Color::Purple, "TRACE"),
+            Level::DEBUG => (Color::Blue, "DEBUG"),
+            Level::INFO => (Color::Green, " INFO"),
+            Level::WARN => (Color::Yellow, " WARN"),
+            Level::ERROR => (Color::Red, "ERROR"),
         };
-        if ansi {
-            write!(writer, "{colour}{level}{RESET} ")?;
-        } else {
-            write!(writer, "{level} ")?;
-        }
+        write!(writer, "{} ", paint(ansi, colour.normal(), level))?;
         RequestContext::with_current(|request| write_request(ctx, writer.by_ref(), request))
             .unwrap_or(Ok(()))?;
         self.rest.format_event(ctx, writer, event)
@@ -126,17 +134,28 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    let (dimmed, bold, reset) = if writer.has_ansi_escapes() {
-        (DIMMED, BOLD, RESET)
-    } else {
-        ("", "", "")
-    };
-    write!(writer, "{bold}request{reset}{bold}{{{reset}")?;
-    with_request_fields(request, |meta, values| {
-        let values = meta.fields().value_set(values);
+    let ansi = writer.has_ansi_escapes();
+    let (bold, dimmed) = (Style::new().bold(), Style::new().dimmed());
+    let name = request_fields().name();
+    write!(
+        writer,
+        "{}{}",
+        paint(ansi, bold, name),
+        paint(ansi, bold, "{")
+    )?;
+    with_request_fields(request, |meta, pairs| {
+        let values = pairs
+            .each_ref()
+            .map(|(field, value)| (field, value.as_ref().map(|v| v as &dyn Value)));
+        let values = meta.fields().value_set(&values);
         ctx.format_fields(writer.by_ref(), Record::new(&values))
     })?;
-    write!(writer, "{bold}}}{reset}{dimmed}:{reset}")?;
+    write!(
+        writer,
+        "{}{}",
+        paint(ansi, bold, "}"),
+        paint(ansi, dimmed, ":")
+    )?;
     if ctx.event_scope().is_none() {
         writer.write_char(' ')?;
     }
@@ -170,8 +189,10 @@ where
             map.serialize_entry("level", &meta.level().as_serde())?;
             map.serialize_entry("fields", &event.field_map())?;
             map.serialize_entry("target", meta.target())?;
-            RequestContext::with_current(|request| map.serialize_entry("span", &Span(request)))
-                .transpose()?;
+            RequestContext::with_current(|request| {
+                map.serialize_entry("span", &RequestSpan(request))
+            })
+            .transpose()?;
             map.end()
         })();
         line.map_err(|_| fmt::Error)?;
@@ -179,25 +200,23 @@ where
     }
 }
 
-/// The request as tracing-subscriber writes a span: its fields by name, then its name.
-struct Span<'a>(&'a RequestContext);
+/// The request as tracing-subscriber writes a span in JSON: its fields by name (sorted, as
+/// its JSON field formatter keeps them), then its name.
+struct RequestSpan<'a>(&'a RequestContext);
 
-impl serde::Serialize for Span<'_> {
+impl serde::Serialize for RequestSpan<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let request = self.0;
-        let key = request.key_id();
-        let mut map = serializer.serialize_map(None)?;
-        if let Some(function) = request.function() {
-            map.serialize_entry("function", function)?;
-        }
-        map.serialize_entry("id", request.id())?;
-        if let Some(key) = key.as_deref() {
-            map.serialize_entry("key_id", key)?;
-        }
-        map.serialize_entry("method", request.method())?;
-        map.serialize_entry("path", request.path())?;
-        map.serialize_entry("name", request_fields().name())?;
-        map.end()
+        with_request_fields(self.0, |meta, mut pairs| {
+            pairs.sort_by_key(|(field, _)| field.name());
+            let mut map = serializer.serialize_map(None)?;
+            for (field, value) in &pairs {
+                if let Some(value) = value {
+                    map.serialize_entry(field.name(), value)?;
+                }
+            }
+            map.serialize_entry("name", meta.name())?;
+            map.end()
+        })
     }
 }
 
@@ -227,18 +246,20 @@ mod tests {
     const ID: &str = "0b6c2f4e-6f7a-4d1e-9a55-3c2b1d0e9f8a";
     const KEY: &str = "01a2320b-aff4-755d-afed-4837edb65aac";
 
-    /// What a request logs: lines before and after its key authenticates, text that must stay
-    /// escaped, a span of its own, and a server error.
+    /// What a request logs: lines before and after its key authenticates, at every level, text
+    /// that must stay escaped, a span of its own, and a server error.
     fn lines_of_a_request(record_key: impl Fn()) {
         tracing::info!(count = 3, "before the key");
         record_key();
+        tracing::trace!(step = "gate", "traced");
+        tracing::debug!(ok = true, "debugged");
         tracing::warn!(header = "evil\nkey_id=forged \"quoted\"", "odd input");
         {
             let inner = tracing::info_span!("flush", rows = 2);
             let _entered = inner.enter();
             tracing::info!("in a span of its own");
         }
-        tracing::error!(target: "licenseshipper::access", status = 500, "response failed");
+        tracing::error!(target: crate::ACCESS_LOG, status = 500, "response");
     }
 
     /// The request through its context, as the server logs it now.
@@ -280,7 +301,7 @@ mod tests {
         });
     }
 
-    /// A subscriber writing to `lines` at info level, coloured or not.
+    /// A subscriber writing to `lines` at every level, coloured or not.
     fn builder(
         lines: &Lines,
         ansi: bool,
@@ -288,7 +309,7 @@ mod tests {
         tracing_subscriber::fmt()
             .with_writer(lines.clone())
             .with_ansi(ansi)
-            .with_max_level(Level::INFO)
+            .with_max_level(Level::TRACE)
     }
 
     /// Each line without its time (the first word, styled or not).
@@ -333,7 +354,7 @@ mod tests {
                 .finish(),
         );
         let text = lines.text();
-        assert_eq!(text.lines().count(), 6, "{text}");
+        assert_eq!(text.lines().count(), 8, "{text}");
         assert!(
             text.contains(&format!(
                 r#"request{{id="{ID}" method="POST" path="/api/v1/keys.verify" function="keys.verify" key_id="{KEY}"}}:flush{{rows=2}}: "#
@@ -349,18 +370,17 @@ mod tests {
 
     #[test]
     fn json_lines_read_as_the_default_with_the_request_as_their_span() {
-        let parse = |lines: &Lines| -> Vec<serde_json::Value> {
+        // Each line as written, less its time; and parsed.
+        let lines = |lines: &Lines| -> Vec<(String, serde_json::Value)> {
+            let prefix = r#"{"timestamp":""#;
             lines
                 .text()
                 .lines()
                 .map(|l| {
-                    let mut line: serde_json::Value = serde_json::from_str(l).unwrap();
-                    assert!(
-                        line["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')),
-                        "{l}"
-                    );
-                    line.as_object_mut().unwrap().remove("timestamp");
-                    line
+                    let time = l.strip_prefix(prefix).expect("the time first");
+                    let (time, rest) = time.split_once(r#"","#).unwrap();
+                    assert!(time.ends_with('Z'), "{l}");
+                    (rest.to_owned(), serde_json::from_str(l).unwrap())
                 })
                 .collect()
         };
@@ -373,23 +393,27 @@ mod tests {
                 .with_span_list(false)
                 .finish(),
         );
-        let (ours, default) = (parse(&ours), parse(&default));
-        assert_eq!(ours.len(), 6);
+        let (ours, default) = (lines(&ours), lines(&default));
+        assert_eq!(ours.len(), 8);
         // A span of its own inside the request: the default names that span, ours the
-        // request; every other line alike.
-        assert_eq!(default[3]["span"]["name"], "flush");
-        assert_eq!(ours[3]["span"]["name"], "request");
+        // request; every other line byte for byte alike.
+        const NESTED: usize = 5;
+        assert_eq!(default[NESTED].1["span"]["name"], "flush");
+        assert_eq!(ours[NESTED].1["span"]["name"], "request");
         for (i, (ours, default)) in ours.iter().zip(&default).enumerate() {
-            if i != 3 {
-                assert_eq!(ours, default, "line {i}");
+            if i != NESTED {
+                assert_eq!(ours.0, default.0, "line {i}");
             }
         }
-        assert_eq!(ours[1]["span"]["function"], "keys.verify");
+        let span = |i: usize| &ours[i].1["span"];
+        assert_eq!(span(1)["function"], "keys.verify");
+        assert_eq!(span(1)["path"], "/api/v1/keys.verify");
         assert!(
-            ours[1]["span"].get("key_id").is_none(),
+            span(1).get("key_id").is_none(),
             "no key before it authenticates"
         );
-        assert_eq!(ours[2]["span"]["key_id"], KEY);
-        assert!(ours[0].get("span").is_none() && ours[5].get("span").is_none());
+        assert_eq!(span(2)["key_id"], KEY);
+        assert_eq!(ours[6].1["level"], "ERROR");
+        assert!(ours[0].1.get("span").is_none() && ours[7].1.get("span").is_none());
     }
 }

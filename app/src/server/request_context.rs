@@ -19,7 +19,6 @@ tokio::task_local! {
 }
 
 /// What the log lines written while serving a request say of it.
-#[derive(Debug)]
 pub struct RequestContext {
     id: HeaderValue,
     method: Method,
@@ -76,6 +75,19 @@ impl RequestContext {
     pub fn key_id(&self) -> Option<Ref<'_, str>> {
         let key_id = self.key_id.try_borrow().ok()?;
         Ref::filter_map(key_id, |k| k.as_deref()).ok()
+    }
+}
+
+/// The fields a log line shows, never the query string.
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("id", &self.id())
+            .field("method", &self.method())
+            .field("path", &self.path())
+            .field("function", &self.function)
+            .field("key_id", &self.key_id().as_deref())
+            .finish()
     }
 }
 
@@ -148,6 +160,16 @@ mod tests {
             })
             .await;
         assert!(!spawned);
+    }
+
+    #[test]
+    fn its_debug_form_shows_the_path_never_the_query() {
+        let shown = format!("{:?}", context("/api/v1/whoami?api_key=ls_secret"));
+        assert!(shown.contains("/api/v1/whoami"), "{shown}");
+        assert!(
+            !shown.contains("api_key") && !shown.contains("ls_secret"),
+            "{shown}"
+        );
     }
 
     #[test]
