@@ -95,22 +95,12 @@ pub fn router(
         .with_state(api.clone())
         .fallback_service(site::router(site));
     ServiceBuilder::new()
-        .map_response(boxed_body)
+        .layer(headers::layer(security))
         .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(access_log::AccessLogLayer::new(api.clone()))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
-        .layer(headers::layer(security))
         .service(Dispatch { api, rest })
-}
-
-/// The response as axum's: one body type for every caller of [`router`].
-fn boxed_body<B>(res: http::Response<B>) -> Response
-where
-    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    res.map(Body::new)
 }
 
 /// Declared functions straight to [`api::serve`]; everything else through the router.
