@@ -1,5 +1,5 @@
-//! Security headers on every response, set by the outermost layer, which also gives every
-//! response axum's one body type.
+//! Security headers on every response, and axum's one body type for every response: the layer
+//! that sets them must wrap everything else ([`crate::router`]).
 
 use std::{
     future::Future,
@@ -97,9 +97,9 @@ where
     }
 }
 
-/// The headers every response carries as they are, besides the CSP (and HSTS when on); built
-/// at compile time, not checked again on every response.
-const FIXED: [(HeaderName, HeaderValue); 5] = [
+/// The headers every response carries as they are, besides the CSP (and [`HSTS`] when on);
+/// built at compile time, not checked again on every response.
+pub const FIXED: [(HeaderName, HeaderValue); 5] = [
     (
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -119,6 +119,9 @@ const FIXED: [(HeaderName, HeaderValue); 5] = [
     ),
 ];
 
+/// `Strict-Transport-Security`, sent when cookies are `Secure` (the site is served over HTTPS).
+pub const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
+
 fn apply(cfg: &SecurityHeaders, mut res: Response) -> Response {
     let h = res.headers_mut();
     // Room for all of them (and the CSP and HSTS) at once, not a regrowth halfway.
@@ -128,10 +131,7 @@ fn apply(cfg: &SecurityHeaders, mut res: Response) -> Response {
         h.insert(name, value);
     }
     if cfg.hsts {
-        h.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        );
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
     res
 }

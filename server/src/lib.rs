@@ -95,6 +95,8 @@ pub fn router(
         .with_state(api.clone())
         .fallback_service(site::router(site));
     ServiceBuilder::new()
+        // Outermost, so that no response of any layer below goes out without the security
+        // headers (and each leaves with axum's body type).
         .layer(headers::layer(security))
         .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -1,4 +1,5 @@
-use http::{header, StatusCode};
+use axum::body::Body;
+use http::{header, Request, StatusCode};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::{
@@ -53,18 +54,46 @@ async fn spa_routes_get_index_and_assets_are_cached_for_good() {
 #[tokio::test]
 async fn every_response_carries_security_headers() {
     let app = TestApp::new(Backend::Sqlite).await;
-    for path in ["/keys", "/healthz", "/api/v1/keys.list"] {
-        let r = app.get(path).await;
+    let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    // Every kind of response: the page, health, an API refusal, the router's 404 and 405, an
+    // unknown function, a static file's 404, and a compressed document.
+    let requests = [
+        ("page", get("/keys")),
+        ("health", get("/healthz")),
+        ("refused call", get("/api/v1/keys.list")),
+        ("unknown function", get("/api/v1/nothing.here")),
+        ("missing file", get("/missing-file.js")),
+        (
+            "wrong method",
+            Request::delete("/livez").body(Body::empty()).unwrap(),
+        ),
+        (
+            "compressed",
+            Request::get("/api/v1/openapi.json")
+                .header(header::ACCEPT_ENCODING, "br")
+                .body(Body::empty())
+                .unwrap(),
+        ),
+    ];
+    for (what, req) in requests {
+        let r = app.send(req).await;
         let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
         assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         // Exactly the inline loader script of index.html is allowed, by hash.
         assert!(csp.contains("'sha256-"), "{csp}");
-        assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-        assert_eq!(r.headers[header::REFERRER_POLICY], "no-referrer");
-        assert!(r.headers.get("x-request-id").is_some());
-        assert!(r.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+        for (name, value) in server::headers::FIXED {
+            assert_eq!(r.headers.get(&name), Some(&value), "{what}: {name}");
+        }
+        assert!(r.headers.get("x-request-id").is_some(), "{what}");
+        assert!(
+            r.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(),
+            "{what}: no HSTS over plain HTTP"
+        );
+        if what == "compressed" {
+            assert_eq!(r.headers[header::CONTENT_ENCODING], "br");
+        }
     }
 }
 
@@ -125,10 +154,10 @@ async fn secure_cookies_add_secure_and_hsts() {
     assert_eq!(r.status, StatusCode::OK);
     let cookie = r.headers[header::SET_COOKIE].to_str().unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
-    assert!(r.headers[header::STRICT_TRANSPORT_SECURITY]
-        .to_str()
-        .unwrap()
-        .starts_with("max-age="));
+    assert_eq!(
+        r.headers[header::STRICT_TRANSPORT_SECURITY],
+        server::headers::HSTS
+    );
 }
 
 #[tokio::test]
