@@ -132,6 +132,7 @@ async fn run() {
         }
     );
     let verify_body = format!(r#"{{"key":"{key}"}}"#);
+    // (name, url, key, body)
     let routes: [(&str, String, Option<&str>, Option<&str>); 5] = [
         (
             "axum hello-world (baseline)",
@@ -167,9 +168,14 @@ async fn run() {
     let mut results: Vec<Vec<Outcome>> = routes.iter().map(|_| Vec::new()).collect();
     for _ in 0..rounds {
         for (i, (_, url, key, body)) in routes.iter().enumerate() {
+            let call = Call {
+                url,
+                key: *key,
+                body: *body,
+            };
             results[i].push(match &wrk {
-                Some(wrk) => wrk.load(url, *key, *body, warm, measure).await,
-                None => load(&server.client, url, *key, *body, warm, measure).await,
+                Some(wrk) => wrk.load(&call, warm, measure).await,
+                None => load(&server.client, &call, warm, measure).await,
             });
         }
     }
@@ -210,17 +216,18 @@ struct Outcome {
     errors: usize,
 }
 
-async fn load(
-    client: &HttpClient,
-    url: &str,
-    key: Option<&str>,
-    body: Option<&str>,
-    warm: Duration,
-    measure: Duration,
-) -> Outcome {
-    let uri: http::Uri = url.parse().unwrap();
-    let auth = key.map(|k| format!("Bearer {k}"));
-    let body = Bytes::from(body.unwrap_or("").to_owned());
+/// One request, sent again and again: a POST with the key (and body) if there is a key, else a
+/// GET.
+struct Call<'a> {
+    url: &'a str,
+    key: Option<&'a str>,
+    body: Option<&'a str>,
+}
+
+async fn load(client: &HttpClient, call: &Call<'_>, warm: Duration, measure: Duration) -> Outcome {
+    let uri: http::Uri = call.url.parse().unwrap();
+    let auth = call.key.map(|k| format!("Bearer {k}"));
+    let body = Bytes::from(call.body.unwrap_or("").to_owned());
     let measure_from = Instant::now() + warm;
     let end = measure_from + measure;
     let tasks: Vec<_> = (0..CONNECTIONS)
@@ -295,21 +302,14 @@ impl Wrk {
     }
 
     /// What [`load`] measures, through wrk: a warm-up run, then the measured one.
-    async fn load(
-        &self,
-        url: &str,
-        key: Option<&str>,
-        body: Option<&str>,
-        warm: Duration,
-        measure: Duration,
-    ) -> Outcome {
+    async fn load(&self, call: &Call<'_>, warm: Duration, measure: Duration) -> Outcome {
         let script = self.dir.path().join("request.lua");
-        let lua = match key {
+        let lua = match call.key {
             // The request `load` sends; a Rust string's debug form is a valid Lua string.
             Some(key) => format!(
                 "wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = \"Bearer {key}\"\n\
                  wrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = {:?}\n",
-                body.unwrap_or("")
+                call.body.unwrap_or("")
             ),
             None => String::new(),
         };
@@ -320,7 +320,7 @@ impl Wrk {
                 .arg("--latency")
                 .arg("-s")
                 .arg(&script)
-                .arg(url)
+                .arg(call.url)
                 .output()
         };
         run(warm.as_secs().max(1)).await.expect("run wrk");
