@@ -11,41 +11,26 @@ use std::{
 use app::server::request_context::RequestContext;
 use http::{HeaderValue, Request, Response};
 use tokio::task::futures::TaskLocalFuture;
-use tower::{Layer, Service};
+use tower::Service;
+use tower_http::request_id::RequestId;
 
 use crate::api::ApiState;
 
 /// The log target of the one-line-per-request access log.
 pub const ACCESS_LOG: &str = "licenseshipper::access";
 
-/// Serves each request in its context (see the module).
+/// The service under it, serving each request in its context (see the module).
 #[derive(Clone)]
-pub struct AccessLogLayer {
+pub struct AccessLog<S> {
+    inner: S,
     /// Names the function a path calls.
     api: ApiState,
 }
 
-impl AccessLogLayer {
-    pub fn new(api: ApiState) -> Self {
-        Self { api }
+impl<S> AccessLog<S> {
+    pub fn new(inner: S, api: ApiState) -> Self {
+        Self { inner, api }
     }
-}
-
-impl<S> Layer<S> for AccessLogLayer {
-    type Service = AccessLog<S>;
-
-    fn layer(&self, inner: S) -> AccessLog<S> {
-        AccessLog {
-            inner,
-            api: self.api.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct AccessLog<S> {
-    inner: S,
-    api: ApiState,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AccessLog<S>
@@ -63,10 +48,11 @@ where
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         // Set before this layer by `SetRequestIdLayer`: the client's own id or a fresh one.
         let id = req
-            .headers()
-            .get("x-request-id")
-            .cloned()
-            .unwrap_or(HeaderValue::from_static("-"));
+            .extensions()
+            .get::<RequestId>()
+            .map_or(HeaderValue::from_static("-"), |id| {
+                id.header_value().clone()
+            });
         let context = RequestContext::new(
             id,
             req.method().clone(),

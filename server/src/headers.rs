@@ -14,41 +14,29 @@ use axum::{
     BoxError,
 };
 use http::{header, HeaderName, HeaderValue, Request};
-use tower::{Layer, Service};
+use tower::Service;
 
 pub struct SecurityHeaders {
     pub csp: HeaderValue,
     pub hsts: bool,
 }
 
-/// The layer that sets them on every response the service under it answers, with the body
-/// boxed as axum's.
+/// The service under it, with them set on every response it answers and the body boxed as
+/// axum's.
 ///
 /// One small future that maps the answer once it is ready: a `map_response` layer's future
 /// (`futures_util`'s `Map`) copies the whole future it wraps when it completes, and two of them
 /// on the outside of the stack were the largest memory copies per request (callgrind).
 #[derive(Clone)]
-pub struct SecurityHeadersLayer(Arc<SecurityHeaders>);
-
-pub fn layer(cfg: Arc<SecurityHeaders>) -> SecurityHeadersLayer {
-    SecurityHeadersLayer(cfg)
-}
-
-impl<S> Layer<S> for SecurityHeadersLayer {
-    type Service = WithSecurityHeaders<S>;
-
-    fn layer(&self, inner: S) -> WithSecurityHeaders<S> {
-        WithSecurityHeaders {
-            inner,
-            cfg: self.0.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
 pub struct WithSecurityHeaders<S> {
     inner: S,
     cfg: Arc<SecurityHeaders>,
+}
+
+impl<S> WithSecurityHeaders<S> {
+    pub fn new(inner: S, cfg: Arc<SecurityHeaders>) -> Self {
+        Self { inner, cfg }
+    }
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for WithSecurityHeaders<S>

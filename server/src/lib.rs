@@ -94,13 +94,14 @@ pub fn router(
         .route("/api/v1/openapi.json", get(openapi))
         .with_state(api.clone())
         .fallback_service(site::router(site));
+    let names = api.clone();
     ServiceBuilder::new()
         // Outermost, so that no response of any layer below goes out without the security
         // headers (and each leaves with axum's body type).
-        .layer(headers::layer(security))
+        .layer_fn(move |inner| headers::WithSecurityHeaders::new(inner, security.clone()))
         .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(access_log::AccessLogLayer::new(api.clone()))
+        .layer_fn(move |inner| access_log::AccessLog::new(inner, names.clone()))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
         .service(Dispatch { api, rest })
 }

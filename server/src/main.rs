@@ -57,11 +57,14 @@ fn main() -> ExitCode {
         logs.with_writer(std::io::stderr).init();
     } else {
         match cli.log_format {
-            LogFormat::Text if colours => logs.event_format(log_format::Text::default()).init(),
-            LogFormat::Text => logs
-                .event_format(log_format::Text::default())
-                .fmt_fields(log_fields::TextFields)
-                .init(),
+            LogFormat::Text => {
+                let text = logs.event_format(log_format::Text::default());
+                if colours {
+                    text.init();
+                } else {
+                    text.fmt_fields(log_fields::TextFields).init();
+                }
+            }
             LogFormat::Json => logs.json().event_format(log_format::Json).init(),
         }
     }
