@@ -39,7 +39,7 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = TaskLocalFuture<RequestContext, Logged<S::Future>>;
+    type Future = TaskLocalFuture<Box<RequestContext>, Logged<S::Future>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)

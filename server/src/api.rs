@@ -3,7 +3,6 @@
 
 use std::{
     collections::{BTreeSet, HashMap},
-    net::SocketAddr,
     sync::Arc,
 };
 
@@ -12,19 +11,14 @@ use app::{
         error::ApiError,
         registry::{self, Endpoint},
     },
-    server::{gate, AppState, Caller},
+    server::{call::Call, gate, AppState, Caller},
 };
 use axum::{
     body::{to_bytes, Body},
-    extract::{ConnectInfo, Request},
+    extract::Request,
     response::{IntoResponse, Response},
 };
 use http::{header, HeaderValue, Method, StatusCode};
-use leptos::{
-    prelude::provide_context,
-    reactive::{computed::ScopedFuture, owner::Owner},
-};
-use leptos_axum::ResponseOptions;
 use rustc_hash::FxHashMap;
 
 /// Request bodies above this are refused with 413.
@@ -76,7 +70,7 @@ fn check_arguments(
             _ => false,
         }
     }
-    if body.as_ref() == b"{}" {
+    if body.as_ref() == b"{}" || plain_arguments(fields, &body) {
         return Ok(body);
     }
     let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else {
@@ -108,6 +102,73 @@ fn check_arguments(
         return Ok(serde_json::to_vec(&value).unwrap_or_default().into());
     }
     Ok(body)
+}
+
+/// The common case of [`check_arguments`], settled without building the body as a tree: an
+/// object of the function's own arguments whose values are text without escapes (so without
+/// NUL), whole numbers written as such, booleans or null. Anything else (`false`) takes the
+/// full check, which answers the same for these and says what is wrong with the rest.
+fn plain_arguments(fields: &BTreeSet<String>, body: &[u8]) -> bool {
+    use serde::de::{DeserializeSeed, Error as _, MapAccess, Visitor};
+
+    struct Arguments<'f>(&'f BTreeSet<String>);
+    struct Plain;
+
+    impl<'de> DeserializeSeed<'de> for Arguments<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Arguments<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of known arguments")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(name) = map.next_key::<&'de str>()? {
+                if !self.0.contains(name) {
+                    return Err(A::Error::custom("unknown argument"));
+                }
+                map.next_value_seed(Plain)?;
+            }
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Plain {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Plain {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("plain text, a whole number, a boolean or null")
+        }
+        // Escaped text comes to `visit_str` instead, which is not handled here.
+        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
+            if v.contains('\0') {
+                return Err(E::custom("NUL"));
+            }
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(body);
+    Arguments(fields).deserialize(&mut de).is_ok() && de.end().is_ok()
 }
 
 /// What the API handlers share: one reference, so each request's clone is a single count.
@@ -284,10 +345,7 @@ async fn call(api: ApiState, declared: &Declared, req: Request) -> Response {
     }
     // Who is calling is settled from the headers before the body is read: an anonymous or
     // refused caller cannot make the server wait for (or buffer) a body.
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = parts.extensions.get::<gate::Peer>();
     let caller = match gate::resolve(&api.app, &parts, peer).await {
         Ok(caller) => caller,
         Err(e) => return error_response(&e),
@@ -339,41 +397,31 @@ async fn call(api: ApiState, declared: &Declared, req: Request) -> Response {
     finish(declared, res).await
 }
 
-/// Runs the function with the shared state and the caller in its context, and applies the
-/// status and headers it set through [`ResponseOptions`].
+/// Runs the function in its [`Call`] (the shared state and the caller), and adds the headers
+/// it set to its response.
 ///
-/// What `leptos_axum::handle_server_fns_with_context` does, less a copy of the request's parts
-/// in the context, which no function reads, and its own redirect for HTML form posts (see the
-/// `Accept` and `Referer` removal in [`call`]); and less the lookup of the function by path in
-/// `server_fn`'s own table on every call (a key allocated, a lock, a boxed service).
+/// What `leptos_axum::handle_server_fns_with_context` does, less a reactive owner around each
+/// call (see [`app::server::call`]), a copy of the request's parts in the context, which no
+/// function reads, and its own redirect for HTML form posts (see the `Accept` and `Referer`
+/// removal in [`call`]); and less the lookup of the function by path in `server_fn`'s own
+/// table on every call (a key allocated, a lock, a boxed service).
 async fn run(
     server_fn: &'static Registered,
     state: AppState,
     caller: Caller,
     req: Request,
 ) -> Response {
-    let owner = Owner::new();
-    owner
-        .with(|| {
-            ScopedFuture::new(async move {
-                provide_context(state);
-                provide_context(caller);
-                let options = ResponseOptions::default();
-                provide_context(options.clone());
-                let mut res = server_fn.handler(req).await;
-                let mut set = options
-                    .0
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if let Some(status) = set.status {
-                    *res.status_mut() = status;
-                }
-                res.headers_mut().extend(std::mem::take(&mut set.headers));
-                drop(set);
-                res
-            })
-        })
-        .await
+    let (mut res, options) = Call::new(state, caller).run(server_fn.handler(req)).await;
+    let mut set = options
+        .0
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(status) = set.status {
+        *res.status_mut() = status;
+    }
+    res.headers_mut().extend(std::mem::take(&mut set.headers));
+    drop(set);
+    res
 }
 
 /// Gives a server function's error response the status and headers its code implies, and an
@@ -415,4 +463,41 @@ async fn finish(declared: &Declared, res: Response) -> Response {
         StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     decorate(&error, &mut parts.headers);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quick_check_passes_only_what_the_full_check_passes_unchanged() {
+        let fields: BTreeSet<String> = ["key", "ip", "page"].map(String::from).into();
+        for body in [
+            r#"{"key":"lsk_abc","ip":null}"#,
+            r#" { "page" : 3 } "#,
+            r#"{"page":-1,"key":"x"}"#,
+            r#"{"key":true}"#,
+        ] {
+            assert!(plain_arguments(&fields, body.as_bytes()), "{body}");
+            let checked = check_arguments(&fields, body.as_bytes().to_vec().into());
+            assert_eq!(checked.ok().as_deref(), Some(body.as_bytes()), "{body}");
+        }
+        // Left to the full check: what it refuses, rewrites, or must look into.
+        for body in [
+            r#"{"key":"a\u0000"}"#,
+            r#"{"key":"line\nbreak"}"#,
+            r#"{"ke\u0079":"a"}"#,
+            r#"{"page":5.0}"#,
+            r#"{"page":1e400}"#,
+            r#"{"other":1}"#,
+            r#"{"key":["a"]}"#,
+            r#"{"key":{"a":1}}"#,
+            r#"["key"]"#,
+            r#"{"key":"a"} {}"#,
+            r#"{"key":"a""#,
+            "",
+        ] {
+            assert!(!plain_arguments(&fields, body.as_bytes()), "{body}");
+        }
+    }
 }

@@ -4,7 +4,8 @@
 
 use std::{convert::Infallible, future::Future, time::Duration};
 
-use axum::{body::Body, extract::ConnectInfo, response::Response};
+use app::server::gate::Peer;
+use axum::{body::Body, response::Response};
 use hyper::{body::Incoming, Request};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
@@ -17,7 +18,7 @@ use tower::{Service, ServiceExt as _};
 pub const DRAIN: Duration = Duration::from_secs(30);
 
 /// Serves `app` until `shutdown` resolves, then lets in-flight requests finish. Each request
-/// carries its peer's address ([`ConnectInfo`]).
+/// carries its peer's address ([`Peer`]).
 pub async fn serve<S>(
     listener: TcpListener,
     app: S,
@@ -46,8 +47,9 @@ pub async fn serve<S>(
             () = &mut shutdown => break,
         };
         let app = app.clone();
+        let peer = Peer::new(peer.ip());
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
+            req.extensions_mut().insert(peer.clone());
             app.clone().oneshot(req.map(Body::new))
         });
         let conn = http.serve_connection(TokioIo::new(stream), service);

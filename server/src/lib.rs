@@ -3,6 +3,7 @@
 pub mod access_log;
 pub mod api;
 pub mod compress;
+pub mod compression;
 pub mod config;
 pub mod connections;
 pub mod embedded;
@@ -29,15 +30,12 @@ use axum::{
     body::Body,
     extract::Request,
     response::Response,
-    routing::{any, future::RouteFuture, get},
+    routing::{any, get},
     Router,
 };
-use futures::future::{BoxFuture, Either};
+use futures::future::BoxFuture;
 use tower::{Service, ServiceBuilder};
-use tower_http::{
-    compression::{CompressionLayer, CompressionLevel},
-    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
-};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use site::Site;
 
@@ -102,7 +100,7 @@ pub fn router(
         .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer_fn(move |inner| access_log::AccessLog::new(inner, names.clone()))
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
+        .layer_fn(compression::Compress::new)
         .service(Dispatch { api, rest })
 }
 
@@ -116,7 +114,9 @@ struct Dispatch {
 impl Service<Request<Body>> for Dispatch {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<BoxFuture<'static, Result<Response, Infallible>>, RouteFuture<Infallible>>;
+    /// Boxed either way: a future's size is that of its largest variant, and each layer above
+    /// embeds it and moves it (the router's future is several times a box's size).
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(())) // as the router: always ready
@@ -126,11 +126,9 @@ impl Service<Request<Body>> for Dispatch {
         match self.api.declared(req.uri().path()) {
             Some(declared) => {
                 let (api, declared) = (self.api.clone(), declared.clone());
-                Either::Left(Box::pin(
-                    async move { Ok(api::serve(api, declared, req).await) },
-                ))
+                Box::pin(async move { Ok(api::serve(api, declared, req).await) })
             }
-            None => Either::Right(self.rest.call(req)),
+            None => Box::pin(self.rest.call(req)),
         }
     }
 }

@@ -4,22 +4,20 @@
 //! before anything else; a bad one changes nothing and counts against the sender's address
 //! (too many answer 429), apart from failed keys.
 
-use std::net::SocketAddr;
-
 use app::{
     api::{
         error::ApiError,
         types::{LeakLabel, LeakReport},
     },
     server::{
-        gate::client_ip,
+        gate::{client_ip, Peer},
         ratelimit::address_group,
         scanning::{self, KEY_ID_HEADER, MAX_REPORT_BYTES, MAX_REPORT_TOKENS, SIGNATURE_HEADER},
     },
 };
 use axum::{
     body::{to_bytes, Body},
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     response::{IntoResponse, Response},
 };
 use http::{header, HeaderValue, StatusCode};
@@ -41,10 +39,7 @@ async fn handle(api: &ApiState, req: Request<Body>) -> Response {
         return error_response(&ApiError::not_found("API function"));
     };
     let (parts, body) = req.into_parts();
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = parts.extensions.get::<Peer>();
     let from = client_ip(&parts.headers, peer, api.app.settings.trust_proxy);
     // Refused reports count against their sender's address, as failed keys do, in a window of
     // their own (a misconfigured scanner does not lock out keys used from the same address).

@@ -50,16 +50,36 @@ fn last_entry<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(str::trim)
 }
 
+/// A connection's peer: its address, and the address as text, written once per connection
+/// rather than on every request (the server puts it in each request's extensions).
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub addr: IpAddr,
+    text: Arc<str>,
+}
+
+impl Peer {
+    /// IPv4-mapped IPv6 addresses read as IPv4.
+    pub fn new(addr: IpAddr) -> Self {
+        let addr = addr.to_canonical();
+        Self {
+            addr,
+            text: addr.to_string().into(),
+        }
+    }
+}
+
 /// The client address: the socket peer or, behind a trusted proxy, the right-most entry of all
 /// `X-Forwarded-For` lines (the one the proxy itself added; entries left of it are whatever
 /// the client sent). An entry that does not parse is not trusted: the peer is used.
-pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, trust_proxy: bool) -> Option<String> {
+pub fn client_ip(headers: &HeaderMap, peer: Option<&Peer>, trust_proxy: bool) -> Option<Arc<str>> {
     let forwarded = trust_proxy
         .then(|| last_entry(headers, "x-forwarded-for").and_then(forwarded_addr))
         .flatten();
-    forwarded
-        .or(peer.map(|ip| ip.to_canonical()))
-        .map(|ip| ip.to_string())
+    match forwarded {
+        Some(ip) => Some(ip.to_string().into()),
+        None => peer.map(|peer| peer.text.clone()),
+    }
 }
 
 /// The scheme and authority this request was made to, as an `Origin` would name it.
@@ -115,10 +135,10 @@ pub fn key_in_query(query: Option<&str>) -> bool {
 pub async fn resolve(
     state: &AppState,
     parts: &Parts,
-    peer: Option<IpAddr>,
+    peer: Option<&Peer>,
 ) -> Result<Caller, ApiError> {
     let headers = &parts.headers;
-    let ip: Option<Arc<str>> = client_ip(headers, peer, state.settings.trust_proxy).map(Arc::from);
+    let ip = client_ip(headers, peer, state.settings.trust_proxy);
     let user_agent = header_str(headers, header::USER_AGENT).map(|ua| {
         let end = ua
             .char_indices()
@@ -313,14 +333,14 @@ mod tests {
     #[test]
     fn forwarded_for_is_used_only_when_trusted() {
         let h = headers(&[("x-forwarded-for", "203.0.113.9, 10.0.0.1")]);
-        let peer = Some("127.0.0.1".parse().unwrap());
+        let peer = Some(&Peer::new("127.0.0.1".parse().unwrap()));
         assert_eq!(client_ip(&h, peer, false).as_deref(), Some("127.0.0.1"));
         assert_eq!(client_ip(&h, peer, true).as_deref(), Some("10.0.0.1"));
     }
 
     #[test]
     fn the_proxy_entry_is_the_last_of_all_lines() {
-        let peer = Some("127.0.0.1".parse().unwrap());
+        let peer = Some(&Peer::new("127.0.0.1".parse().unwrap()));
         let mut h = HeaderMap::new();
         h.append("x-forwarded-for", "198.51.100.7".parse().unwrap());
         h.append(

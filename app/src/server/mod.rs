@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod call;
 pub mod caller;
 pub mod clock;
 pub mod db;
@@ -22,35 +23,14 @@ pub mod vault;
 pub mod webhooks;
 pub mod wire;
 
-use http::{header, HeaderValue};
-use leptos::prelude::use_context;
+use http::header;
 
-use crate::api::error::ApiError;
-
+pub use call::request;
 pub use caller::Caller;
 pub use state::AppState;
 
-/// The shared state and the resolved caller of the current server-function call.
-pub fn request() -> Result<(AppState, Caller), ApiError> {
-    let state = use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from server-function context");
-        ApiError::Internal
-    })?;
-    let caller = use_context::<Caller>().ok_or(ApiError::Unauthenticated)?;
-    Ok((state, caller))
-}
-
-fn response_header(name: header::HeaderName, value: &str) {
-    if let (Some(opts), Ok(value)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        HeaderValue::from_str(value),
-    ) {
-        opts.append_header(name, value);
-    }
-}
-
 pub fn set_cookie(value: &str) {
-    response_header(header::SET_COOKIE, value);
+    call::append_header(header::SET_COOKIE, value);
 }
 
 /// Sets the cookie of a new session on the response, which must then never be cached.
@@ -64,5 +44,5 @@ pub fn start_session(state: &AppState, token: &accounts::sessions::SessionToken)
 
 /// Marks the response as one that must never be cached (it carries a secret or a session).
 pub fn no_store() {
-    response_header(header::CACHE_CONTROL, "no-store");
+    call::append_header(header::CACHE_CONTROL, "no-store");
 }

@@ -15,7 +15,8 @@ use http::{uri::PathAndQuery, HeaderValue, Method, Uri};
 use tokio::task::futures::TaskLocalFuture;
 
 tokio::task_local! {
-    static CURRENT: RequestContext;
+    // Boxed: the value is swapped in and out of the thread-local on every poll.
+    static CURRENT: Box<RequestContext>;
 }
 
 /// What the log lines written while serving a request say of it.
@@ -43,13 +44,13 @@ impl RequestContext {
     }
 
     /// Runs `future` as this request's: log lines written while it is polled carry this context.
-    pub fn scope<F: Future>(self, future: F) -> TaskLocalFuture<RequestContext, F> {
-        CURRENT.scope(self, future)
+    pub fn scope<F: Future>(self, future: F) -> TaskLocalFuture<Box<RequestContext>, F> {
+        CURRENT.scope(Box::new(self), future)
     }
 
     /// Calls `f` with the context of the request being served here, if any.
     pub fn with_current<R>(f: impl FnOnce(&RequestContext) -> R) -> Option<R> {
-        CURRENT.try_with(f).ok()
+        CURRENT.try_with(|current| f(current)).ok()
     }
 
     /// The request id, `-` when the client's own is not visible ASCII.

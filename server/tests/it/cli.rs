@@ -252,6 +252,71 @@ async fn serve_says_where_to_go_and_on_a_first_start_what_to_do() {
     assert!(!log.contains("/setup"), "{log}");
 }
 
+/// The address a key is used from is the connection's peer: recorded as the key's last use,
+/// and held against its allowlist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_a_socket_the_peer_address_is_the_callers() {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = crate::process::sqlite_url(dir.path());
+    let server = crate::process::start(dir.path(), &url, &[("LS_USAGE_FLUSH_MS", "50")]).await;
+    let cookie = server.setup().await;
+    let create = |allowed: &'static str| {
+        let (server, cookie) = (&server, &cookie);
+        async move {
+            let body =
+                json!({"name": allowed, "scopes": ["keys:verify"], "allowed_cidrs": [allowed]});
+            let (status, created) = server.api("keys.create", body, cookie).await.unwrap();
+            assert_eq!(status, 200, "{created}");
+            let id = created["key"]["id"].as_str().unwrap().to_owned();
+            (id, created["secret"].as_str().unwrap().to_owned())
+        }
+    };
+    let whoami = |secret: String| {
+        let server = &server;
+        async move {
+            let bearer = format!("Bearer {secret}");
+            let (status, _, body) = server
+                .request(
+                    http::Method::POST,
+                    "/api/v1/whoami",
+                    "",
+                    &[("authorization", bearer.as_str())],
+                )
+                .await
+                .unwrap();
+            (status, body)
+        }
+    };
+
+    let (elsewhere, secret) = create("192.0.2.0/24").await;
+    let (status, body) = whoami(secret).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "ip_not_allowed", "{body}");
+
+    let (local, secret) = create("127.0.0.1/32").await;
+    let (status, body) = whoami(secret).await;
+    assert_eq!(status, 200, "{body}");
+    let mut last_ip = serde_json::Value::Null;
+    for _ in 0..100 {
+        let (_, key) = server
+            .api("keys.get", json!({"id": local}), &cookie)
+            .await
+            .unwrap();
+        last_ip = key["last_used_ip"].clone();
+        if !last_ip.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(last_ip, "127.0.0.1");
+    let (_, key) = server
+        .api("keys.get", json!({"id": elsewhere}), &cookie)
+        .await
+        .unwrap();
+    assert!(key["last_used_ip"].is_null(), "{key}");
+}
+
 #[tokio::test]
 async fn an_installed_binary_serves_the_built_in_client_from_an_empty_directory() {
     use http::{header, Method, StatusCode};

@@ -183,3 +183,43 @@ async fn precompressed_assets_are_served_with_their_encoding() {
         );
     }
 }
+
+/// Answers are compressed on the fly only when the client accepts an encoding and the body is
+/// at least `server::compression::MIN_SIZE` bytes.
+#[tokio::test]
+async fn only_answers_worth_it_are_compressed_and_only_when_asked() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let get = |path: &str, accept: Option<&str>| {
+        let mut req = Request::get(path);
+        if let Some(accept) = accept {
+            req = req.header(header::ACCEPT_ENCODING, accept);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    let min = usize::from(server::compression::MIN_SIZE);
+
+    // A JSON answer of some tens of bytes (tower-http alone would compress it).
+    let small = app.send(get("/healthz", Some("br, gzip"))).await;
+    assert_eq!(small.status, StatusCode::OK);
+    assert!((40..min).contains(&small.text.len()), "{}", small.text);
+    assert!(small.headers.get(header::CONTENT_ENCODING).is_none());
+
+    let large = app.send(get("/api/v1/openapi.json", None)).await;
+    assert!(large.text.len() >= min);
+    assert!(large.json.is_object(), "sent as it is");
+    assert!(large.headers.get(header::CONTENT_ENCODING).is_none());
+    for (accept, encoding) in [
+        ("gzip", "gzip"),
+        ("br;q=1, gzip;q=0.5", "br"),
+        ("identity", ""),
+    ] {
+        let r = app.send(get("/api/v1/openapi.json", Some(accept))).await;
+        assert_eq!(
+            r.headers
+                .get(header::CONTENT_ENCODING)
+                .map_or("", |v| v.to_str().unwrap()),
+            encoding,
+            "{accept}"
+        );
+    }
+}

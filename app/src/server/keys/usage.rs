@@ -1,10 +1,9 @@
 //! Write-behind usage tracking: uses are counted in memory and flushed in one transaction
 //! (at least every second, and on shutdown) instead of one database write per request.
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    sync::Mutex,
-};
+use std::{collections::BTreeMap, sync::Mutex};
+
+use rustc_hash::FxHashMap;
 
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, OnConflict},
@@ -30,9 +29,11 @@ struct Pending {
     per_day: BTreeMap<i64, i64>,
 }
 
+/// By key id. The ids are the server's own (only verified keys are recorded), so a fast hash
+/// without a random seed cannot be flooded, and each use hashes its key id cheaply.
 #[derive(Default)]
 pub struct UsageBuffer {
-    pending: Mutex<HashMap<String, Pending>>,
+    pending: Mutex<FxHashMap<String, Pending>>,
 }
 
 /// `YYYY-MM-DD` (UTC) of a day number.
@@ -108,7 +109,7 @@ impl UsageBuffer {
     }
 }
 
-async fn write(db: &DatabaseConnection, batch: &HashMap<String, Pending>) -> ServiceResult<()> {
+async fn write(db: &DatabaseConnection, batch: &FxHashMap<String, Pending>) -> ServiceResult<()> {
     // Rows are locked in key-id order, as bulk deletes and other replicas' flushes lock them,
     // so two of these can never wait on each other in a cycle (deadlock) on PostgreSQL.
     let mut ordered: Vec<(&String, &Pending)> = batch.iter().collect();

@@ -1,0 +1,71 @@
+//! The context of one server-function call: the shared state, the caller the gate resolved,
+//! and the response options the function sets (headers such as a session cookie).
+//!
+//! It travels with the call's future as a tokio task-local, so a function reads it without a
+//! reactive owner: creating an owner, providing three contexts and entering it on every poll
+//! was about a tenth of an integrator call's instructions (`make bench`, http_load).
+
+use std::future::Future;
+
+use http::{header::HeaderName, HeaderValue};
+use leptos_axum::ResponseOptions;
+
+use crate::api::error::ApiError;
+
+use super::{caller::Caller, state::AppState};
+
+tokio::task_local! {
+    static CURRENT: Call;
+}
+
+/// What a server function sees of the call it serves.
+pub struct Call {
+    state: AppState,
+    caller: Caller,
+    options: ResponseOptions,
+}
+
+impl Call {
+    pub fn new(state: AppState, caller: Caller) -> Self {
+        Self {
+            state,
+            caller,
+            options: ResponseOptions::default(),
+        }
+    }
+
+    /// Runs `future` as this call; answers its output and the response options it set.
+    pub async fn run<F: Future>(self, future: F) -> (F::Output, ResponseOptions) {
+        let options = self.options.clone();
+        (CURRENT.scope(self, future).await, options)
+    }
+}
+
+/// The shared state and the resolved caller of the current server-function call.
+pub fn request() -> Result<(AppState, Caller), ApiError> {
+    CURRENT
+        .try_with(|call| (call.state.clone(), call.caller.clone()))
+        .map_err(|_| {
+            tracing::error!("a server function ran outside a call's context");
+            ApiError::Internal
+        })
+}
+
+/// Adds a header to the current call's response (none outside a call, or when not a valid
+/// header value).
+pub fn append_header(name: HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        let _ = CURRENT.try_with(|call| call.options.append_header(name, value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn outside_a_call_there_is_no_context_and_headers_go_nowhere() {
+        assert!(matches!(request(), Err(ApiError::Internal)));
+        append_header(http::header::SET_COOKIE, "a=b"); // must not panic
+    }
+}

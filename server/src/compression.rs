@@ -1,0 +1,76 @@
+//! Responses compressed on the fly when the client accepts an encoding and the body is worth
+//! it (static files bring their own variants: [`crate::compress`]).
+//!
+//! A request that names no encoding never meets the compression layer: it would only pass the
+//! response through, but its body type (large enough to hold any encoder's state) was then
+//! moved through every layer above on each request, integrator calls included (callgrind).
+
+use std::{
+    convert::Infallible,
+    task::{Context, Poll},
+};
+
+use axum::{body::Body, response::Response};
+use futures::future::{Either, MapOk, TryFutureExt as _};
+use http::{header, Request};
+use tower::Service;
+use tower_http::compression::{
+    predicate::{And, NotForContentType, Predicate as _, SizeAbove},
+    Compression, CompressionBody, CompressionLevel,
+};
+
+/// Bodies shorter than this many bytes go out as they are: compressing a small JSON answer
+/// costs more time than the bytes it saves (known-size bodies; a stream is always worth it).
+pub const MIN_SIZE: u16 = 1024;
+
+/// tower-http's default choice of what to compress (no gRPC, images or event streams), at
+/// [`MIN_SIZE`] instead of its 32 bytes.
+type Worth = And<And<And<SizeAbove, NotForContentType>, NotForContentType>, NotForContentType>;
+
+fn worth() -> Worth {
+    SizeAbove::new(MIN_SIZE)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
+}
+
+/// The service under it, compressing answers to the requests that ask (see the module).
+#[derive(Clone)]
+pub struct Compress<S> {
+    inner: Compression<S, Worth>,
+}
+
+impl<S> Compress<S> {
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner: Compression::new(inner)
+                .quality(CompressionLevel::Precise(5))
+                .compress_when(worth()),
+        }
+    }
+}
+
+type Boxed = fn(Response<CompressionBody<Body>>) -> Response;
+
+impl<S, ReqBody> Service<Request<ReqBody>> for Compress<S>
+where
+    S: Service<Request<ReqBody>, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future =
+        Either<S::Future, MapOk<tower_http::compression::ResponseFuture<S::Future, Worth>, Boxed>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.get_mut().poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        if req.headers().contains_key(header::ACCEPT_ENCODING) {
+            let boxed: Boxed = |res| res.map(Body::new);
+            Either::Right(self.inner.call(req).map_ok(boxed))
+        } else {
+            Either::Left(self.inner.get_mut().call(req))
+        }
+    }
+}
