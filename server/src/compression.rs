@@ -15,7 +15,7 @@ use futures::future::{Either, MapOk, TryFutureExt as _};
 use http::{header, Request};
 use tower::Service;
 use tower_http::compression::{
-    predicate::{And, NotForContentType, Predicate as _, SizeAbove},
+    predicate::{And, DefaultPredicate, Predicate, SizeAbove},
     Compression, CompressionBody, CompressionLevel,
 };
 
@@ -23,15 +23,12 @@ use tower_http::compression::{
 /// costs more time than the bytes it saves (known-size bodies; a stream is always worth it).
 pub const MIN_SIZE: u16 = 1024;
 
-/// tower-http's default choice of what to compress (no gRPC, images or event streams), at
-/// [`MIN_SIZE`] instead of its 32 bytes.
-type Worth = And<And<And<SizeAbove, NotForContentType>, NotForContentType>, NotForContentType>;
+/// tower-http's default choice of what to compress (no gRPC, images or event streams), from
+/// [`MIN_SIZE`] bytes on.
+type Worth = And<SizeAbove, DefaultPredicate>;
 
 fn worth() -> Worth {
-    SizeAbove::new(MIN_SIZE)
-        .and(NotForContentType::GRPC)
-        .and(NotForContentType::IMAGES)
-        .and(NotForContentType::SSE)
+    SizeAbove::new(MIN_SIZE).and(DefaultPredicate::new())
 }
 
 /// The service under it, compressing answers to the requests that ask (see the module).
@@ -52,14 +49,42 @@ impl<S> Compress<S> {
 
 type Boxed = fn(Response<CompressionBody<Body>>) -> Response;
 
+/// An answer that would have been compressed for a client that asked says that it varies with
+/// `Accept-Encoding`, as tower-http says it to clients that ask (caches must not hand the plain
+/// copy and the compressed one to the wrong client).
+fn vary(mut res: Response) -> Response {
+    // The size first: most answers stop there, before any header is looked up.
+    if !worth().should_compress(&res) {
+        return res;
+    }
+    let headers = res.headers();
+    let says_so = headers.get_all(header::VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|name| name.trim().eq_ignore_ascii_case("accept-encoding"))
+        })
+    });
+    // tower-http's own test: never over an encoding or a range already there.
+    if !says_so
+        && !headers.contains_key(header::CONTENT_ENCODING)
+        && !headers.contains_key(header::CONTENT_RANGE)
+    {
+        res.headers_mut()
+            .append(header::VARY, header::ACCEPT_ENCODING.into());
+    }
+    res
+}
+
 impl<S, ReqBody> Service<Request<ReqBody>> for Compress<S>
 where
     S: Service<Request<ReqBody>, Response = Response, Error = Infallible>,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future =
-        Either<S::Future, MapOk<tower_http::compression::ResponseFuture<S::Future, Worth>, Boxed>>;
+    type Future = Either<
+        MapOk<S::Future, fn(Response) -> Response>,
+        MapOk<tower_http::compression::ResponseFuture<S::Future, Worth>, Boxed>,
+    >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.get_mut().poll_ready(cx)
@@ -70,7 +95,12 @@ where
             let boxed: Boxed = |res| res.map(Body::new);
             Either::Right(self.inner.call(req).map_ok(boxed))
         } else {
-            Either::Left(self.inner.get_mut().call(req))
+            Either::Left(
+                self.inner
+                    .get_mut()
+                    .call(req)
+                    .map_ok(vary as fn(Response) -> Response),
+            )
         }
     }
 }

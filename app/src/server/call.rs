@@ -4,6 +4,9 @@
 //! It travels with the call's future as a tokio task-local, so a function reads it without a
 //! reactive owner: creating an owner, providing three contexts and entering it on every poll
 //! was about a tenth of an integrator call's instructions (`make bench`, http_load).
+//!
+//! A task spawned from a function does not carry it: take what the task needs ([`request`])
+//! before spawning; headers set from such a task go nowhere.
 
 use std::future::Future;
 

@@ -50,22 +50,15 @@ fn last_entry<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(str::trim)
 }
 
-/// A connection's peer: its address, and the address as text, written once per connection
-/// rather than on every request (the server puts it in each request's extensions).
+/// A connection's peer address as text, written once per connection rather than on every
+/// request (the server puts it in each request's extensions).
 #[derive(Debug, Clone)]
-pub struct Peer {
-    pub addr: IpAddr,
-    text: Arc<str>,
-}
+pub struct Peer(Arc<str>);
 
 impl Peer {
     /// IPv4-mapped IPv6 addresses read as IPv4.
     pub fn new(addr: IpAddr) -> Self {
-        let addr = addr.to_canonical();
-        Self {
-            addr,
-            text: addr.to_string().into(),
-        }
+        Self(addr.to_canonical().to_string().into())
     }
 }
 
@@ -78,7 +71,7 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<&Peer>, trust_proxy: bool) ->
         .flatten();
     match forwarded {
         Some(ip) => Some(ip.to_string().into()),
-        None => peer.map(|peer| peer.text.clone()),
+        None => peer.map(|peer| peer.0.clone()),
     }
 }
 
@@ -328,6 +321,20 @@ mod tests {
         assert!(key_in_query(Some("x=lsk_123")));
         assert!(!key_in_query(Some("page=2&query=shop")));
         assert!(!key_in_query(None));
+    }
+
+    #[test]
+    fn a_peer_reads_ipv4_mapped_addresses_as_ipv4() {
+        let mapped = Peer::new("::ffff:192.0.2.45".parse().unwrap());
+        assert_eq!(
+            client_ip(&HeaderMap::new(), Some(&mapped), false).as_deref(),
+            Some("192.0.2.45")
+        );
+        let v6 = Peer::new("2001:db8::1".parse().unwrap());
+        assert_eq!(
+            client_ip(&HeaderMap::new(), Some(&v6), true).as_deref(),
+            Some("2001:db8::1")
+        );
     }
 
     #[test]

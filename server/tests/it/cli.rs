@@ -310,10 +310,11 @@ async fn over_a_socket_the_peer_address_is_the_callers() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(last_ip, "127.0.0.1");
-    let (_, key) = server
+    let (status, key) = server
         .api("keys.get", json!({"id": elsewhere}), &cookie)
         .await
         .unwrap();
+    assert_eq!(status, 200, "{key}");
     assert!(key["last_used_ip"].is_null(), "{key}");
 }
 

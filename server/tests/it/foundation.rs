@@ -208,6 +208,16 @@ async fn only_answers_worth_it_are_compressed_and_only_when_asked() {
     assert!(large.text.len() >= min);
     assert!(large.json.is_object(), "sent as it is");
     assert!(large.headers.get(header::CONTENT_ENCODING).is_none());
+    // Either way it says that it varies with what the client accepts (once), for caches.
+    assert_eq!(
+        large
+            .headers
+            .get_all(header::VARY)
+            .iter()
+            .collect::<Vec<_>>(),
+        ["accept-encoding"]
+    );
+    assert!(small.headers.get(header::VARY).is_none());
     for (accept, encoding) in [
         ("gzip", "gzip"),
         ("br;q=1, gzip;q=0.5", "br"),
@@ -221,5 +231,6 @@ async fn only_answers_worth_it_are_compressed_and_only_when_asked() {
             encoding,
             "{accept}"
         );
+        assert_eq!(r.headers[header::VARY], "accept-encoding", "{accept}");
     }
 }

@@ -117,8 +117,7 @@ pub fn hex(bytes: &[u8]) -> String {
         pair[0] = DIGITS[usize::from(b >> 4)];
         pair[1] = DIGITS[usize::from(b & 0xf)];
     }
-    // ASCII digits only, so this cannot fail (and each byte is not encoded as a char).
-    String::from_utf8(out).unwrap_or_default()
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// What lists show instead of the secret: `lsk_AbCd••••••••wXyZ`.
@@ -130,6 +129,16 @@ pub fn mask(start: &str, last4: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Stored secret hashes are this text: its form must never change.
+    #[test]
+    fn hex_is_lowercase_two_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0xab, 0xff, 0x10]), "00abff10");
+        assert_eq!(
+            hex(&Sha256::digest(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn generated_keys_have_the_documented_shape() {
