@@ -5,7 +5,8 @@
 //! ratios to it (a GET with no body, the issue's baseline). Our own `/livez` is shown too, for
 //! what the middleware alone costs, and the same hello-world reading the very request
 //! `keys.verify` is sent (headers and body): what bare axum's p99 is for a call with a body,
-//! shown beside `keys.verify`'s.
+//! shown beside `keys.verify`'s. Both calls are measured again with `Accept-Encoding: gzip`,
+//! which most HTTP libraries send by default (their answers are too small to be compressed).
 //!
 //! The load comes from `wrk -t1 -c64` when `wrk` is installed (as the issue measures: one C
 //! thread, the lightest client), else from a hyper client in this process, which costs more
@@ -132,50 +133,44 @@ async fn run() {
         }
     );
     let verify_body = format!(r#"{{"key":"{key}"}}"#);
-    // (name, url, key, body)
-    let routes: [(&str, String, Option<&str>, Option<&str>); 5] = [
+    let livez = format!("{}/livez", server.base);
+    let whoami = format!("{}/api/v1/whoami", server.base);
+    let verify = format!("{}/api/v1/keys.verify", server.base);
+    let call = Call::new;
+    let routes: [(&str, Call); 7] = [
         (
             "axum hello-world (baseline)",
-            baseline.url.clone(),
-            None,
-            None,
+            call(&baseline.url, None, None, false),
         ),
-        (
-            "GET /livez (ours)",
-            format!("{}/livez", server.base),
-            None,
-            None,
-        ),
+        ("GET /livez (ours)", call(&livez, None, None, false)),
         (
             "POST /api/v1/whoami",
-            format!("{}/api/v1/whoami", server.base),
-            Some(&key),
-            None,
+            call(&whoami, Some(&key), None, false),
         ),
         (
             "POST /api/v1/keys.verify",
-            format!("{}/api/v1/keys.verify", server.base),
-            Some(&key),
-            Some(&verify_body),
+            call(&verify, Some(&key), Some(&verify_body), false),
         ),
         (
             "hello-world, reading the body",
-            baseline.body_url.clone(),
-            Some(&key),
-            Some(&verify_body),
+            call(&baseline.body_url, Some(&key), Some(&verify_body), false),
+        ),
+        // What most HTTP libraries send by default (Go, Python requests, Node fetch).
+        (
+            "whoami, accepting gzip",
+            call(&whoami, Some(&key), None, true),
+        ),
+        (
+            "keys.verify, accepting gzip",
+            call(&verify, Some(&key), Some(&verify_body), true),
         ),
     ];
     let mut results: Vec<Vec<Outcome>> = routes.iter().map(|_| Vec::new()).collect();
     for _ in 0..rounds {
-        for (i, (_, url, key, body)) in routes.iter().enumerate() {
-            let call = Call {
-                url,
-                key: *key,
-                body: *body,
-            };
+        for (i, (_, call)) in routes.iter().enumerate() {
             results[i].push(match &wrk {
-                Some(wrk) => wrk.load(&call, warm, measure).await,
-                None => load(&server.client, &call, warm, measure).await,
+                Some(wrk) => wrk.load(call, warm, measure).await,
+                None => load(&server.client, call, warm, measure).await,
             });
         }
     }
@@ -195,7 +190,12 @@ async fn run() {
     }
     let mean = |i: usize| results[i].iter().map(|r| r.rps).sum::<f64>() / rounds as f64;
     let worst_p99 = |i: usize| results[i].iter().map(|r| r.p99).fold(0.0, f64::max);
-    for (i, name) in [(2, "whoami"), (3, "keys.verify")] {
+    for (i, name) in [
+        (2, "whoami"),
+        (3, "keys.verify"),
+        (5, "whoami accepting gzip"),
+        (6, "keys.verify accepting gzip"),
+    ] {
         println!(
             "  {name}: {:.0}% of the bare axum hello-world (target >= 70%), worst p99 {:.2} ms (target <= 3 ms)",
             mean(i) / mean(0) * 100.0,
@@ -217,17 +217,30 @@ struct Outcome {
 }
 
 /// One request, sent again and again: a POST with the key (and body) if there is a key, else a
-/// GET.
+/// GET; with `Accept-Encoding: gzip` when `gzip`.
 struct Call<'a> {
     url: &'a str,
     key: Option<&'a str>,
     body: Option<&'a str>,
+    gzip: bool,
+}
+
+impl<'a> Call<'a> {
+    fn new(url: &'a str, key: Option<&'a str>, body: Option<&'a str>, gzip: bool) -> Self {
+        Self {
+            url,
+            key,
+            body,
+            gzip,
+        }
+    }
 }
 
 async fn load(client: &HttpClient, call: &Call<'_>, warm: Duration, measure: Duration) -> Outcome {
     let uri: http::Uri = call.url.parse().unwrap();
     let auth = call.key.map(|k| format!("Bearer {k}"));
     let body = Bytes::from(call.body.unwrap_or("").to_owned());
+    let gzip = call.gzip;
     let measure_from = Instant::now() + warm;
     let end = measure_from + measure;
     let tasks: Vec<_> = (0..CONNECTIONS)
@@ -241,14 +254,16 @@ async fn load(client: &HttpClient, call: &Call<'_>, warm: Duration, measure: Dur
                     if now >= end {
                         break;
                     }
-                    let req = match &auth {
+                    let mut req = match &auth {
                         Some(a) => Request::post(uri.clone())
                             .header(header::AUTHORIZATION, a)
                             .header(header::CONTENT_TYPE, "application/json"),
                         None => Request::get(uri.clone()),
+                    };
+                    if gzip {
+                        req = req.header(header::ACCEPT_ENCODING, "gzip");
                     }
-                    .body(Full::new(body.clone()))
-                    .unwrap();
+                    let req = req.body(Full::new(body.clone())).unwrap();
                     let ok = match client.request(req).await {
                         Ok(res) => {
                             let good = res.status().is_success();
@@ -304,7 +319,7 @@ impl Wrk {
     /// What [`load`] measures, through wrk: a warm-up run, then the measured one.
     async fn load(&self, call: &Call<'_>, warm: Duration, measure: Duration) -> Outcome {
         let script = self.dir.path().join("request.lua");
-        let lua = match call.key {
+        let mut lua = match call.key {
             // The request `load` sends; a Rust string's debug form is a valid Lua string.
             Some(key) => format!(
                 "wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = \"Bearer {key}\"\n\
@@ -313,6 +328,9 @@ impl Wrk {
             ),
             None => String::new(),
         };
+        if call.gzip {
+            lua.push_str("wrk.headers[\"Accept-Encoding\"] = \"gzip\"\n");
+        }
         std::fs::write(&script, lua).unwrap();
         let run = |secs: u64| {
             tokio::process::Command::new("wrk")

@@ -2,10 +2,16 @@
 //! header-read timeout (slow or idle clients cannot hold connections open) and graceful
 //! shutdown.
 
-use std::{convert::Infallible, future::Future, time::Duration};
+use std::{
+    convert::Infallible,
+    future::Future,
+    task::{Context, Poll, Waker},
+    time::Duration,
+};
 
 use app::server::gate::Peer;
 use axum::{body::Body, response::Response};
+use futures::future::Either;
 use hyper::{body::Incoming, Request};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
@@ -50,7 +56,15 @@ pub async fn serve<S>(
         let peer = Peer::new(peer.ip());
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(peer.clone());
-            app.clone().oneshot(req.map(Body::new))
+            let req = req.map(Body::new);
+            let mut app = app.clone();
+            // The stack is always ready (as the router is): checked without a waker, and
+            // called at once rather than through `Oneshot`'s state machine, which moved the
+            // request and the response future on every call.
+            match app.poll_ready(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(Ok(())) => Either::Left(app.call(req)),
+                _ => Either::Right(app.oneshot(req)),
+            }
         });
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);

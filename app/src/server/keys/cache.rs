@@ -7,13 +7,14 @@
 //! cache is switched off.
 
 use std::{
-    collections::HashMap,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex, RwLock,
     },
     time::{Duration, Instant},
 };
+
+use rustc_hash::FxHashMap;
 
 use crate::api::types::Scope;
 
@@ -48,11 +49,13 @@ struct Entry {
 /// A database read older than this is never cached (invalidation records are kept this long).
 const MAX_READ_AGE: Duration = Duration::from_secs(30);
 
+/// Keyed by the SHA-256 (hex) of a key's secret: only keys found in the database are entered,
+/// so callers cannot choose the keys a fast unseeded hash would have to hold.
 pub struct KeyCache {
-    entries: RwLock<HashMap<String, Entry>>,
+    entries: RwLock<FxHashMap<String, Entry>>,
     epoch: AtomicU64,
     /// Per key: the epoch of its latest invalidation, and when it happened.
-    invalidated: Mutex<HashMap<String, (u64, Instant)>>,
+    invalidated: Mutex<FxHashMap<String, (u64, Instant)>>,
     /// The epoch of the latest `clear`: no read started before it may be cached.
     floor: AtomicU64,
     enabled: AtomicBool,
@@ -63,9 +66,9 @@ pub struct KeyCache {
 impl KeyCache {
     pub fn new(enabled: bool, ttl_ms: i64, capacity: usize) -> Self {
         Self {
-            entries: RwLock::new(HashMap::new()),
+            entries: RwLock::new(FxHashMap::default()),
             epoch: AtomicU64::new(0),
-            invalidated: Mutex::new(HashMap::new()),
+            invalidated: Mutex::new(FxHashMap::default()),
             floor: AtomicU64::new(0),
             enabled: AtomicBool::new(enabled),
             ttl_ms,
