@@ -63,7 +63,8 @@ pub async fn serve<S>(
             // request and the response future on every call.
             match app.poll_ready(&mut Context::from_waker(Waker::noop())) {
                 Poll::Ready(Ok(())) => Either::Left(app.call(req)),
-                _ => Either::Right(app.oneshot(req)),
+                // Boxed: the future hyper keeps per request stays the size of the ready arm's.
+                _ => Either::Right(Box::pin(app.oneshot(req))),
             }
         });
         let conn = http.serve_connection(TokioIo::new(stream), service);
@@ -80,5 +81,78 @@ pub async fn serve<S>(
         .is_err()
     {
         tracing::warn!("some connections were still open after the shutdown grace period");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    /// Not ready until a task says so and wakes whoever last polled it (a service that must be
+    /// polled again with a real waker: the path a noop-waker check hands to `oneshot`).
+    #[derive(Clone, Default)]
+    struct ReadyLater(Arc<Mutex<(bool, Option<Waker>)>>);
+
+    impl Service<Request<Body>> for ReadyLater {
+        type Response = Response;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Response, Infallible>>;
+
+        fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            let mut state = self.0.lock().unwrap();
+            if state.0 {
+                return Poll::Ready(Ok(()));
+            }
+            state.1 = Some(cx.waker().clone());
+            Poll::Pending
+        }
+
+        fn call(&mut self, _: Request<Body>) -> Self::Future {
+            let ready = self.0.lock().unwrap().0;
+            let body = if ready {
+                "served"
+            } else {
+                "called before ready"
+            };
+            std::future::ready(Ok(Response::new(Body::from(body))))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_service_not_yet_ready_is_polled_again_and_answers() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let service = ReadyLater::default();
+        let state = service.0.clone();
+        tokio::spawn(serve(
+            listener,
+            service,
+            std::future::pending(),
+            Duration::from_secs(5),
+        ));
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut state = state.lock().unwrap();
+            state.0 = true;
+            if let Some(waker) = state.1.take() {
+                waker.wake();
+            }
+        });
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut answer))
+            .await
+            .expect("answered, not hung")
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("served"), "{answer}");
     }
 }

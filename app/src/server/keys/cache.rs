@@ -7,6 +7,7 @@
 //! cache is switched off.
 
 use std::{
+    collections::HashMap,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex, RwLock,
@@ -49,13 +50,14 @@ struct Entry {
 /// A database read older than this is never cached (invalidation records are kept this long).
 const MAX_READ_AGE: Duration = Duration::from_secs(30);
 
-/// Keyed by the SHA-256 (hex) of a key's secret: only keys found in the database are entered,
-/// so callers cannot choose the keys a fast unseeded hash would have to hold.
 pub struct KeyCache {
+    /// By the SHA-256 (hex) of a key's secret. Only keys found in the database are entered, and
+    /// their secrets are random, so no caller chooses what a fast unseeded hash has to hold.
     entries: RwLock<FxHashMap<String, Entry>>,
     epoch: AtomicU64,
-    /// Per key: the epoch of its latest invalidation, and when it happened.
-    invalidated: Mutex<FxHashMap<String, (u64, Instant)>>,
+    /// Per key: the epoch of its latest invalidation, and when it happened. A seeded hash: the
+    /// ids also come from NOTIFY payloads, which any session on the database can send.
+    invalidated: Mutex<HashMap<String, (u64, Instant)>>,
     /// The epoch of the latest `clear`: no read started before it may be cached.
     floor: AtomicU64,
     enabled: AtomicBool,
@@ -68,7 +70,7 @@ impl KeyCache {
         Self {
             entries: RwLock::new(FxHashMap::default()),
             epoch: AtomicU64::new(0),
-            invalidated: Mutex::new(FxHashMap::default()),
+            invalidated: Mutex::new(HashMap::new()),
             floor: AtomicU64::new(0),
             enabled: AtomicBool::new(enabled),
             ttl_ms,
