@@ -11,7 +11,7 @@ use app::{
         error::ApiError,
         registry::{self, Endpoint},
     },
-    server::{call::Call, gate, AppState, Caller},
+    server::{call::Call, gate, AppState},
 };
 use axum::{
     body::{to_bytes, Body},
@@ -154,11 +154,9 @@ fn plain_arguments(fields: &BTreeSet<String>, body: &[u8]) -> bool {
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("plain text, a whole number, a boolean or null")
         }
-        // Escaped text comes to `visit_str` instead, which is not handled here.
-        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
-            if v.contains('\0') {
-                return Err(E::custom("NUL"));
-            }
+        // Text as written: JSON holds no raw NUL (nor any control character), so none is in
+        // it. Escaped text comes to `visit_str` instead, which is not handled here.
+        fn visit_borrowed_str<E>(self, _: &'de str) -> Result<(), E> {
             Ok(())
         }
         fn visit_i64<E>(self, _: i64) -> Result<(), E> {
@@ -401,35 +399,15 @@ async fn call(api: ApiState, declared: &Declared, req: Request) -> Response {
         HeaderValue::from_static("application/json"),
     );
     let req = Request::from_parts(parts, Body::from(bytes));
-    let res = run(declared.server_fn, api.app.clone(), caller, req).await;
+    // What `leptos_axum::handle_server_fns_with_context` does, less a reactive owner around
+    // each call (see [`Call`]), a copy of the request's parts in the context, which no function
+    // reads, and its own redirect for HTML form posts (see the `Accept` and `Referer` removal
+    // above); and less the lookup of the function by path in `server_fn`'s own table on every
+    // call (a key allocated, a lock, a boxed service).
+    let res = Call::new(api.app.clone(), caller)
+        .respond(declared.server_fn.handler(req))
+        .await;
     finish(declared, res).await
-}
-
-/// Runs the function in its [`Call`] (the shared state and the caller), and adds the headers
-/// it set to its response.
-///
-/// What `leptos_axum::handle_server_fns_with_context` does, less a reactive owner around each
-/// call (see [`app::server::call`]), a copy of the request's parts in the context, which no
-/// function reads, and its own redirect for HTML form posts (see the `Accept` and `Referer`
-/// removal in [`call`]); and less the lookup of the function by path in `server_fn`'s own
-/// table on every call (a key allocated, a lock, a boxed service).
-async fn run(
-    server_fn: &'static Registered,
-    state: AppState,
-    caller: Caller,
-    req: Request,
-) -> Response {
-    let (mut res, options) = Call::new(state, caller).run(server_fn.handler(req)).await;
-    let mut set = options
-        .0
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(status) = set.status {
-        *res.status_mut() = status;
-    }
-    res.headers_mut().extend(std::mem::take(&mut set.headers));
-    drop(set);
-    res
 }
 
 /// Gives a server function's error response the status and headers its code implies, and an

@@ -8,7 +8,7 @@
 //! A task spawned from a function does not carry it: take what the task needs ([`request`])
 //! before spawning; headers set from such a task go nowhere.
 
-use std::future::Future;
+use std::{future::Future, sync::PoisonError};
 
 use http::{header::HeaderName, HeaderValue};
 use leptos_axum::ResponseOptions;
@@ -37,10 +37,16 @@ impl Call {
         }
     }
 
-    /// Runs `future` as this call; answers its output and the response options it set.
-    pub async fn run<F: Future>(self, future: F) -> (F::Output, ResponseOptions) {
+    /// Runs a function's `future` as this call, and adds the headers it set to its response.
+    pub async fn respond<B>(
+        self,
+        future: impl Future<Output = http::Response<B>>,
+    ) -> http::Response<B> {
         let options = self.options.clone();
-        (CURRENT.scope(self, future).await, options)
+        let mut res = CURRENT.scope(self, future).await;
+        let mut set = options.0.write().unwrap_or_else(PoisonError::into_inner);
+        res.headers_mut().extend(std::mem::take(&mut set.headers));
+        res
     }
 }
 
